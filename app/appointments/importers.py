@@ -1,0 +1,104 @@
+"""Checking imported appointment rows (pure: no database, no Flask).
+
+`starts_at` is ISO 8601. With an offset ("Z", "+01:00") it is that instant; without one
+it is a wall-clock time at the clinic, resolved with `scheduling.rules.to_utc` so that a
+time in the spring gap or the autumn overlap still means one defined instant.
+
+Whether an appointment may be booked at a time (`booking_problem`) is checked by the
+service only for rows that create or move an appointment: re-importing last month's
+file must not turn rows that have not changed into errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.patients.importers import (
+    FieldChecker,
+    FieldValueError,
+    RowError,
+    SourceRow,
+    check_fields,
+    duplicate_errors,
+    identifier,
+    text_of,
+)
+from app.scheduling.rules import to_utc
+
+APPOINTMENT_COLUMNS: tuple[str, ...] = ("external_id", "patient_external_id", "starts_at")
+APPOINTMENT_REQUIRED: frozenset[str] = frozenset(APPOINTMENT_COLUMNS)
+
+#: A new or moved appointment may start at most this long before now: a diary loaded
+#: late on the day still goes in (it plans no reminders), a stale export does not.
+PAST_GRACE = timedelta(days=1)
+#: Further ahead than this is taken for a mistyped year.
+FUTURE_LIMIT = timedelta(days=2 * 366)
+
+_DATE_ONLY_LENGTH = len("2026-07-01")
+
+
+@dataclass(frozen=True)
+class AppointmentRecord:
+    """A checked appointment row; `starts_at` is an aware UTC instant."""
+
+    line: int
+    external_id: str
+    patient_external_id: str
+    starts_at: datetime
+
+
+def parse_starts_at(value: object, zone: ZoneInfo) -> datetime:
+    """An ISO 8601 date and time as a UTC instant; local to `zone` when it has no offset.
+
+    Refuses a date without a time, and anything `datetime.fromisoformat` cannot read.
+    """
+    text = text_of(value)
+    if not text:
+        raise FieldValueError("required")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise FieldValueError("not an ISO 8601 date and time") from None
+    if len(text) <= _DATE_ONLY_LENGTH:
+        # fromisoformat reads a bare date as midnight; an appointment needs its hour.
+        raise FieldValueError("needs a time as well as a date")
+    if parsed.tzinfo is None:
+        return to_utc(parsed, zone)
+    return parsed.astimezone(UTC)
+
+
+def booking_problem(starts_at: datetime, now: datetime) -> str | None:
+    """Why an appointment may not be booked or moved to `starts_at`, or None if it may."""
+    if starts_at < now - PAST_GRACE:
+        return "more than a day in the past"
+    if starts_at > now + FUTURE_LIMIT:
+        return "more than two years ahead"
+    return None
+
+
+def validate_appointments(
+    rows: Sequence[SourceRow], *, source: str, zone: ZoneInfo
+) -> tuple[list[AppointmentRecord], list[RowError]]:
+    """Check appointment rows; return the good records and the errors of the bad rows.
+
+    A row with any error yields no record; rows sharing an external id are all refused.
+    Whether the patient exists is the service's check.
+    """
+    records: list[AppointmentRecord] = []
+    errors: list[RowError] = []
+    for row in rows:
+        fields = FieldChecker(
+            row, source, check_fields(row, APPOINTMENT_COLUMNS, APPOINTMENT_REQUIRED, source)
+        )
+        external_id = fields.take("external_id", identifier)
+        patient_id = fields.take("patient_external_id", identifier)
+        starts_at = fields.take("starts_at", lambda v: parse_starts_at(v, zone))
+        errors += fields.errors
+        if external_id is not None and patient_id is not None and starts_at is not None:
+            records.append(AppointmentRecord(row.line, external_id, patient_id, starts_at))
+    errors += duplicate_errors(((r.line, r.external_id) for r in records), source, "external_id")
+    bad = {error.line for error in errors}
+    return [r for r in records if r.line not in bad], errors

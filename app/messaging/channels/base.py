@@ -1,0 +1,85 @@
+"""The channel interface every provider plug-in implements."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class SendOutcome(enum.StrEnum):
+    ACCEPTED = "accepted"  # the provider has it and gave a sid
+    RETRY = "retry"  # the provider certainly does not have it; safe to try again later
+    FAILED = "failed"  # refused for good; do not try again
+    OPTED_OUT = "opted_out"  # refused because the recipient opted out at the carrier
+    UNKNOWN = "unknown"  # the request may have reached the provider: never resend blindly
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """What a channel needs to send one message; no database objects."""
+
+    message_id: int
+    to: str
+    body: str
+    #: An E.164 number, or a Messaging Service sid (MG…).
+    sender: str
+    status_callback: str
+    validity_seconds: int
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    provider_sid: str | None = None
+    provider_status: str | None = None
+    error_code: int | None = None
+    #: Seconds to wait before a retry, when the provider said so.
+    retry_after: float | None = None
+    #: A short reason for logs; never holds a number or a body.
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider_sid: str
+    status: str
+    error_code: int | None = None
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    """A message as the provider lists it (for reconciliation)."""
+
+    sid: str
+    direction: str  # "inbound" or "outbound-api" ...
+    from_number: str
+    to: str
+    body: str
+    status: str
+    error_code: int | None
+    created_at: datetime | None
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, request: OutboundRequest) -> SendResult:
+        """Send one message. Never raises for provider errors: the outcome says what happened."""
+        ...
+
+    def parse_status(self, form: Mapping[str, str]) -> StatusUpdate | None:
+        """Read a status callback's form; None if it is not a status callback."""
+        ...
+
+    def verify(self, url: str, form: Mapping[str, str], signature: str | None) -> bool:
+        """True if `signature` is the provider's signature of `url` and `form`."""
+        ...
+
+    def list_messages(
+        self, *, to: str | None = None, from_: str | None = None, since: datetime | None = None
+    ) -> list[ProviderMessage]:
+        """Messages the provider holds, for the reconcilers."""
+        ...

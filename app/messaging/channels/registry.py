@@ -1,0 +1,28 @@
+"""Builds the configured channel plug-ins by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.messaging.channels.base import Channel
+
+
+def twilio_settings(config: Mapping[str, Any]) -> Any:
+    """Twilio settings from the app configuration."""
+    from app.messaging.channels.twilio_common import TwilioSettings
+
+    return TwilioSettings(
+        account_sid=config["TWILIO_ACCOUNT_SID"],
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+        previous_auth_token=config.get("TWILIO_AUTH_TOKEN_PREVIOUS"),
+        api_base=config.get("TWILIO_API_BASE"),
+    )
+
+
+def build_channels(config: Mapping[str, Any]) -> dict[str, Channel]:
+    """One instance per channel name; Twilio clients are created here, not at import."""
+    from app.messaging.channels.twilio_sms import TwilioSMSChannel
+
+    settings = twilio_settings(config)
+    return {"sms": TwilioSMSChannel(settings)}

@@ -1,0 +1,158 @@
+"""Patient-facing text: template × locale, with CLDR dates and times.
+
+Templates are gettext messages in `translations/`. The locale used follows the
+fallback chain (patient locale → base language → clinic default → English); Babel's
+invisible spacing characters are normalised away so a plain text stays GSM-7.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_skeleton, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from app.core import locales
+from app.core.sms import Measure, measure, normalise_invisible
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "translations"
+DOMAIN = "messages"
+
+# The CLDR locale used to format dates for each project locale (UK conventions for
+# English and Welsh).
+_CLDR = {"en": "en_GB", "cy": "cy_GB", "zh_Hans": "zh_Hans_CN", "pa": "pa_Guru_IN"}
+
+
+def _(message: str) -> str:
+    """Marks a template for extraction; the text itself is the gettext key."""
+    return message
+
+
+def N_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 (gettext convention)
+    """Marks a plural template for extraction."""
+    return singular, plural
+
+
+REMINDER = _(
+    "%(clinic)s: your appointment is on %(date)s at %(time)s. "
+    "Reply 1 to confirm, 2 to cancel or 3 to ask for a new time. Reply STOP to opt out."
+)
+CONFIRMED = _("Thank you. Your appointment on %(date)s at %(time)s is confirmed.")
+CANCELLED = _(
+    "Your appointment on %(date)s at %(time)s is cancelled. Thank you for telling us."
+)
+REBOOK = _(
+    "Thank you. %(clinic)s will contact you to find a new time for your appointment on %(date)s."
+)
+OPT_OUT_ACK = _("You will get no more messages from %(clinic)s. Reply START to opt back in.")
+OPT_IN_ACK = _("You will get messages from %(clinic)s again. Reply STOP to opt out.")
+HELP = _(
+    "%(clinic)s appointment messages. Reply 1 to confirm, 2 to cancel or 3 to ask for a new "
+    "time. Reply STOP to opt out. For anything else please phone the clinic."
+)
+REASK = _(
+    "Sorry, we did not understand. Reply 1 to confirm, 2 to cancel or 3 to ask for a new time."
+)
+WHICH_ONE = N_(
+    "You have %(count)d appointment: %(list)s. Reply 1A to confirm it, 2A to cancel it or "
+    "3A to ask for a new time.",
+    "You have %(count)d appointments: %(list)s. Reply with a number and a letter: "
+    "1A to confirm A, 2A to cancel A, 3A to ask for a new time for A.",
+)
+
+#: Every template by kind, for composing and for the template checks.
+TEMPLATES: dict[str, str] = {
+    "reminder": REMINDER,
+    "confirmed": CONFIRMED,
+    "cancelled": CANCELLED,
+    "rebook": REBOOK,
+    "opt_out_ack": OPT_OUT_ACK,
+    "opt_in_ack": OPT_IN_ACK,
+    "help": HELP,
+    "reask": REASK,
+}
+
+
+@dataclass(frozen=True)
+class Composed:
+    body: str
+    locale: str
+    measure: Measure
+
+
+@lru_cache(maxsize=64)
+def catalogue(locale: str) -> Translations | None:
+    """The compiled catalogue for `locale`, or None if there is none.
+
+    Uses the compiled .mo when present, else compiles the .po in memory, so a fresh
+    checkout works before `pybabel compile` has run.
+    """
+    folder = TRANSLATIONS_DIR / locale / "LC_MESSAGES"
+    mo_path, po_path = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if mo_path.exists() and (not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
+        with mo_path.open("rb") as fp:
+            return Translations(fp, domain=DOMAIN)
+    if not po_path.exists():
+        return None
+    with po_path.open("rb") as fp:
+        buffer = io.BytesIO()
+        write_mo(buffer, read_po(fp, locale=locale))
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+@lru_cache(maxsize=256)
+def translator(chain: tuple[str, ...]) -> tuple[gettext.NullTranslations, str]:
+    """Translations that try each locale of `chain` in turn, and the first one that has
+    a catalogue (the locale the patient will actually read)."""
+    found = [(code, cat) for code in chain if (cat := catalogue(code)) is not None]
+    if not found:
+        return gettext.NullTranslations(), "en"
+    head = gettext.NullTranslations()
+    for _code, cat in found:
+        head.add_fallback(cat)
+    return head, found[0][0]
+
+
+def cldr_locale(code: str) -> Locale:
+    return Locale.parse(_CLDR.get(code, code))
+
+
+def format_when(instant: datetime, zone: ZoneInfo, locale: str) -> tuple[str, str]:
+    """The date ("Tuesday 3 March") and time ("10:30") of `instant` in `zone`, for `locale`."""
+    local = instant.astimezone(zone)
+    cldr = cldr_locale(locale)
+    date_text = format_skeleton("MMMMEEEEd", local, locale=cldr)
+    time_text = format_time(local, format="short", locale=cldr)
+    return normalise_invisible(date_text), normalise_invisible(time_text)
+
+
+def compose(template: str, chain: tuple[str, ...], **values: object) -> Composed:
+    """Render `template` in the first locale of `chain` that has it, ready to send."""
+    translations, locale = translator(chain)
+    text = translations.gettext(template) % values
+    body = normalise_invisible(text)
+    return Composed(body=body, locale=locale, measure=measure(body))
+
+
+def compose_plural(
+    forms: tuple[str, str], count: int, chain: tuple[str, ...], **values: object
+) -> Composed:
+    """Render a plural template for `count` in the first locale of `chain` that has it."""
+    translations, locale = translator(chain)
+    text = translations.ngettext(forms[0], forms[1], count) % {"count": count, **values}
+    body = normalise_invisible(text)
+    return Composed(body=body, locale=locale, measure=measure(body))
+
+
+def chain_for(patient_locale: str | None, clinic_default: str) -> tuple[str, ...]:
+    return locales.fallback_chain(patient_locale, clinic_default)

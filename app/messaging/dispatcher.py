@@ -1,0 +1,261 @@
+"""Sending: claim with compare-and-set, call the provider outside any transaction,
+record the outcome. Never twice, never lost.
+
+A row moves pending → claimed (by the clock's sweep) → sending (by the worker, just
+before the provider call) → accepted/failed/unknown/pending-again. Every move is a
+conditional UPDATE on the expected state, so two workers, a replayed job or a late
+sweep can never both send the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+
+from app.appointments.models import Appointment
+from app.clinics.models import Clinic
+from app.core.clock import Clock
+from app.extensions import db
+from app.messaging import compose
+from app.messaging.channels.base import Channel, OutboundRequest, SendOutcome, SendResult
+from app.messaging.models import OutboundMessage
+from app.messaging.service import status_callback_url
+from app.messaging.states import MessageState
+from app.patients.consent import is_opted_out, record_opt_out
+from app.patients.models import Patient
+
+log = logging.getLogger(__name__)
+
+#: Kinds that may reach a patient who has opted out (the one confirmation of it).
+SENT_DESPITE_OPT_OUT = frozenset({"opt_out_ack"})
+RETRY_BASE = timedelta(seconds=30)
+RETRY_MAX = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    public_base_url: str
+    validity_seconds: int
+
+
+def _rows(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def expire_overdue(now: datetime) -> int:
+    """Drop every open message that can no longer help. Commits; returns how many."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.state.in_([MessageState.PENDING, MessageState.CLAIMED]),
+            OutboundMessage.expires_at <= now,
+        )
+        .values(state=MessageState.EXPIRED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return _rows(result)
+
+
+def claim_due_messages(now: datetime, limit: int = 1000) -> list[int]:
+    """Claim up to `limit` due, unexpired pending messages; returns their ids. Commits.
+
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so two clocks (which
+    should not exist, but may during a restart) never claim the same row.
+    """
+    candidates = (
+        select(OutboundMessage.id)
+        .where(
+            OutboundMessage.state == MessageState.PENDING,
+            OutboundMessage.due_at <= now,
+            OutboundMessage.expires_at > now,
+        )
+        .order_by(OutboundMessage.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(db.session.scalars(candidates))
+    if not ids:
+        db.session.commit()
+        return []
+    claimed = db.session.scalars(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(ids), OutboundMessage.state == MessageState.PENDING)
+        .values(state=MessageState.CLAIMED, claimed_at=now, updated_at=now)
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def _take_for_sending(message_id: int, now: datetime) -> bool:
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.state == MessageState.CLAIMED)
+        .values(
+            state=MessageState.SENDING,
+            sending_at=now,
+            attempts=OutboundMessage.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rows(result) == 1
+
+
+def _finish_early(message: OutboundMessage, state: MessageState, now: datetime) -> MessageState:
+    message.state = state
+    message.updated_at = now
+    db.session.commit()
+    return state
+
+
+def _compose_reminder(message: OutboundMessage, patient: Patient, clinic: Clinic) -> None:
+    appointment = db.session.get(Appointment, message.appointment_id)
+    if appointment is None:
+        raise ValueError(f"reminder {message.id} has no appointment")
+    chain = compose.chain_for(patient.locale, clinic.default_locale)
+    date_text, time_text = compose.format_when(
+        appointment.starts_at, ZoneInfo(clinic.timezone), chain[0]
+    )
+    composed = compose.compose(
+        compose.REMINDER, chain, clinic=clinic.name, date=date_text, time=time_text
+    )
+    message.body = composed.body
+    message.locale = composed.locale
+
+
+def _prepare(message_id: int, clock: Clock, settings: SendSettings) -> OutboundRequest | None:
+    """Phase 1: take the row (claimed → sending), check it may still go, compose it."""
+    now = clock.now()
+    if not _take_for_sending(message_id, now):
+        db.session.rollback()
+        return None
+    message = db.session.get(OutboundMessage, message_id)
+    assert message is not None
+    if message.expires_at <= now:
+        _finish_early(message, MessageState.EXPIRED, now)
+        return None
+    patient = db.session.get(Patient, message.patient_id)
+    clinic = db.session.get(Clinic, message.clinic_id)
+    assert patient is not None and clinic is not None
+    if message.kind not in SENT_DESPITE_OPT_OUT and is_opted_out(
+        patient.id, clinic.id, message.channel
+    ):
+        _finish_early(message, MessageState.SUPPRESSED, now)
+        return None
+    if message.body is None:
+        _compose_reminder(message, patient, clinic)
+    assert message.body is not None
+    measured = compose.measure(message.body)
+    message.encoding, message.segments = measured.encoding, measured.segments
+    validity = int(min(settings.validity_seconds, (message.expires_at - now).total_seconds()))
+    request = OutboundRequest(
+        message_id=message.id,
+        to=patient.phone,
+        body=message.body,
+        sender=clinic.sender,
+        status_callback=status_callback_url(settings.public_base_url, message.id),
+        validity_seconds=max(validity, 1),
+    )
+    db.session.commit()
+    return request
+
+
+def send_message(
+    message_id: int, clock: Clock, channel: Channel, settings: SendSettings
+) -> MessageState | None:
+    """Send one claimed message at most once. Returns its new state, or None if the row
+    was not ours to send (already taken, cancelled, or not claimed).
+
+    The database session is closed while the provider is called: no transaction or
+    connection is held across the network, and a crash there leaves the row in
+    `sending`, which the reconciler settles without sending blindly.
+    """
+    request = _prepare(message_id, clock, settings)
+    if request is None:
+        return None
+    db.session.close()
+    result = channel.send(request)
+    return record_send_result(message_id, result, clock.now())
+
+
+def _backoff(attempts: int, hint: float | None) -> timedelta:
+    if hint:
+        return timedelta(seconds=hint)
+    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
+
+
+def record_send_result(message_id: int, result: SendResult, now: datetime) -> MessageState:
+    """Phase 3: store what the provider said. Commits.
+
+    A status callback may have arrived first and moved the row past `sending`; then
+    only the sid is filled in and the state is left as the callback set it.
+    """
+    message = db.session.get(OutboundMessage, message_id, with_for_update=True)
+    assert message is not None
+    if result.provider_sid and message.provider_sid is None:
+        message.provider_sid = result.provider_sid
+    if message.state is not MessageState.SENDING:
+        db.session.commit()
+        return message.state
+    if result.error_code and message.error_code is None:
+        message.error_code = result.error_code
+    message.state = _next_state(message, result, now)
+    message.updated_at = now
+    if result.outcome is SendOutcome.OPTED_OUT:
+        record_opt_out(message.patient_id, message.clinic_id, "all", "provider", now)
+    db.session.commit()
+    log.info("message %s: %s (%s)", message.id, message.state.value, result.detail)
+    return message.state
+
+
+def _next_state(message: OutboundMessage, result: SendResult, now: datetime) -> MessageState:
+    if result.outcome is SendOutcome.ACCEPTED:
+        message.accepted_at = now
+        return MessageState.ACCEPTED
+    if result.outcome is SendOutcome.RETRY:
+        retry_at = now + _backoff(message.attempts, result.retry_after)
+        if retry_at >= message.expires_at:
+            return MessageState.EXPIRED
+        message.due_at = retry_at
+        return MessageState.PENDING
+    if result.outcome is SendOutcome.UNKNOWN:
+        return MessageState.UNKNOWN
+    return MessageState.FAILED
+
+
+def stale_claims(now: datetime, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Claimed rows whose send job seems lost (Redis flushed, worker died before it
+    started); the clock queues them again. The send job's compare-and-set makes a
+    second job for the same row harmless."""
+    return list(
+        db.session.scalars(
+            select(OutboundMessage.id).where(
+                OutboundMessage.state == MessageState.CLAIMED,
+                OutboundMessage.claimed_at <= now - older_than,
+            )
+        )
+    )
+
+
+def mark_stuck_sending(now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Rows left in `sending` by a worker that died mid-call become UNKNOWN. Commits."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            and_(
+                OutboundMessage.state == MessageState.SENDING,
+                OutboundMessage.sending_at <= now - older_than,
+            )
+        )
+        .values(state=MessageState.UNKNOWN, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return _rows(result)

@@ -1,0 +1,95 @@
+"""The outbox (every message that should go out) and the inbox (every reply)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.messaging.states import InboundState, MessageState
+
+
+class OutboundMessage(Base):
+    """One message to one patient. The database, not Redis, is the record of it."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        # One reminder per rule per plan version: planning twice is a no-op.
+        Index(
+            "uq_outbound_messages_reminder_plan",
+            "appointment_id",
+            "rule",
+            "plan_version",
+            unique=True,
+            postgresql_where=text("kind = 'reminder'"),
+            sqlite_where=text("kind = 'reminder'"),
+        ),
+        # One automatic answer per inbound message and kind.
+        UniqueConstraint("reply_to_id", "kind"),
+        Index("ix_outbound_messages_state_due_at", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    #: "reminder", "confirmation", "opt_out_ack", "opt_in_ack", "help", "menu_reask", ...
+    kind: Mapped[str] = mapped_column(String(24))
+    #: The reminder rule name ("7d", "1d"), or "" for other kinds.
+    rule: Mapped[str] = mapped_column(String(24), default="")
+    plan_version: Mapped[int] = mapped_column(default=1)
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    state: Mapped[MessageState] = mapped_column(
+        Enum(MessageState, native_enum=False, length=16, validate_strings=True),
+        default=MessageState.PENDING,
+    )
+    due_at: Mapped[datetime]
+    #: Past this instant the message cannot help: it is dropped, never sent late.
+    expires_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sending_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The first provider error code seen; later ones never overwrite it.
+    error_code: Mapped[int | None]
+    locale: Mapped[str | None] = mapped_column(String(16))
+    #: Composed at send time; purged after the retention period.
+    body: Mapped[str | None] = mapped_column(Text)
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    segments: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """One message a patient sent us, stored before anything else happens to it."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_messages_state_received_at", "state", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Twilio's MessageSid; a duplicate webhook finds it taken and does nothing.
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Found from the number the message was sent to; None if no clinic owns it.
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    from_number: Mapped[str] = mapped_column(String(40))
+    to_number: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[InboundState] = mapped_column(
+        Enum(InboundState, native_enum=False, length=16, validate_strings=True),
+        default=InboundState.RECEIVED,
+    )
+    #: What the reply was understood as (app.replies.parsing.Intent), once processed.
+    intent: Mapped[str | None] = mapped_column(String(16))
+    #: Why it was flagged for staff, if it was.
+    flag_reason: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]

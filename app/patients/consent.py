@@ -1,0 +1,81 @@
+"""The consent and opt-out ledger: the latest event per patient and channel is in force."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.patients.models import ConsentAction, ConsentEvent
+
+ALL_CHANNELS = "all"
+
+
+def latest_action(patient_id: int, clinic_id: int, channel: str) -> ConsentAction | None:
+    """The consent action in force for `channel` (an "all" event counts for every channel)."""
+    return db.session.scalar(
+        select(ConsentEvent.action)
+        .where(
+            ConsentEvent.patient_id == patient_id,
+            ConsentEvent.clinic_id == clinic_id,
+            ConsentEvent.channel.in_([channel, ALL_CHANNELS]),
+        )
+        .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    )
+
+
+def is_opted_out(patient_id: int, clinic_id: int, channel: str) -> bool:
+    return latest_action(patient_id, clinic_id, channel) is ConsentAction.OPT_OUT
+
+
+def record_opt_out(
+    patient_id: int,
+    clinic_id: int,
+    channel: str,
+    source: str,
+    now: datetime,
+    inbound_id: int | None = None,
+) -> bool:
+    """Opt the patient out; returns False if they already were. Does not commit."""
+    return _record(patient_id, clinic_id, channel, ConsentAction.OPT_OUT, source, now, inbound_id)
+
+
+def record_opt_in(
+    patient_id: int,
+    clinic_id: int,
+    channel: str,
+    source: str,
+    now: datetime,
+    inbound_id: int | None = None,
+) -> bool:
+    """Opt the patient back in; returns False if they were not opted out. Does not commit."""
+    return _record(patient_id, clinic_id, channel, ConsentAction.OPT_IN, source, now, inbound_id)
+
+
+def _record(
+    patient_id: int,
+    clinic_id: int,
+    channel: str,
+    action: ConsentAction,
+    source: str,
+    now: datetime,
+    inbound_id: int | None,
+) -> bool:
+    current = latest_action(patient_id, clinic_id, channel)
+    if current is action or (current is None and action is ConsentAction.OPT_IN):
+        return False
+    db.session.add(
+        ConsentEvent(
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            channel=channel,
+            action=action,
+            source=source,
+            inbound_id=inbound_id,
+            created_at=now,
+        )
+    )
+    db.session.flush()
+    return True

@@ -1,0 +1,65 @@
+"""Patients, their demographics, and the consent and opt-out ledger."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Patient(Base):
+    """A person a clinic may message. Belongs to one clinic (the tenant)."""
+
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("clinic_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    #: The clinic's own identifier for the patient (from its patient system).
+    external_id: Mapped[str] = mapped_column(String(64))
+    #: E.164, checked against the phone policy at the boundary.
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    #: Preferred locale, one of app.core.locales.SUPPORTED_LOCALES.
+    locale: Mapped[str] = mapped_column(String(16))
+    birth_year: Mapped[int | None]
+    #: "F", "M", "X" (other) or "U" (not known).
+    sex: Mapped[str | None] = mapped_column(String(1))
+    #: NHS ethnic category code (A–S, Z not stated).
+    ethnic_category: Mapped[str | None] = mapped_column(String(2))
+    #: Index of Multiple Deprivation quintile, 1 (most deprived) to 5.
+    imd_quintile: Mapped[int | None]
+    #: "sms", "whatsapp", "voice" or "web".
+    channel_preference: Mapped[str] = mapped_column(String(16), default="sms")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ConsentAction(enum.StrEnum):
+    OPT_OUT = "opt_out"  # the patient asked for no more messages on this channel (or all)
+    OPT_IN = "opt_in"  # the patient asked to hear from the clinic again (START, UNSTOP)
+
+
+class ConsentEvent(Base):
+    """One change of consent. The latest event per patient and channel is in force.
+
+    `channel` is a channel name, or "all" for a keyword such as STOP that covers
+    every channel of that clinic.
+    """
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    action: Mapped[ConsentAction] = mapped_column(
+        Enum(ConsentAction, native_enum=False, length=16, validate_strings=True)
+    )
+    #: What caused it: "reply", "provider" (Twilio 21610), "staff", "import".
+    source: Mapped[str] = mapped_column(String(16))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    created_at: Mapped[datetime]

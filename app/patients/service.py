@@ -1,0 +1,202 @@
+"""Commands on patients: importing them from a CSV file or the JSON API.
+
+An import checks every row first, then writes the good rows in one transaction and
+commits. Rows are matched to existing patients by the clinic's external id: a row equal
+to what is stored is counted as unchanged and not written, so importing a file twice
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.clinics.models import Clinic
+from app.clinics.queries import get_clinic, get_clinic_by_slug
+from app.core.clock import Clock
+from app.core.errors import Invalid
+from app.extensions import db
+from app.patients.importers import (
+    PATIENT_COLUMNS,
+    CsvReadError,
+    ImportReport,
+    PatientRecord,
+    RowError,
+    SourceRow,
+    read_csv,
+    validate_patients,
+)
+from app.patients.models import Patient
+
+__all__ = ["ImportReport", "import_patient_rows", "import_patients_csv"]
+
+# Keeps each IN (...) list well under every database's bound-parameter limit.
+LOOKUP_CHUNK = 500
+
+_DEMOGRAPHICS = ("phone", "locale", "birth_year", "sex", "ethnic_category", "imd_quintile")
+
+
+def import_patients_csv(
+    path: Path, clinic_slug: str, *, strict: bool, clock: Clock
+) -> ImportReport:
+    """Import patients from a CSV file into the clinic `clinic_slug`; commits.
+
+    Columns: external_id, phone, locale, birth_year, sex, ethnic_category, imd_quintile.
+    Errors name the file and the physical line. With `strict`, nothing is written if any
+    row is bad. Raises NotFound for an unknown clinic and Invalid for a file that is not
+    UTF-8 CSV.
+    """
+    clinic = get_clinic_by_slug(clinic_slug)
+    parsed = read_csv_file(path, PATIENT_COLUMNS)
+    rows = [item for item in parsed if isinstance(item, SourceRow)]
+    errors = [item for item in parsed if isinstance(item, RowError)]
+    return _import(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
+
+
+def import_patient_rows(
+    clinic_id: int,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    source: str,
+    strict: bool,
+    clock: Clock,
+) -> ImportReport:
+    """Import patients given as mappings (a JSON body); errors carry 0-based row indexes.
+
+    Same rules and same commit as `import_patients_csv`; absent optional fields mean
+    "not known".
+    """
+    clinic = get_clinic(clinic_id)
+    source_rows = [SourceRow(index, row) for index, row in enumerate(rows)]
+    return _import(clinic, source_rows, [], source=source, strict=strict, clock=clock)
+
+
+def read_csv_file(path: Path, columns: Sequence[str]) -> list[SourceRow | RowError]:
+    """The rows of a UTF-8 CSV file (a byte-order mark is allowed). Raises Invalid."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            return read_csv(stream, str(path), columns)
+    except UnicodeDecodeError:
+        raise Invalid(f"{path}: not UTF-8 text") from None
+    except CsvReadError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _import(
+    clinic: Clinic,
+    rows: list[SourceRow],
+    errors: list[RowError],
+    *,
+    source: str,
+    strict: bool,
+    clock: Clock,
+) -> ImportReport:
+    now = clock.now()
+    records, row_errors = validate_patients(
+        rows, source=source, allowed_regions=frozenset(clinic.allowed_regions), this_year=now.year
+    )
+    existing = _existing_by_external_id(clinic.id, [r.external_id for r in records])
+    clashes = _phone_clashes(clinic.id, records, source)
+    report = ImportReport("patients", errors=sorted(errors + row_errors + clashes, key=_order))
+    if strict and report.errors:
+        report.imported = False
+        return report
+    bad = {error.line for error in clashes}
+    for record in records:
+        if record.line not in bad:
+            _apply(clinic.id, record, existing.get(record.external_id), report, clock)
+    commit_import()
+    return report
+
+
+def commit_import() -> None:
+    """Commit the import, turning a clash with a concurrent import into Invalid."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Invalid("another import changed the same rows at the same time; try again") from None
+
+
+def _order(error: RowError) -> tuple[int, str]:
+    return error.line, error.field
+
+
+def _apply(
+    clinic_id: int,
+    record: PatientRecord,
+    patient: Patient | None,
+    report: ImportReport,
+    clock: Clock,
+) -> None:
+    if patient is None:
+        db.session.add(_new_patient(clinic_id, record, clock))
+        report.created += 1
+    elif _differs(patient, record):
+        for name in _DEMOGRAPHICS:
+            setattr(patient, name, getattr(record, name))
+        patient.updated_at = clock.now()
+        report.updated += 1
+    else:
+        report.unchanged += 1
+
+
+def _new_patient(clinic_id: int, record: PatientRecord, clock: Clock) -> Patient:
+    now = clock.now()
+    return Patient(
+        clinic_id=clinic_id,
+        external_id=record.external_id,
+        channel_preference="sms",
+        created_at=now,
+        updated_at=now,
+        **{name: getattr(record, name) for name in _DEMOGRAPHICS},
+    )
+
+
+def _differs(patient: Patient, record: PatientRecord) -> bool:
+    return any(getattr(patient, name) != getattr(record, name) for name in _DEMOGRAPHICS)
+
+
+def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`values` in slices small enough for one IN (...) list."""
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
+
+
+def find_patients_by_external_id(clinic_id: int, external_ids: Sequence[str]) -> list[Patient]:
+    """The clinic's patients with these external ids (any not found are left out)."""
+    found: list[Patient] = []
+    for part in chunks(sorted(set(external_ids))):
+        found += db.session.scalars(
+            select(Patient).where(Patient.clinic_id == clinic_id, Patient.external_id.in_(part))
+        )
+    return found
+
+
+def _existing_by_external_id(clinic_id: int, external_ids: Sequence[str]) -> dict[str, Patient]:
+    return {p.external_id: p for p in find_patients_by_external_id(clinic_id, external_ids)}
+
+
+def _phone_clashes(clinic_id: int, records: Sequence[PatientRecord], source: str) -> list[RowError]:
+    """Rows whose number already belongs to another patient of the clinic.
+
+    Replies find their patient by the number they come from, so one number must not
+    stand for two patients of one clinic.
+    """
+    owners: dict[str, set[str]] = {}
+    for part in chunks(sorted({r.phone for r in records})):
+        pairs = db.session.execute(
+            select(Patient.phone, Patient.external_id).where(
+                Patient.clinic_id == clinic_id, Patient.phone.in_(part)
+            )
+        )
+        for number, external_id in pairs:
+            owners.setdefault(number, set()).add(external_id)
+    return [
+        RowError(source, r.line, "phone", "already used by another patient of this clinic")
+        for r in records
+        if owners.get(r.phone, set()) - {r.external_id}
+    ]

@@ -1,0 +1,82 @@
+"""Enqueueing background work by job name.
+
+The web app never imports `workers/`: it names a job from `JobName` and passes ids
+only, so Redis never holds a phone number, a name or a message body.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+
+
+class JobName(enum.StrEnum):
+    SEND_MESSAGES = "workers.jobs.send_messages"
+    PROCESS_INBOUND = "workers.jobs.process_inbound"
+    RECONCILE = "workers.jobs.reconcile"
+
+
+class QueueName(enum.StrEnum):
+    INBOUND = "inbound"  # replies first: a patient is waiting for an answer
+    SEND = "send"  # outbound messages
+    MAINTENANCE = "maintenance"  # reconcilers and polls
+
+
+QUEUE_FOR_JOB = {
+    JobName.SEND_MESSAGES: QueueName.SEND,
+    JobName.PROCESS_INBOUND: QueueName.INBOUND,
+    JobName.RECONCILE: QueueName.MAINTENANCE,
+}
+
+#: The order in which workers take work.
+WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE)
+
+
+class JobQueue:
+    """Puts jobs on RQ queues; ids in, nothing else."""
+
+    def __init__(self, connection: Redis[Any] | Any) -> None:
+        self.connection = connection
+        self._queues = {name: Queue(name.value, connection=connection) for name in QueueName}
+
+    def queue(self, name: QueueName) -> Queue:
+        return self._queues[name]
+
+    def enqueue(self, job: JobName, *ids: int) -> None:
+        """Queue one job; ids must be integers (never personal data)."""
+        _check_ids(ids)
+        self._queues[QUEUE_FOR_JOB[job]].enqueue(job.value, *ids, result_ttl=0)
+
+    def enqueue_batches(self, job: JobName, ids: Iterable[int], size: int = 25) -> int:
+        """Queue `job` over `ids` in batches of at most `size` ids each, in one round trip.
+
+        Returns how many ids were queued. Each id in a batch is still handled on its own
+        (its own compare-and-set), so a batch that dies half-way loses nothing.
+        """
+        id_list = list(ids)
+        _check_ids(id_list)
+        if not id_list:
+            return 0
+        queue = self._queues[QUEUE_FOR_JOB[job]]
+        batches = [tuple(id_list[i : i + size]) for i in range(0, len(id_list), size)]
+        queue.enqueue_many([Queue.prepare_data(job.value, args=b, result_ttl=0) for b in batches])
+        return len(id_list)
+
+
+def _check_ids(ids: Iterable[int]) -> None:
+    for value in ids:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError("job arguments must be integer ids")
+
+
+def connect(redis_url: str | None) -> Any:
+    """A Redis connection: the real server, or an in-process fake when no URL is set."""
+    if redis_url:
+        return Redis.from_url(redis_url)
+    import fakeredis  # the embedded default: only needed when no Redis is configured
+
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer())

@@ -1,0 +1,136 @@
+"""The HTTP face of the simulator: Twilio's 2010-04-01 Messages routes, auth and errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from app.simulator.faults import ERROR_MESSAGES
+
+_COLLECTION = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
+_INSTANCE = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<sid>(?:SM|MM)\w+)\.json$"
+)
+_MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """What to answer: a status, a JSON payload, and how long to stall first."""
+
+    status: int
+    payload: dict[str, Any]
+    stall_seconds: float = 0.0
+
+
+def error(status: int, code: int, message: str | None = None) -> ApiResponse:
+    """An error in Twilio's JSON shape, which the SDK turns into TwilioRestException."""
+    return ApiResponse(
+        status,
+        {
+            "code": code,
+            "message": message or ERROR_MESSAGES.get(code, "Error"),
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+    )
+
+
+class SimulatedAccount(Protocol):
+    """The operations the HTTP layer calls; the simulator implements them."""
+
+    account_sid: str
+    auth_token: str
+
+    def create_message(self, form: Mapping[str, str]) -> ApiResponse: ...
+
+    def list_messages(self, params: Mapping[str, str]) -> ApiResponse: ...
+
+    def fetch_message(self, sid: str) -> ApiResponse: ...
+
+    def update_message(self, sid: str, form: Mapping[str, str]) -> ApiResponse: ...
+
+    def stall(self, seconds: float) -> None: ...
+
+
+class SimulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], account: SimulatedAccount) -> None:
+        super().__init__(address, _Handler)
+        self.account = account
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SimulatorHTTPServer
+    server_version = "TwilioSimulator/1.0"
+
+    def do_GET(self) -> None:
+        self._answer(self._route("GET"))
+
+    def do_POST(self) -> None:
+        self._answer(self._route("POST"))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Request lines carry numbers in their query strings: log nothing.
+        return
+
+    def _route(self, method: str) -> ApiResponse:
+        account = self.server.account
+        path, _, query = self.path.partition("?")
+        if not _authorised(self.headers.get("Authorization"), account):
+            return error(401, 20003)
+        instance = _INSTANCE.match(path)
+        match = instance or _COLLECTION.match(path)
+        if match is None or match["account"] != account.account_sid:
+            return error(404, 20404)
+        form = self._read_form() if method == "POST" else {}
+        if instance is not None:
+            if method == "GET":
+                return account.fetch_message(instance["sid"])
+            return account.update_message(instance["sid"], form)
+        if method == "GET":
+            return account.list_messages(_flatten(query))
+        return account.create_message(form)
+
+    def _read_form(self) -> dict[str, str]:
+        length = min(int(self.headers.get("Content-Length") or 0), _MAX_FORM_BYTES)
+        return _flatten(self.rfile.read(length).decode("utf-8"))
+
+    def _answer(self, response: ApiResponse) -> None:
+        if response.stall_seconds:
+            self.server.account.stall(response.stall_seconds)
+        body = json.dumps(response.payload).encode("utf-8")
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            # The client gave up waiting (the point of a stall); nobody is left to answer.
+            return
+
+
+def _flatten(encoded: str) -> dict[str, str]:
+    # Blank values matter: redaction is an update with Body="".
+    return {k: v[-1] for k, v in parse_qs(encoded, keep_blank_values=True).items()}
+
+
+def _authorised(header: str | None, account: SimulatedAccount) -> bool:
+    if not header or not header.startswith("Basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic "), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    expected = f"{account.account_sid}:{account.auth_token}"
+    return hmac.compare_digest(decoded.encode(), expected.encode())

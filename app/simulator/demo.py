@@ -1,0 +1,267 @@
+"""`wesaid demo`: a simulated month of reminders and replies on the embedded default.
+
+Everything but the phone network is the production path: a SQLite file migrated with
+the real migrations, the real import services, the clock's sweep, a real RQ worker on
+an in-process Redis, the real `twilio` SDK talking to the simulator over loopback, and
+signed webhooks from the simulator into the app over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from rq import SimpleWorker
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from app.core.clock import FixedClock
+from app.queueing import WORKER_QUEUES
+from app.runtime import get_runtime
+from app.simulator.population import Behaviour, Persona, generate_population
+from app.simulator.server import TwilioSimulator
+
+START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; the clocks go forward on 29 March
+DAYS = 28
+ACCOUNT_SID = "AC" + "d" * 32
+AUTH_TOKEN = "demo-auth-token-not-a-secret"
+CLINICS = (
+    ("north", "North Street Clinic", "+442071838750"),
+    ("south", "South Road Clinic", "+441614960123"),
+)
+DATA_DIR = Path("instance")
+
+
+@dataclass
+class Booking:
+    clinic: str
+    external_id: str
+    patient_external_id: str
+    starts_at: datetime
+    booked_at: datetime
+
+
+class _Responder:
+    """Adapts the simulated population to the simulator's responder interface."""
+
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.lock = threading.Lock()
+
+    def reply(self, *, to: str, from_: str, body: str) -> str | None:
+        with self.lock:
+            return self.behaviour.reply_to(to, body)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
+    """One appointment per patient (some two), over four weeks, mostly booked ahead."""
+    bookings: list[Booking] = []
+    for index, persona in enumerate(personas):
+        clinic = CLINICS[index % 2][0]
+        for n in range(1 if rng.random() > 0.15 else 2):
+            day = rng.randint(1, DAYS - 1)
+            slot = timedelta(hours=9 + rng.randint(0, 15) * 0.5)
+            starts_at = START.replace(hour=0) + timedelta(days=day) + slot
+            lead = timedelta(hours=rng.choice([6, 12, 20])) if rng.random() < 0.12 else timedelta(days=30)
+            booked_at = max(START, (starts_at - lead).replace(minute=0))
+            bookings.append(
+                Booking(clinic, f"A{index:06d}-{n}", persona.external_id, starts_at, booked_at)
+            )
+    return bookings
+
+
+def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Flask:
+    from app import create_app
+
+    return create_app(
+        {
+            "WESAID_ENV": "development",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database.resolve()}",
+            "REDIS_URL": None,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE": sim_url,
+            "CLOCK": clock,
+        }
+    )
+
+
+class Demo:
+    def __init__(self, n_patients: int, seed: int, port: int) -> None:
+        self.clock = FixedClock(START)
+        self.personas = generate_population(n_patients, seed)
+        self.behaviour = Behaviour(self.personas, seed)
+        self.bookings = _bookings(self.personas, random.Random(seed))
+        self.sim = TwilioSimulator(
+            ACCOUNT_SID,
+            AUTH_TOKEN,
+            seed=seed,
+            responder=_Responder(self.behaviour),
+            clock=self.clock.now,
+        )
+        sim_url = self.sim.start()
+        DATA_DIR.mkdir(exist_ok=True)
+        self.database = DATA_DIR / "demo.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.database}{suffix}").unlink(missing_ok=True)
+        self.port = port
+        self.app = build_app(self.database, port, self.clock, sim_url)
+        self.sim.inbound_url = f"http://127.0.0.1:{port}/webhooks/twilio/sms"
+        self.server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, name="demo-web", daemon=True).start()
+        from workers.worker import bind
+
+        bind(self.app)
+        runtime = get_runtime(self.app)
+        self.worker = SimpleWorker(
+            [runtime.queue.queue(name) for name in WORKER_QUEUES],
+            connection=runtime.queue.connection,
+        )
+
+    def setup(self) -> None:
+        from app.clinics.queries import get_clinic_by_slug
+        from app.clinics.service import create_clinic
+        from app.patients.service import import_patient_rows
+
+        with self.app.app_context():
+            upgrade()
+            for slug, name, sender in CLINICS:
+                create_clinic(slug, name=name, timezone="Europe/London", sender=sender,
+                              org_slug="demo-trust", clock=self.clock)
+            for index, (slug, _name, _sender) in enumerate(CLINICS):
+                rows = [_patient_row(p) for p in self.personas[index::2]]
+                clinic = get_clinic_by_slug(slug)
+                report = import_patient_rows(clinic.id, rows, source="demo", strict=True, clock=self.clock)
+                if report.errors:
+                    raise RuntimeError(f"demo patients refused: {report.errors[0]}")
+
+    def book_due(self, now: datetime) -> None:
+        from app.appointments.service import import_appointment_rows
+        from app.clinics.queries import get_clinic_by_slug
+
+        due = [b for b in self.bookings if b.booked_at <= now and not getattr(b, "done", False)]
+        for slug, _name, _sender in CLINICS:
+            rows = [
+                {"external_id": b.external_id, "patient_external_id": b.patient_external_id,
+                 "starts_at": b.starts_at.isoformat()}
+                for b in due if b.clinic == slug
+            ]
+            if rows:
+                clinic = get_clinic_by_slug(slug)
+                import_appointment_rows(clinic.id, rows, source="demo", strict=False, clock=self.clock)
+        for b in due:
+            b.done = True  # type: ignore[attr-defined]
+
+    def drain(self) -> None:
+        """Run jobs and let the simulator answer until nothing is left to do."""
+        runtime = get_runtime(self.app)
+        while True:
+            self.worker.work(burst=True, logging_level="WARNING")
+            self.sim.flush(timeout=30)
+            if not any(runtime.queue.queue(q).count for q in WORKER_QUEUES):
+                return
+
+    def tick(self, now: datetime) -> None:
+        from app.messaging.sweeps import sweep
+
+        self.clock.set(now)
+        with self.app.app_context():
+            self.book_due(now)
+            sweep(get_runtime(self.app))
+        self.drain()
+        with self.app.app_context():
+            from app.simulator.demo_outcomes import record_outcomes
+
+            record_outcomes(self.behaviour, now, self.clock)
+
+    def run(self) -> None:
+        end = START + timedelta(days=DAYS + 1)
+        now = START
+        day = -1
+        while now <= end:
+            self.tick(now)
+            if (now - START).days != day:
+                day = (now - START).days
+                _progress(day, self)
+            now = self.next_tick(now)
+
+    def next_tick(self, now: datetime) -> datetime:
+        from app.simulator.demo_outcomes import next_due
+
+        with self.app.app_context():
+            candidate = next_due(now)
+        bookings = [b.booked_at for b in self.bookings if not getattr(b, "done", False)]
+        day_end = now + timedelta(hours=12)
+        options = [t for t in [candidate, min(bookings, default=None), day_end] if t is not None]
+        return max(min(options), now + timedelta(minutes=5))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.sim.stop()
+
+
+def _patient_row(p: Persona) -> dict[str, Any]:
+    return {
+        "external_id": p.external_id,
+        "phone": p.phone,
+        "locale": p.locale,
+        "birth_year": p.birth_year,
+        "sex": p.sex,
+        "ethnic_category": p.ethnic_category,
+        "imd_quintile": p.imd_quintile,
+    }
+
+
+def _progress(day: int, demo: Demo) -> None:
+    ledger = len(demo.sim.ledger)
+    click.echo(f"  day {day:2d}/{DAYS}: {ledger} messages sent so far", err=True)
+
+
+def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
+    from app.simulator.demo_outcomes import summarise
+
+    started = time.monotonic()
+    demo = Demo(n_patients, seed, 5000 if serve else _free_port())
+    click.echo(f"WeSaid demo: {n_patients} simulated patients, {DAYS} days from {START:%d %b %Y}", err=True)
+    demo.setup()
+    demo.run()
+    with demo.app.app_context():
+        summary = summarise(demo.sim, len(demo.personas))
+    summary["elapsed_s"] = round(time.monotonic() - started, 2)
+    _print_summary(summary)
+    if json_path is not None:
+        json_path.write_text(json.dumps(summary, indent=2) + "\n")
+        click.echo(f"summary written to {json_path}", err=True)
+    if serve:
+        click.echo("serving at http://127.0.0.1:5000 (Ctrl-C to stop)", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    demo.close()
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    width = max(len(k) for k in summary)
+    click.echo("")
+    for key, value in summary.items():
+        click.echo(f"{key.replace('_', ' '):<{width}}  {value}")
+    sys.stdout.flush()

@@ -1,0 +1,118 @@
+"""What can go wrong in the simulated provider, and the record of every create it saw."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Container
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.core.sms import MAX_BODY_CHARS
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+#: Twilio's wording for the create errors the simulator can give. No text names a number.
+ERROR_MESSAGES = {
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "An internal server error has occurred",
+    21211: "Invalid 'To' Phone Number",
+    21408: (
+        "Permission to send an SMS has not been enabled for the region indicated by the 'To' number"
+    ),
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+    21617: "The concatenated message body exceeds the 1600 character limit.",
+    21701: "The Messaging Service Sid is invalid.",
+    30001: "Queue overflow",
+    30003: "Unreachable destination handset",
+    30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier",
+    30007: "Message filtered",
+    30008: "Unknown error",
+}
+
+#: Delivery errors after which Twilio reports "failed" (never left) rather than "undelivered".
+FAILED_CODES = frozenset({30001, 30002, 30032})
+
+
+@dataclass
+class Faults:
+    """Behaviour knobs. Change any field at any time; counters count down as they fire."""
+
+    #: Seconds (low, high) between one status and the next.
+    status_delay: tuple[float, float] = (0.0, 0.02)
+    #: Seconds (low, high) between delivery and the simulated patient's reply.
+    reply_delay: tuple[float, float] = (0.0, 0.02)
+    #: Probability that a status callback is posted a second time.
+    duplicate_callbacks: float = 0.0
+    #: Post each message's status callbacks in shuffled order.
+    reorder: bool = False
+    #: Probability that a status callback is never posted.
+    drop_callbacks: float = 0.0
+    #: Probability that an inbound webhook is never posted (the message is still listed).
+    drop_inbound: float = 0.0
+    #: Create errors by recipient, e.g. {"+447911123456": 21614}: HTTP 400, nothing stored.
+    reject_numbers: dict[str, int] = field(default_factory=dict)
+    #: Delivery errors by recipient, e.g. 30006: accepted, then undelivered or failed.
+    undelivered_numbers: dict[str, int] = field(default_factory=dict)
+    #: The next N creates get HTTP 429 (code 20429) and are not stored.
+    rate_limit_next: int = 0
+    #: The next N creates are stored, then answered HTTP 500: the client cannot know.
+    server_error_next: int = 0
+    #: The next N creates are stored, then not answered for `hang_seconds`.
+    hang_next: int = 0
+    hang_seconds: float = 30.0
+
+
+class CreateOutcome(enum.StrEnum):
+    ACCEPTED = "accepted"  # stored and answered 201
+    RATE_LIMITED = "rate_limited"  # answered 429, not stored
+    REJECTED = "rejected"  # answered 400 with an error code, not stored
+    SERVER_ERROR = "server_error"  # stored, then answered 500
+    HUNG = "hung"  # stored, then answered too late for the client
+
+
+#: Outcomes after which the simulated provider holds the message.
+STORED_OUTCOMES = frozenset(
+    {CreateOutcome.ACCEPTED, CreateOutcome.SERVER_ERROR, CreateOutcome.HUNG}
+)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One create request as received, whatever became of it."""
+
+    sid: str | None
+    to: str
+    from_: str
+    body: str
+    status_callback: str | None
+    at: datetime
+    outcome: CreateOutcome
+    error_code: int | None = None
+    validity_period: int | None = None
+
+
+def refusal_code(
+    to: str, from_: str | None, service: str | None, body: str | None, services: Container[str]
+) -> int | None:
+    """The error Twilio gives a create with these fields, or None if it would accept it."""
+    if not to:
+        return 21604
+    if not from_ and not service:
+        return 21603
+    if not body:
+        return 21602
+    if len(body) > MAX_BODY_CHARS:
+        return 21617
+    if not from_ and service not in services:
+        return 21701
+    if not _E164.match(to):
+        return 21211
+    return None

@@ -1,0 +1,124 @@
+"""Fixtures: real PostgreSQL and Redis; storage tests also run on SQLite.
+
+PostgreSQL comes from TEST_DATABASE_URL (default: the local server, database
+`wesaid_test`, created and emptied here). Redis from TEST_REDIS_URL (default: local
+server, db 15, flushed around every test).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.core.clock import FixedClock
+from app.extensions import db
+from app.queueing import JobQueue
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wesaid_test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_created: set[str] = set()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        storage = metafunc.definition.get_closest_marker("storage") is not None
+        metafunc.parametrize(
+            "backend", ["postgresql", "sqlite"] if storage else ["postgresql"], scope="session"
+        )
+
+
+def _recreate_postgres(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "postgresql":
+        _recreate_postgres(PG_URL)
+        return PG_URL
+    path: Path = tmp_path_factory.mktemp("sqlite") / "wesaid-test.sqlite3"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis[Any]]:
+    conn: Redis[Any] = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+def make_test_app(database_url: str, clock: FixedClock, redis_conn: Any, **extra: Any) -> Flask:
+    config: dict[str, Any] = {
+        "WESAID_ENV": "test",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-of-sufficient-length-000",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": REDIS_URL,
+        "PUBLIC_BASE_URL": "https://wesaid.example.org",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": "test-auth-token",
+        "CLOCK": clock,
+        "JOB_QUEUE": JobQueue(redis_conn),
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+def _empty_tables() -> None:
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url: str, clock: FixedClock, redis_conn: Any) -> Iterator[Flask]:
+    flask_app = make_test_app(database_url, clock, redis_conn)
+    with flask_app.app_context():
+        if database_url not in _created:
+            db.drop_all()
+            db.create_all()
+            _created.add(database_url)
+        _empty_tables()
+        yield flask_app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()

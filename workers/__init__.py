@@ -1,0 +1,1 @@
+"""Background processes: RQ workers (any number) and the clock (exactly one)."""

@@ -1,0 +1,65 @@
+"""The clock process: periodic work declared as data, run by exactly one process.
+
+Its state is all in the database, so it can be restarted anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+
+from app.extensions import db
+from app.messaging.sweeps import sweep
+from app.queueing import JobName
+from app.runtime import Runtime, get_runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_seconds: float
+    run: Callable[[Runtime], object]
+
+
+def _enqueue_reconcile(runtime: Runtime) -> None:
+    runtime.queue.enqueue(JobName.RECONCILE)
+
+
+def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
+    return (
+        Periodic("sweep", sweep_seconds, sweep),
+        Periodic("reconcile", 60.0, _enqueue_reconcile),
+    )
+
+
+def run_clock(app: Flask, *, once: bool = False) -> None:
+    """Run the periodic work until interrupted (or one round with `once`)."""
+    runtime = get_runtime(app)
+    plan = schedule(float(app.config["CLOCK_INTERVAL_SECONDS"]))
+    last_run: dict[str, float] = {}
+    while True:
+        started = time.monotonic()
+        for task in plan:
+            if once or started - last_run.get(task.name, float("-inf")) >= task.every_seconds:
+                _run_one(app, runtime, task)
+                last_run[task.name] = started
+        if once:
+            return
+        time.sleep(max(0.2, min(t.every_seconds for t in plan) - (time.monotonic() - started)))
+
+
+def _run_one(app: Flask, runtime: Runtime, task: Periodic) -> None:
+    with app.app_context():
+        try:
+            task.run(runtime)
+        except Exception:  # one failed round must not stop the clock
+            log.exception("periodic task %s failed", task.name)
+            db.session.rollback()
+        finally:
+            db.session.remove()

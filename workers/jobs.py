@@ -1,0 +1,53 @@
+"""RQ jobs: ids in, one service call each. Nothing here holds personal data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.messaging import dispatcher
+from app.messaging import reconcile as reconciler
+from app.messaging.dispatcher import SendSettings
+from app.queueing import JobName
+from app.replies.service import process_inbound as route_reply
+from app.runtime import Runtime
+from workers.worker import job_context
+
+INBOUND_LOOKBACK = timedelta(hours=2)
+
+
+def _send_each(runtime: Runtime, message_ids: tuple[int, ...]) -> list[str | None]:
+    settings = SendSettings(runtime.public_base_url, runtime.sms_validity_seconds)
+    channel = runtime.channel("sms")
+    results = []
+    for message_id in message_ids:
+        state = dispatcher.send_message(message_id, runtime.clock, channel, settings)
+        results.append(state.value if state else None)
+    return results
+
+
+def send_messages(*message_ids: int) -> list[str | None]:
+    """Send each claimed outbound message at most once; one failure stops only itself."""
+    with job_context() as runtime:
+        return _send_each(runtime, message_ids)
+
+
+def process_inbound(*inbound_ids: int) -> int:
+    """Route stored replies and send the answers at once (they are already claimed)."""
+    with job_context() as runtime:
+        sent = 0
+        for inbound_id in inbound_ids:
+            reply_ids = route_reply(inbound_id, runtime.clock)
+            sent += len(_send_each(runtime, tuple(reply_ids)))
+        return sent
+
+
+def reconcile() -> dict[str, int]:
+    """Settle unknown sends, poll missing statuses and import missed replies."""
+    with job_context() as runtime:
+        channel = runtime.channel("sms")
+        now = runtime.clock.now()
+        counts = reconciler.reconcile_unknown(now, channel)
+        counts["polled"] = reconciler.poll_statuses(now, channel)
+        missed = reconciler.reconcile_inbound(now, channel, now - INBOUND_LOOKBACK)
+        counts["inbound_imported"] = runtime.queue.enqueue_batches(JobName.PROCESS_INBOUND, missed)
+        return counts
