@@ -21,10 +21,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config())
     if config:
         app.config.update(config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A server may drop idle connections; a file cannot.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     _configure_logging(app)
     _import_models()
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
+    )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
 
@@ -57,6 +62,9 @@ def _register_blueprints(app: Flask) -> None:
 def _tune_sqlite(app: Flask) -> None:
     from sqlalchemy import event
 
+    # FULL survives power loss; NORMAL (safe in WAL mode against corruption, may lose
+    # the last commits on power loss) is for throwaway databases such as the demo's.
+    synchronous = "NORMAL" if app.config.get("SQLITE_SYNCHRONOUS") == "NORMAL" else "FULL"
     with app.app_context():
         engine = db.engine
 
@@ -64,6 +72,7 @@ def _tune_sqlite(app: Flask) -> None:
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

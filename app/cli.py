@@ -59,7 +59,13 @@ def clinic_cli() -> None:
 @click.option("--quiet", default="21:00-08:00", show_default=True, help="quiet hours, local")
 @with_appcontext
 def clinic_create(
-    slug: str, name: str, timezone_name: str, sender: str, org_slug: str, default_locale: str, quiet: str
+    slug: str,
+    name: str,
+    timezone_name: str,
+    sender: str,
+    org_slug: str,
+    default_locale: str,
+    quiet: str,
 ) -> None:
     """Create a clinic."""
     from app.clinics.service import create_clinic

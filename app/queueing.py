@@ -39,7 +39,7 @@ WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE)
 class JobQueue:
     """Puts jobs on RQ queues; ids in, nothing else."""
 
-    def __init__(self, connection: Redis[Any] | Any) -> None:
+    def __init__(self, connection: Redis | Any) -> None:
         self.connection = connection
         self._queues = {name: Queue(name.value, connection=connection) for name in QueueName}
 

@@ -64,7 +64,9 @@ def job_context() -> Iterator[Runtime]:
 def _configure_logging() -> None:
     handler = logging.StreamHandler()
     handler.addFilter(JobIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [job %(job_id)s] %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [job %(job_id)s] %(name)s: %(message)s")
+    )
     root = logging.getLogger("app")
     root.addHandler(handler)
     root.setLevel(logging.INFO)

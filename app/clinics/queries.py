@@ -29,7 +29,9 @@ def get_clinic(clinic_id: int) -> Clinic:
     return clinic
 
 
-def find_clinic_by_sender(to_number: str, messaging_service_sid: str | None = None) -> Clinic | None:
+def find_clinic_by_sender(
+    to_number: str, messaging_service_sid: str | None = None
+) -> Clinic | None:
     """The clinic that owns the number (or Messaging Service) a message was sent to."""
     candidates = [to_number] + ([messaging_service_sid] if messaging_service_sid else [])
     return db.session.scalar(

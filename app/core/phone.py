@@ -33,7 +33,7 @@ _TEXT_CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
 _E164_SHAPE = re.compile(r"\+[1-9]\d{6,14}")
 
 
-class PhoneRejected(ValueError):  # noqa: N818 - a refusal by policy, not an error in our code
+class PhoneRejected(ValueError):
     """A number that policy refuses, with a reason fit for staff and for logs.
 
     The message and `reason_code` never contain the number itself.

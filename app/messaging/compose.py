@@ -47,9 +47,7 @@ REMINDER = _(
     "Reply 1 to confirm, 2 to cancel or 3 to ask for a new time. Reply STOP to opt out."
 )
 CONFIRMED = _("Thank you. Your appointment on %(date)s at %(time)s is confirmed.")
-CANCELLED = _(
-    "Your appointment on %(date)s at %(time)s is cancelled. Thank you for telling us."
-)
+CANCELLED = _("Your appointment on %(date)s at %(time)s is cancelled. Thank you for telling us.")
 REBOOK = _(
     "Thank you. %(clinic)s will contact you to find a new time for your appointment on %(date)s."
 )
@@ -98,7 +96,9 @@ def catalogue(locale: str) -> Translations | None:
     """
     folder = TRANSLATIONS_DIR / locale / "LC_MESSAGES"
     mo_path, po_path = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
-    if mo_path.exists() and (not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
+    if mo_path.exists() and (
+        not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime
+    ):
         with mo_path.open("rb") as fp:
             return Translations(fp, domain=DOMAIN)
     if not po_path.exists():

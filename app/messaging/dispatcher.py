@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 
 from app.appointments.models import Appointment
 from app.clinics.models import Clinic
 from app.core.clock import Clock
+from app.core.sms import measure
 from app.extensions import db
 from app.messaging import compose
 from app.messaging.channels.base import Channel, OutboundRequest, SendOutcome, SendResult
@@ -108,126 +110,163 @@ def _take_for_sending(message_id: int, now: datetime) -> bool:
     return _rows(result) == 1
 
 
-def _finish_early(message: OutboundMessage, state: MessageState, now: datetime) -> MessageState:
-    message.state = state
-    message.updated_at = now
-    db.session.commit()
-    return state
+@dataclass(frozen=True)
+class Claim:
+    """What the worker knows about a message it is sending, between the phases."""
+
+    message_id: int
+    patient_id: int
+    clinic_id: int
+    attempts: int
+    expires_at: datetime
 
 
-def _compose_reminder(message: OutboundMessage, patient: Patient, clinic: Clinic) -> None:
-    appointment = db.session.get(Appointment, message.appointment_id)
-    if appointment is None:
-        raise ValueError(f"reminder {message.id} has no appointment")
-    chain = compose.chain_for(patient.locale, clinic.default_locale)
-    date_text, time_text = compose.format_when(
-        appointment.starts_at, ZoneInfo(clinic.timezone), chain[0]
+def _finish_early(message_id: int, state: MessageState, now: datetime) -> None:
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.state == MessageState.SENDING)
+        .values(state=state, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
-    composed = compose.compose(
+    db.session.commit()
+
+
+def _compose_reminder(starts_at: datetime, patient_locale: str, clinic: Clinic) -> compose.Composed:
+    chain = compose.chain_for(patient_locale, clinic.default_locale)
+    date_text, time_text = compose.format_when(starts_at, ZoneInfo(clinic.timezone), chain[0])
+    return compose.compose(
         compose.REMINDER, chain, clinic=clinic.name, date=date_text, time=time_text
     )
-    message.body = composed.body
-    message.locale = composed.locale
 
 
-def _prepare(message_id: int, clock: Clock, settings: SendSettings) -> OutboundRequest | None:
+def _load(message_id: int) -> Any:
+    return db.session.execute(
+        select(
+            OutboundMessage,
+            Patient.phone,
+            Patient.locale,
+            Clinic,
+            Appointment.starts_at,
+        )
+        .join(Patient, Patient.id == OutboundMessage.patient_id)
+        .join(Clinic, Clinic.id == OutboundMessage.clinic_id)
+        .outerjoin(Appointment, Appointment.id == OutboundMessage.appointment_id)
+        .where(OutboundMessage.id == message_id)
+    ).one()
+
+
+def _prepare(
+    message_id: int, clock: Clock, settings: SendSettings
+) -> tuple[OutboundRequest, Claim] | None:
     """Phase 1: take the row (claimed → sending), check it may still go, compose it."""
     now = clock.now()
     if not _take_for_sending(message_id, now):
         db.session.rollback()
         return None
-    message = db.session.get(OutboundMessage, message_id)
-    assert message is not None
+    message, phone, locale, clinic, starts_at = _load(message_id)
     if message.expires_at <= now:
-        _finish_early(message, MessageState.EXPIRED, now)
+        _finish_early(message_id, MessageState.EXPIRED, now)
         return None
-    patient = db.session.get(Patient, message.patient_id)
-    clinic = db.session.get(Clinic, message.clinic_id)
-    assert patient is not None and clinic is not None
     if message.kind not in SENT_DESPITE_OPT_OUT and is_opted_out(
-        patient.id, clinic.id, message.channel
+        message.patient_id, clinic.id, message.channel
     ):
-        _finish_early(message, MessageState.SUPPRESSED, now)
+        _finish_early(message_id, MessageState.SUPPRESSED, now)
         return None
     if message.body is None:
-        _compose_reminder(message, patient, clinic)
-    assert message.body is not None
-    measured = compose.measure(message.body)
+        if starts_at is None:
+            raise ValueError(f"reminder {message.id} has no appointment")
+        composed = _compose_reminder(starts_at, locale, clinic)
+        message.body, message.locale = composed.body, composed.locale
+    measured = measure(message.body)
     message.encoding, message.segments = measured.encoding, measured.segments
     validity = int(min(settings.validity_seconds, (message.expires_at - now).total_seconds()))
     request = OutboundRequest(
         message_id=message.id,
-        to=patient.phone,
+        to=phone,
         body=message.body,
         sender=clinic.sender,
         status_callback=status_callback_url(settings.public_base_url, message.id),
         validity_seconds=max(validity, 1),
     )
+    claim = Claim(message.id, message.patient_id, clinic.id, message.attempts, message.expires_at)
     db.session.commit()
-    return request
+    return request, claim
 
 
 def send_message(
     message_id: int, clock: Clock, channel: Channel, settings: SendSettings
 ) -> MessageState | None:
     """Send one claimed message at most once. Returns its new state, or None if the row
-    was not ours to send (already taken, cancelled, or not claimed).
+    was not ours to send (already taken, cancelled, expired or suppressed).
 
     The database session is closed while the provider is called: no transaction or
     connection is held across the network, and a crash there leaves the row in
     `sending`, which the reconciler settles without sending blindly.
     """
-    request = _prepare(message_id, clock, settings)
-    if request is None:
+    prepared = _prepare(message_id, clock, settings)
+    if prepared is None:
         return None
+    request, claim = prepared
     db.session.close()
     result = channel.send(request)
-    return record_send_result(message_id, result, clock.now())
+    return record_send_result(claim, result, clock.now())
 
 
 def _backoff(attempts: int, hint: float | None) -> timedelta:
     if hint:
         return timedelta(seconds=hint)
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
+    delay: timedelta = min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
+    return delay
 
 
-def record_send_result(message_id: int, result: SendResult, now: datetime) -> MessageState:
+def _outcome_values(claim: Claim, result: SendResult, now: datetime) -> dict[str, Any]:
+    if result.outcome is SendOutcome.ACCEPTED:
+        return {"state": MessageState.ACCEPTED, "accepted_at": now}
+    if result.outcome is SendOutcome.RETRY:
+        retry_at = now + _backoff(claim.attempts, result.retry_after)
+        if retry_at >= claim.expires_at:
+            return {"state": MessageState.EXPIRED}
+        return {"state": MessageState.PENDING, "due_at": retry_at}
+    if result.outcome is SendOutcome.UNKNOWN:
+        return {"state": MessageState.UNKNOWN}
+    return {"state": MessageState.FAILED}
+
+
+def record_send_result(claim: Claim, result: SendResult, now: datetime) -> MessageState:
     """Phase 3: store what the provider said. Commits.
 
     A status callback may have arrived first and moved the row past `sending`; then
     only the sid is filled in and the state is left as the callback set it.
     """
-    message = db.session.get(OutboundMessage, message_id, with_for_update=True)
-    assert message is not None
-    if result.provider_sid and message.provider_sid is None:
-        message.provider_sid = result.provider_sid
-    if message.state is not MessageState.SENDING:
-        db.session.commit()
-        return message.state
-    if result.error_code and message.error_code is None:
-        message.error_code = result.error_code
-    message.state = _next_state(message, result, now)
-    message.updated_at = now
+    table = OutboundMessage
+    values = _outcome_values(claim, result, now)
+    sid = func.coalesce(table.provider_sid, result.provider_sid)
+    moved = db.session.execute(
+        update(table)
+        .where(table.id == claim.message_id, table.state == MessageState.SENDING)
+        .values(
+            provider_sid=sid,
+            error_code=func.coalesce(table.error_code, result.error_code),
+            updated_at=now,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    state: MessageState = values["state"]
+    if _rows(moved) == 0:
+        db.session.execute(
+            update(table)
+            .where(table.id == claim.message_id)
+            .values(provider_sid=sid)
+            .execution_options(synchronize_session=False)
+        )
+        current = db.session.scalar(select(table.state).where(table.id == claim.message_id))
+        state = current if current is not None else state
     if result.outcome is SendOutcome.OPTED_OUT:
-        record_opt_out(message.patient_id, message.clinic_id, "all", "provider", now)
+        record_opt_out(claim.patient_id, claim.clinic_id, "all", "provider", now)
     db.session.commit()
-    log.info("message %s: %s (%s)", message.id, message.state.value, result.detail)
-    return message.state
-
-
-def _next_state(message: OutboundMessage, result: SendResult, now: datetime) -> MessageState:
-    if result.outcome is SendOutcome.ACCEPTED:
-        message.accepted_at = now
-        return MessageState.ACCEPTED
-    if result.outcome is SendOutcome.RETRY:
-        retry_at = now + _backoff(message.attempts, result.retry_after)
-        if retry_at >= message.expires_at:
-            return MessageState.EXPIRED
-        message.due_at = retry_at
-        return MessageState.PENDING
-    if result.outcome is SendOutcome.UNKNOWN:
-        return MessageState.UNKNOWN
-    return MessageState.FAILED
+    log.info("message %s: %s (%s)", claim.message_id, state.value, result.detail)
+    return state
 
 
 def stale_claims(now: datetime, older_than: timedelta = timedelta(minutes=2)) -> list[int]:

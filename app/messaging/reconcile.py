@@ -24,13 +24,26 @@ GRACE = timedelta(minutes=1)
 LOOKBACK = timedelta(minutes=5)
 
 
-def _match(message: OutboundMessage, candidates: list[ProviderMessage], taken: set[str]) -> ProviderMessage | None:
+def _match(
+    message: OutboundMessage, candidates: list[ProviderMessage], taken: set[str]
+) -> ProviderMessage | None:
     for candidate in candidates:
         if candidate.sid in taken or candidate.direction == "inbound":
             continue
         if candidate.body == message.body:
             return candidate
     return None
+
+
+def _known_sids(candidates: list[ProviderMessage]) -> set[str]:
+    """Which of the provider's sids already belong to one of our messages."""
+    sids = [c.sid for c in candidates]
+    if not sids:
+        return set()
+    known = db.session.scalars(
+        select(OutboundMessage.provider_sid).where(OutboundMessage.provider_sid.in_(sids))
+    )
+    return {sid for sid in known if sid is not None}
 
 
 def reconcile_unknown(now: datetime, channel: Channel, limit: int = 200) -> dict[str, int]:
@@ -50,12 +63,13 @@ def reconcile_unknown(now: datetime, channel: Channel, limit: int = 200) -> dict
         )
         .limit(limit)
     ).all()
-    taken = set(db.session.scalars(select(OutboundMessage.provider_sid).where(OutboundMessage.provider_sid.is_not(None))))
+    adopted: set[str] = set()
     for message, phone in rows:
         since = (message.sending_at or message.updated_at) - LOOKBACK
-        found = _match(message, channel.list_messages(to=phone, since=since), taken)
+        candidates = channel.list_messages(to=phone, since=since)
+        found = _match(message, candidates, adopted | _known_sids(candidates))
         if found is not None:
-            taken.add(found.sid)
+            adopted.add(found.sid)
             message.provider_sid = found.sid
             message.state = state_for_provider_status(found.status) or MessageState.ACCEPTED
             message.error_code = message.error_code or found.error_code
@@ -71,13 +85,22 @@ def reconcile_unknown(now: datetime, channel: Channel, limit: int = 200) -> dict
     return counts
 
 
-def poll_statuses(now: datetime, channel: Channel, older_than: timedelta = timedelta(minutes=30), limit: int = 200) -> int:
+def poll_statuses(
+    now: datetime, channel: Channel, older_than: timedelta = timedelta(minutes=30), limit: int = 200
+) -> int:
     """Fetch the status of messages whose final callback never came. Commits."""
     rows = db.session.execute(
-        select(OutboundMessage.id, OutboundMessage.provider_sid, Patient.phone, OutboundMessage.accepted_at)
+        select(
+            OutboundMessage.id,
+            OutboundMessage.provider_sid,
+            Patient.phone,
+            OutboundMessage.accepted_at,
+        )
         .join(Patient, Patient.id == OutboundMessage.patient_id)
         .where(
-            OutboundMessage.state.in_([MessageState.ACCEPTED, MessageState.SENT, MessageState.UNKNOWN]),
+            OutboundMessage.state.in_(
+                [MessageState.ACCEPTED, MessageState.SENT, MessageState.UNKNOWN]
+            ),
             OutboundMessage.provider_sid.is_not(None),
             OutboundMessage.updated_at <= now - older_than,
         )
@@ -103,7 +126,9 @@ def reconcile_inbound(now: datetime, channel: Channel, since: datetime) -> list[
         for found in channel.list_messages(to=sender, since=since):
             if found.direction != "inbound":
                 continue
-            known = db.session.scalar(select(InboundMessage.id).where(InboundMessage.provider_sid == found.sid))
+            known = db.session.scalar(
+                select(InboundMessage.id).where(InboundMessage.provider_sid == found.sid)
+            )
             if known is not None:
                 continue
             inbound_id, was_new = service.store_inbound(

@@ -5,14 +5,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 
 from app.clinics.queries import find_clinic_by_sender
 from app.extensions import db
 from app.messaging.channels.base import StatusUpdate
 from app.messaging.models import InboundMessage, OutboundMessage
-from app.messaging.states import InboundState, MessageState, advance
+from app.messaging.states import (
+    InboundState,
+    MessageState,
+    advanceable_from,
+    state_for_provider_status,
+)
 from app.patients.models import Patient
 
 log = logging.getLogger(__name__)
@@ -82,42 +88,46 @@ def store_inbound(
     return row.id, True
 
 
-def _find_outbound(message_id: int | None, provider_sid: str) -> OutboundMessage | None:
-    if message_id is not None:
-        found = db.session.get(OutboundMessage, message_id, with_for_update=True)
-        if found is not None:
-            return found
-    return db.session.scalar(
-        select(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid).with_for_update()
-    )
-
-
 def record_status(message_id: int | None, update: StatusUpdate, now: datetime) -> bool:
     """Apply a provider status. Moves only forward; keeps the first error code.
 
-    Returns True if the message changed. Unknown messages and stale or repeated
-    statuses are ignored (the provider may send them late, twice or out of order).
+    Returns True if the state moved. One conditional UPDATE does it, so callbacks that
+    arrive twice, late or out of order can race each other safely. A callback whose sid
+    contradicts the one we stored is ignored.
     """
-    message = _find_outbound(message_id, update.provider_sid)
-    if message is None:
-        db.session.rollback()
-        log.info("status for an unknown message ignored")
+    new_state = state_for_provider_status(update.status)
+    if new_state is None:
         return False
-    if message.provider_sid is None:
-        message.provider_sid = update.provider_sid
-    elif message.provider_sid != update.provider_sid:
-        db.session.rollback()
-        log.warning("status callback sid does not match message %s; ignored", message.id)
-        return False
-    new_state = advance(message.state, update.status)
-    if message.error_code is None and update.error_code:
-        message.error_code = update.error_code
-    if new_state is not None:
-        message.state = new_state
-        if new_state is MessageState.DELIVERED:
-            message.delivered_at = now
-        if message.accepted_at is None:
-            message.accepted_at = now
-    message.updated_at = now
+    table = OutboundMessage
+    target = (
+        table.id == message_id
+        if message_id is not None
+        else table.provider_sid == update.provider_sid
+    )
+    same_message = or_(table.provider_sid.is_(None), table.provider_sid == update.provider_sid)
+    values: dict[str, object] = {
+        "provider_sid": func.coalesce(table.provider_sid, update.provider_sid),
+        "error_code": func.coalesce(table.error_code, update.error_code),
+        "accepted_at": func.coalesce(table.accepted_at, now),
+        "updated_at": now,
+        "state": new_state,
+    }
+    if new_state is MessageState.DELIVERED:
+        values["delivered_at"] = now
+    moved = db.session.execute(
+        sa_update(table)
+        .where(target, same_message, table.state.in_(advanceable_from(update.status)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    changed = bool(getattr(moved, "rowcount", 0))
+    if not changed and update.error_code:
+        # A stale status may still carry the first error code we have not seen yet.
+        db.session.execute(
+            sa_update(table)
+            .where(target, same_message, table.error_code.is_(None))
+            .values(error_code=update.error_code)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
-    return new_state is not None
+    return changed

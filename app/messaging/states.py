@@ -97,3 +97,12 @@ def advance(current: MessageState, provider_status: str) -> MessageState | None:
     if _PROVIDER_RANK[provider_status.lower()] <= _STATE_RANK[current]:
         return None
     return new
+
+
+def advanceable_from(provider_status: str) -> frozenset[MessageState]:
+    """The states a message may be in for `provider_status` to move it forward: the
+    same rule as `advance`, as a set a conditional UPDATE can use."""
+    rank = _PROVIDER_RANK.get(provider_status.lower())
+    if rank is None:
+        return frozenset()
+    return frozenset(state for state, r in _STATE_RANK.items() if r < rank)

@@ -16,8 +16,8 @@ review by a qualified translator.
 
 from __future__ import annotations
 
-import re
 import functools
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass

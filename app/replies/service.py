@@ -186,7 +186,9 @@ def _ask_which(ctx: _Context, pending: list[Appointment]) -> None:
     for index, appointment in enumerate(pending[:26]):
         date_text, time_text = _when(ctx, appointment)
         items.append(f"{chr(ord('A') + index)} {date_text} {time_text}")
-    composed = compose.compose_plural(compose.WHICH_ONE, len(items), ctx.chain, list=", ".join(items))
+    composed = compose.compose_plural(
+        compose.WHICH_ONE, len(items), ctx.chain, list=", ".join(items)
+    )
     _add_reply(ctx, "which_one", composed, None)
 
 

@@ -97,7 +97,9 @@ def cancel_open_reminders(appointment_id: int, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def move_appointment(appointment: Appointment, clinic: Clinic, starts_at: datetime, clock: Clock) -> int:
+def move_appointment(
+    appointment: Appointment, clinic: Clinic, starts_at: datetime, clock: Clock
+) -> int:
     """Move an appointment: bump its plan version, cancel its open reminders, plan anew.
 
     Does not commit. Returns the number of reminders planned for the new time.

@@ -72,6 +72,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SimulatorHTTPServer
     server_version = "TwilioSimulator/1.0"
+    # Keep-alive, as the real API offers: the SDK reuses its connection.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer(self._route("GET"))

@@ -9,6 +9,7 @@ signed webhooks from the simulator into the app over HTTP.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import socket
 import sys
@@ -29,12 +30,12 @@ from app.core.clock import FixedClock
 from app.queueing import WORKER_QUEUES
 from app.runtime import get_runtime
 from app.simulator.population import Behaviour, Persona, generate_population
-from app.simulator.server import TwilioSimulator
+from app.simulator.process import SimulatorProcess
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; the clocks go forward on 29 March
 DAYS = 28
 ACCOUNT_SID = "AC" + "d" * 32
-AUTH_TOKEN = "demo-auth-token-not-a-secret"
+AUTH_TOKEN = "demo-auth-token-not-a-secret"  # noqa: S105 (the simulator's, loopback only)
 CLINICS = (
     ("north", "North Street Clinic", "+442071838750"),
     ("south", "South Road Clinic", "+441614960123"),
@@ -49,18 +50,6 @@ class Booking:
     patient_external_id: str
     starts_at: datetime
     booked_at: datetime
-
-
-class _Responder:
-    """Adapts the simulated population to the simulator's responder interface."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
-        self.lock = threading.Lock()
-
-    def reply(self, *, to: str, from_: str, body: str) -> str | None:
-        with self.lock:
-            return self.behaviour.reply_to(to, body)
 
 
 def _free_port() -> int:
@@ -78,7 +67,11 @@ def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
             day = rng.randint(1, DAYS - 1)
             slot = timedelta(hours=9 + rng.randint(0, 15) * 0.5)
             starts_at = START.replace(hour=0) + timedelta(days=day) + slot
-            lead = timedelta(hours=rng.choice([6, 12, 20])) if rng.random() < 0.12 else timedelta(days=30)
+            lead = (
+                timedelta(hours=rng.choice([6, 12, 20]))
+                if rng.random() < 0.12
+                else timedelta(days=30)
+            )
             booked_at = max(START, (starts_at - lead).replace(minute=0))
             bookings.append(
                 Booking(clinic, f"A{index:06d}-{n}", persona.external_id, starts_at, booked_at)
@@ -99,6 +92,8 @@ def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Fla
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_API_BASE": sim_url,
             "CLOCK": clock,
+            "SQLITE_SYNCHRONOUS": "NORMAL",
+            "LOG_LEVEL": "WARNING",
         }
     )
 
@@ -109,21 +104,17 @@ class Demo:
         self.personas = generate_population(n_patients, seed)
         self.behaviour = Behaviour(self.personas, seed)
         self.bookings = _bookings(self.personas, random.Random(seed))
-        self.sim = TwilioSimulator(
-            ACCOUNT_SID,
-            AUTH_TOKEN,
-            seed=seed,
-            responder=_Responder(self.behaviour),
-            clock=self.clock.now,
+        self.sim = SimulatorProcess(
+            ACCOUNT_SID, AUTH_TOKEN, n_patients=n_patients, seed=seed, now=START
         )
-        sim_url = self.sim.start()
+        sim_url = self.sim.base_url
         DATA_DIR.mkdir(exist_ok=True)
         self.database = DATA_DIR / "demo.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.database}{suffix}").unlink(missing_ok=True)
         self.port = port
         self.app = build_app(self.database, port, self.clock, sim_url)
-        self.sim.inbound_url = f"http://127.0.0.1:{port}/webhooks/twilio/sms"
+        self.sim.set_inbound_url(f"http://127.0.0.1:{port}/webhooks/twilio/sms")
         self.server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
         threading.Thread(target=self.server.serve_forever, name="demo-web", daemon=True).start()
         from workers.worker import bind
@@ -143,12 +134,20 @@ class Demo:
         with self.app.app_context():
             upgrade()
             for slug, name, sender in CLINICS:
-                create_clinic(slug, name=name, timezone="Europe/London", sender=sender,
-                              org_slug="demo-trust", clock=self.clock)
+                create_clinic(
+                    slug,
+                    name=name,
+                    timezone="Europe/London",
+                    sender=sender,
+                    org_slug="demo-trust",
+                    clock=self.clock,
+                )
             for index, (slug, _name, _sender) in enumerate(CLINICS):
                 rows = [_patient_row(p) for p in self.personas[index::2]]
                 clinic = get_clinic_by_slug(slug)
-                report = import_patient_rows(clinic.id, rows, source="demo", strict=True, clock=self.clock)
+                report = import_patient_rows(
+                    clinic.id, rows, source="demo", strict=True, clock=self.clock
+                )
                 if report.errors:
                     raise RuntimeError(f"demo patients refused: {report.errors[0]}")
 
@@ -159,13 +158,19 @@ class Demo:
         due = [b for b in self.bookings if b.booked_at <= now and not getattr(b, "done", False)]
         for slug, _name, _sender in CLINICS:
             rows = [
-                {"external_id": b.external_id, "patient_external_id": b.patient_external_id,
-                 "starts_at": b.starts_at.isoformat()}
-                for b in due if b.clinic == slug
+                {
+                    "external_id": b.external_id,
+                    "patient_external_id": b.patient_external_id,
+                    "starts_at": b.starts_at.isoformat(),
+                }
+                for b in due
+                if b.clinic == slug
             ]
             if rows:
                 clinic = get_clinic_by_slug(slug)
-                import_appointment_rows(clinic.id, rows, source="demo", strict=False, clock=self.clock)
+                import_appointment_rows(
+                    clinic.id, rows, source="demo", strict=False, clock=self.clock
+                )
         for b in due:
             b.done = True  # type: ignore[attr-defined]
 
@@ -182,6 +187,7 @@ class Demo:
         from app.messaging.sweeps import sweep
 
         self.clock.set(now)
+        self.sim.set_now(now)
         with self.app.app_context():
             self.book_due(now)
             sweep(get_runtime(self.app))
@@ -230,20 +236,24 @@ def _patient_row(p: Persona) -> dict[str, Any]:
 
 
 def _progress(day: int, demo: Demo) -> None:
-    ledger = len(demo.sim.ledger)
-    click.echo(f"  day {day:2d}/{DAYS}: {ledger} messages sent so far", err=True)
+    creates = demo.sim.stats()["creates"]
+    click.echo(f"  day {day:2d}/{DAYS}: {creates} messages sent so far", err=True)
 
 
 def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
     from app.simulator.demo_outcomes import summarise
 
     started = time.monotonic()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("app").setLevel(logging.WARNING)
     demo = Demo(n_patients, seed, 5000 if serve else _free_port())
-    click.echo(f"WeSaid demo: {n_patients} simulated patients, {DAYS} days from {START:%d %b %Y}", err=True)
+    click.echo(
+        f"WeSaid demo: {n_patients} simulated patients, {DAYS} days from {START:%d %b %Y}", err=True
+    )
     demo.setup()
     demo.run()
     with demo.app.app_context():
-        summary = summarise(demo.sim, len(demo.personas))
+        summary = summarise(demo.sim.stats()["duplicate_sends"], len(demo.personas))
     summary["elapsed_s"] = round(time.monotonic() - started, 2)
     _print_summary(summary)
     if json_path is not None:

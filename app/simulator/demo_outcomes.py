@@ -15,7 +15,6 @@ from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import PROVIDER_STATES, MessageState
 from app.patients.models import ConsentAction, ConsentEvent, Patient
 from app.simulator.population import Behaviour
-from app.simulator.server import TwilioSimulator
 
 REMINDER = "reminder"
 _SENT = frozenset(PROVIDER_STATES - {MessageState.FAILED, MessageState.UNKNOWN})
@@ -33,7 +32,9 @@ def next_due(now: datetime) -> datetime | None:
 def _delivered_reminder_appointments(ids: list[int]) -> set[int]:
     return set(
         db.session.scalars(
-            select(OutboundMessage.appointment_id).distinct().where(
+            select(OutboundMessage.appointment_id)
+            .distinct()
+            .where(
                 OutboundMessage.appointment_id.in_(ids),
                 OutboundMessage.kind == REMINDER,
                 OutboundMessage.state == MessageState.DELIVERED,
@@ -65,7 +66,9 @@ def record_outcomes(behaviour: Behaviour, now: datetime, clock: Clock) -> int:
 
 
 def _count(*where: Any) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(OutboundMessage).where(*where)) or 0)
+    return int(
+        db.session.scalar(select(func.count()).select_from(OutboundMessage).where(*where)) or 0
+    )
 
 
 def _dna_rate(reminded: bool) -> float | None:
@@ -104,7 +107,7 @@ def _appointments(*where: Any) -> int:
     return int(db.session.scalar(select(func.count()).select_from(Appointment).where(*where)) or 0)
 
 
-def summarise(sim: TwilioSimulator, patients: int) -> dict[str, Any]:
+def summarise(duplicate_sends: int, patients: int) -> dict[str, Any]:
     """The demo's figures, from the database and the simulator's ledger."""
     reminder = OutboundMessage.kind == REMINDER
     return {
@@ -123,7 +126,7 @@ def summarise(sim: TwilioSimulator, patients: int) -> dict[str, Any]:
         ),
         "rebook_requests": _appointments(Appointment.rebook_requested_at.is_not(None)),
         "opted_out": _opted_out(),
-        "duplicate_sends": sim.duplicate_sends(),
+        "duplicate_sends": duplicate_sends,
         "attended": _appointments(Appointment.status == AppointmentStatus.ATTENDED),
         "dna": _appointments(Appointment.status == AppointmentStatus.DNA),
         "dna_rate_reminded": _dna_rate(True),
@@ -145,5 +148,3 @@ def summarise(sim: TwilioSimulator, patients: int) -> dict[str, Any]:
             )
         ),
     }
-
-

@@ -49,6 +49,11 @@ class Faults:
     status_delay: tuple[float, float] = (0.0, 0.02)
     #: Seconds (low, high) between delivery and the simulated patient's reply.
     reply_delay: tuple[float, float] = (0.0, 0.02)
+    #: Statuses that get a callback. The create response already says "queued", so by
+    #: default only the carrier's answers are posted, which halves the webhook load.
+    callback_statuses: frozenset[str] = frozenset(
+        {"queued", "sent", "delivered", "undelivered", "failed"}
+    )
     #: Probability that a status callback is posted a second time.
     duplicate_callbacks: float = 0.0
     #: Post each message's status callbacks in shuffled order.

@@ -294,6 +294,8 @@ class TwilioSimulator:
         if self.faults.reorder:
             self._shuffle(order)
         for (status, code), at in zip(order, times, strict=True):
+            if status not in self.faults.callback_statuses:
+                continue
             form = status_form(message, status, code)
             copies = 2 if self._chance(self.faults.duplicate_callbacks) else 1
             for copy in range(copies):

@@ -1,0 +1,96 @@
+"""The Twilio simulator in a process of its own, so that it does not share the
+interpreter lock with the app it is talking to (the demo and the benchmarks)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any
+
+from app.simulator.population import Behaviour, generate_population
+from app.simulator.server import TwilioSimulator
+
+
+class _PopulationResponder:
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+
+    def reply(self, *, to: str, from_: str, body: str) -> str | None:
+        return self.behaviour.reply_to(to, body)
+
+
+def _serve(
+    conn: Connection,
+    now_ts: Synchronized,  # type: ignore[type-arg]
+    account_sid: str,
+    auth_token: str,
+    n_patients: int,
+    seed: int,
+) -> None:
+    personas = generate_population(n_patients, seed)
+    sim = TwilioSimulator(
+        account_sid,
+        auth_token,
+        seed=seed,
+        responder=_PopulationResponder(Behaviour(personas, seed)),
+        clock=lambda: datetime.fromtimestamp(now_ts.value, UTC),
+    )
+    # The create response already reports "queued"; the app needs the carrier's answers.
+    sim.faults.callback_statuses = frozenset({"sent", "delivered", "undelivered", "failed"})
+    conn.send(sim.start())
+    while True:
+        command, argument = conn.recv()
+        if command == "flush":
+            conn.send(sim.flush(timeout=float(argument)))
+        elif command == "inbound_url":
+            sim.inbound_url = str(argument)
+            conn.send(True)
+        elif command == "stats":
+            conn.send({"creates": len(sim.ledger), "duplicate_sends": sim.duplicate_sends()})
+        elif command == "stop":
+            sim.stop()
+            conn.send(True)
+            return
+
+
+class SimulatorProcess:
+    """A simulator serving a simulated population from a child process."""
+
+    def __init__(
+        self, account_sid: str, auth_token: str, *, n_patients: int, seed: int, now: datetime
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._now = context.Value("d", now.timestamp())
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve,
+            args=(child, self._now, account_sid, auth_token, n_patients, seed),
+            name="twilio-simulator",
+            daemon=True,
+        )
+        self._process.start()
+        self.base_url: str = self._conn.recv()
+
+    def _call(self, command: str, argument: Any = None) -> Any:
+        self._conn.send((command, argument))
+        return self._conn.recv()
+
+    def set_now(self, now: datetime) -> None:
+        self._now.value = now.timestamp()
+
+    def set_inbound_url(self, url: str) -> None:
+        self._call("inbound_url", url)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        return bool(self._call("flush", timeout))
+
+    def stats(self) -> dict[str, int]:
+        result: dict[str, int] = self._call("stats")
+        return result
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._call("stop")
+        self._process.join(timeout=5)
