@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -41,3 +41,14 @@ class FixedClock:
         with self._lock:
             self._now += delta
             return self._now
+
+
+class SharedClock:
+    """A clock another process sets: it reads a shared float of POSIX seconds
+    (a `multiprocessing.Value("d")`), so a simulation's processes agree on the time."""
+
+    def __init__(self, seconds: Any) -> None:
+        self._seconds = seconds
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(float(self._seconds.value), UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import random
 import socket
 import sys
@@ -93,6 +94,9 @@ def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Fla
             "TWILIO_API_BASE": sim_url,
             "CLOCK": clock,
             "SQLITE_SYNCHRONOUS": "NORMAL",
+            # One connection: threads queue for it in Python instead of sleeping in
+            # SQLite's busy handler when two of them want to write at once.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
             "LOG_LEVEL": "WARNING",
         }
     )
@@ -101,11 +105,13 @@ def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Fla
 class Demo:
     def __init__(self, n_patients: int, seed: int, port: int) -> None:
         self.clock = FixedClock(START)
+        # The simulator runs in a process of its own and reads the simulated time here.
+        self.shared_now = multiprocessing.get_context("spawn").Value("d", START.timestamp())
         self.personas = generate_population(n_patients, seed)
         self.behaviour = Behaviour(self.personas, seed)
         self.bookings = _bookings(self.personas, random.Random(seed))
         self.sim = SimulatorProcess(
-            ACCOUNT_SID, AUTH_TOKEN, n_patients=n_patients, seed=seed, now=START
+            ACCOUNT_SID, AUTH_TOKEN, n_patients=n_patients, seed=seed, now=self.shared_now
         )
         sim_url = self.sim.base_url
         DATA_DIR.mkdir(exist_ok=True)
@@ -187,7 +193,7 @@ class Demo:
         from app.messaging.sweeps import sweep
 
         self.clock.set(now)
-        self.sim.set_now(now)
+        self.shared_now.value = now.timestamp()
         with self.app.app_context():
             self.book_due(now)
             sweep(get_runtime(self.app))

@@ -4,11 +4,11 @@ interpreter lock with the app it is talking to (the demo and the benchmarks)."""
 from __future__ import annotations
 
 import multiprocessing
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
+from app.core.clock import SharedClock
 from app.simulator.population import Behaviour, generate_population
 from app.simulator.server import TwilioSimulator
 
@@ -35,7 +35,7 @@ def _serve(
         auth_token,
         seed=seed,
         responder=_PopulationResponder(Behaviour(personas, seed)),
-        clock=lambda: datetime.fromtimestamp(now_ts.value, UTC),
+        clock=SharedClock(now_ts).now,
     )
     # The create response already reports "queued"; the app needs the carrier's answers.
     sim.faults.callback_statuses = frozenset({"sent", "delivered", "undelivered", "failed"})
@@ -59,10 +59,16 @@ class SimulatorProcess:
     """A simulator serving a simulated population from a child process."""
 
     def __init__(
-        self, account_sid: str, auth_token: str, *, n_patients: int, seed: int, now: datetime
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        n_patients: int,
+        seed: int,
+        now: Synchronized,  # type: ignore[type-arg]
     ) -> None:
         context = multiprocessing.get_context("spawn")
-        self._now = context.Value("d", now.timestamp())
+        self._now = now
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_serve,
@@ -76,9 +82,6 @@ class SimulatorProcess:
     def _call(self, command: str, argument: Any = None) -> Any:
         self._conn.send((command, argument))
         return self._conn.recv()
-
-    def set_now(self, now: datetime) -> None:
-        self._now.value = now.timestamp()
 
     def set_inbound_url(self, url: str) -> None:
         self._call("inbound_url", url)
