@@ -131,27 +131,38 @@ def _finish_early(message_id: int, state: MessageState, now: datetime) -> None:
     db.session.commit()
 
 
-def _compose_reminder(starts_at: datetime, patient_locale: str, clinic: Clinic) -> compose.Composed:
-    chain = compose.chain_for(patient_locale, clinic.default_locale)
-    date_text, time_text = compose.format_when(starts_at, ZoneInfo(clinic.timezone), chain[0])
+def _compose_reminder(starts_at: datetime, row: Any) -> compose.Composed:
+    chain = compose.chain_for(row.locale, row.default_locale)
+    date_text, time_text = compose.format_when(starts_at, ZoneInfo(row.timezone), chain[0])
     return compose.compose(
-        compose.REMINDER, chain, clinic=clinic.name, date=date_text, time=time_text
+        compose.REMINDER, chain, clinic=row.clinic_name, date=date_text, time=time_text
     )
 
 
 def _load(message_id: int) -> Any:
+    m = OutboundMessage
     return db.session.execute(
         select(
-            OutboundMessage,
+            m.id,
+            m.kind,
+            m.channel,
+            m.patient_id,
+            m.clinic_id,
+            m.attempts,
+            m.expires_at,
+            m.body,
             Patient.phone,
             Patient.locale,
-            Clinic,
+            Clinic.sender,
+            Clinic.name.label("clinic_name"),
+            Clinic.timezone,
+            Clinic.default_locale,
             Appointment.starts_at,
         )
-        .join(Patient, Patient.id == OutboundMessage.patient_id)
-        .join(Clinic, Clinic.id == OutboundMessage.clinic_id)
-        .outerjoin(Appointment, Appointment.id == OutboundMessage.appointment_id)
-        .where(OutboundMessage.id == message_id)
+        .join(Patient, Patient.id == m.patient_id)
+        .join(Clinic, Clinic.id == m.clinic_id)
+        .outerjoin(Appointment, Appointment.id == m.appointment_id)
+        .where(m.id == message_id)
     ).one()
 
 
@@ -163,32 +174,40 @@ def _prepare(
     if not _take_for_sending(message_id, now):
         db.session.rollback()
         return None
-    message, phone, locale, clinic, starts_at = _load(message_id)
-    if message.expires_at <= now:
+    row = _load(message_id)
+    if row.expires_at <= now:
         _finish_early(message_id, MessageState.EXPIRED, now)
         return None
-    if message.kind not in SENT_DESPITE_OPT_OUT and is_opted_out(
-        message.patient_id, clinic.id, message.channel
+    if row.kind not in SENT_DESPITE_OPT_OUT and is_opted_out(
+        row.patient_id, row.clinic_id, row.channel
     ):
         _finish_early(message_id, MessageState.SUPPRESSED, now)
         return None
-    if message.body is None:
-        if starts_at is None:
-            raise ValueError(f"reminder {message.id} has no appointment")
-        composed = _compose_reminder(starts_at, locale, clinic)
-        message.body, message.locale = composed.body, composed.locale
-    measured = measure(message.body)
-    message.encoding, message.segments = measured.encoding, measured.segments
-    validity = int(min(settings.validity_seconds, (message.expires_at - now).total_seconds()))
+    body, locale = row.body, None
+    if body is None:
+        if row.starts_at is None:
+            raise ValueError(f"reminder {message_id} has no appointment")
+        composed = _compose_reminder(row.starts_at, row)
+        body, locale = composed.body, composed.locale
+    measured = measure(body)
+    written: dict[str, Any] = {"body": body, "encoding": measured.encoding}
+    written |= {"segments": measured.segments} | ({"locale": locale} if locale else {})
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id)
+        .values(**written)
+        .execution_options(synchronize_session=False)
+    )
+    validity = int(min(settings.validity_seconds, (row.expires_at - now).total_seconds()))
     request = OutboundRequest(
-        message_id=message.id,
-        to=phone,
-        body=message.body,
-        sender=clinic.sender,
-        status_callback=status_callback_url(settings.public_base_url, message.id),
+        message_id=message_id,
+        to=row.phone,
+        body=body,
+        sender=row.sender,
+        status_callback=status_callback_url(settings.public_base_url, message_id),
         validity_seconds=max(validity, 1),
     )
-    claim = Claim(message.id, message.patient_id, clinic.id, message.attempts, message.expires_at)
+    claim = Claim(message_id, row.patient_id, row.clinic_id, row.attempts, row.expires_at)
     db.session.commit()
     return request, claim
 
