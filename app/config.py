@@ -15,7 +15,10 @@ from typing import Any
 ENVIRONMENTS = ("development", "test", "production")
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")
 MIN_SECRET_KEY_LENGTH = 32
-_WEAK_SECRETS = frozenset({"dev", "secret", "changeme", "development", "test", "password"})
+# A random key of 32 characters has far more; "a" * 32 or "changeme" * 4 has few.
+MIN_DISTINCT_CHARACTERS = 12
+# Words that mark a placeholder key; long enough not to appear in a random one by chance.
+_WEAK_SECRETS = frozenset({"secret", "changeme", "development", "password", "insecure"})
 DEFAULT_SQLITE = Path("instance") / "wesaid.sqlite3"
 
 
@@ -66,7 +69,11 @@ def _check_production(env: Mapping[str, str]) -> None:
     if missing:
         raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
     secret = env["SECRET_KEY"]
-    if len(secret) < MIN_SECRET_KEY_LENGTH or secret.lower() in _WEAK_SECRETS:
+    if (
+        len(secret) < MIN_SECRET_KEY_LENGTH
+        or len(set(secret)) < MIN_DISTINCT_CHARACTERS
+        or any(word in secret.lower() for word in _WEAK_SECRETS)
+    ):
         raise ConfigError(
             f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters"
         )

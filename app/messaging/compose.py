@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -30,6 +30,11 @@ DOMAIN = "messages"
 # The CLDR locale used to format dates for each project locale (UK conventions for
 # English and Welsh).
 _CLDR = {"en": "en_GB", "cy": "cy_GB", "zh_Hans": "zh_Hans_CN", "pa": "pa_Guru_IN"}
+
+
+# Locales whose CLDR data has no full weekday-and-month skeleton: Babel would fall back
+# to abbreviations, and in Welsh "Maw" is both Tuesday and March.
+_DATE_PATTERNS = {"cy": "EEEE d MMMM"}
 
 
 def _(message: str) -> str:
@@ -131,7 +136,11 @@ def format_when(instant: datetime, zone: ZoneInfo, locale: str) -> tuple[str, st
     """The date ("Tuesday 3 March") and time ("10:30") of `instant` in `zone`, for `locale`."""
     local = instant.astimezone(zone)
     cldr = cldr_locale(locale)
-    date_text = format_skeleton("MMMMEEEEd", local, locale=cldr)
+    pattern = _DATE_PATTERNS.get(locale)
+    if pattern is not None:
+        date_text = format_date(local, format=pattern, locale=cldr)
+    else:
+        date_text = format_skeleton("MMMMEEEEd", local, locale=cldr)
     time_text = format_time(local, format="short", locale=cldr)
     return normalise_invisible(date_text), normalise_invisible(time_text)
 

@@ -15,20 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 
-from app.appointments.models import Appointment
-from app.clinics.models import Clinic
 from app.core.clock import Clock
 from app.core.sms import measure
 from app.extensions import db
 from app.messaging import compose
+from app.messaging import statements as sql
 from app.messaging.channels.base import Channel, OutboundRequest, SendOutcome, SendResult
 from app.messaging.models import OutboundMessage
 from app.messaging.service import status_callback_url
 from app.messaging.states import MessageState
 from app.patients.consent import is_opted_out, record_opt_out
-from app.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +94,10 @@ def claim_due_messages(now: datetime, limit: int = 1000) -> list[int]:
 
 
 def _take_for_sending(message_id: int, now: datetime) -> bool:
-    result = db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.state == MessageState.CLAIMED)
-        .values(
-            state=MessageState.SENDING,
-            sending_at=now,
-            attempts=OutboundMessage.attempts + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    return (
+        _rows(db.session.execute(sql.take_for_sending(), {"message_id": message_id, "now": now}))
+        == 1
     )
-    return _rows(result) == 1
 
 
 @dataclass(frozen=True)
@@ -123,10 +113,7 @@ class Claim:
 
 def _finish_early(message_id: int, state: MessageState, now: datetime) -> None:
     db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.state == MessageState.SENDING)
-        .values(state=state, updated_at=now)
-        .execution_options(synchronize_session=False)
+        sql.finish_sending(), {"message_id": message_id, "new_state": state, "now": now}
     )
     db.session.commit()
 
@@ -140,30 +127,7 @@ def _compose_reminder(starts_at: datetime, row: Any) -> compose.Composed:
 
 
 def _load(message_id: int) -> Any:
-    m = OutboundMessage
-    return db.session.execute(
-        select(
-            m.id,
-            m.kind,
-            m.channel,
-            m.patient_id,
-            m.clinic_id,
-            m.attempts,
-            m.expires_at,
-            m.body,
-            Patient.phone,
-            Patient.locale,
-            Clinic.sender,
-            Clinic.name.label("clinic_name"),
-            Clinic.timezone,
-            Clinic.default_locale,
-            Appointment.starts_at,
-        )
-        .join(Patient, Patient.id == m.patient_id)
-        .join(Clinic, Clinic.id == m.clinic_id)
-        .outerjoin(Appointment, Appointment.id == m.appointment_id)
-        .where(m.id == message_id)
-    ).one()
+    return db.session.execute(sql.load_for_send(), {"message_id": message_id}).one()
 
 
 def _prepare(
@@ -190,13 +154,15 @@ def _prepare(
         composed = _compose_reminder(row.starts_at, row)
         body, locale = composed.body, composed.locale
     measured = measure(body)
-    written: dict[str, Any] = {"body": body, "encoding": measured.encoding}
-    written |= {"segments": measured.segments} | ({"locale": locale} if locale else {})
     db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id)
-        .values(**written)
-        .execution_options(synchronize_session=False)
+        sql.write_body(),
+        {
+            "message_id": message_id,
+            "new_body": body,
+            "new_encoding": measured.encoding,
+            "new_segments": measured.segments,
+            "new_locale": locale,
+        },
     )
     validity = int(min(settings.validity_seconds, (row.expires_at - now).total_seconds()))
     request = OutboundRequest(
@@ -239,16 +205,17 @@ def _backoff(attempts: int, hint: float | None) -> timedelta:
 
 
 def _outcome_values(claim: Claim, result: SendResult, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {"new_due_at": None, "new_accepted_at": None}
     if result.outcome is SendOutcome.ACCEPTED:
-        return {"state": MessageState.ACCEPTED, "accepted_at": now}
+        return values | {"new_state": MessageState.ACCEPTED, "new_accepted_at": now}
     if result.outcome is SendOutcome.RETRY:
         retry_at = now + _backoff(claim.attempts, result.retry_after)
         if retry_at >= claim.expires_at:
-            return {"state": MessageState.EXPIRED}
-        return {"state": MessageState.PENDING, "due_at": retry_at}
+            return values | {"new_state": MessageState.EXPIRED}
+        return values | {"new_state": MessageState.PENDING, "new_due_at": retry_at}
     if result.outcome is SendOutcome.UNKNOWN:
-        return {"state": MessageState.UNKNOWN}
-    return {"state": MessageState.FAILED}
+        return values | {"new_state": MessageState.UNKNOWN}
+    return values | {"new_state": MessageState.FAILED}
 
 
 def record_send_result(claim: Claim, result: SendResult, now: datetime) -> MessageState:
@@ -257,29 +224,19 @@ def record_send_result(claim: Claim, result: SendResult, now: datetime) -> Messa
     A status callback may have arrived first and moved the row past `sending`; then
     only the sid is filled in and the state is left as the callback set it.
     """
-    table = OutboundMessage
     values = _outcome_values(claim, result, now)
-    sid = func.coalesce(table.provider_sid, result.provider_sid)
-    moved = db.session.execute(
-        update(table)
-        .where(table.id == claim.message_id, table.state == MessageState.SENDING)
-        .values(
-            provider_sid=sid,
-            error_code=func.coalesce(table.error_code, result.error_code),
-            updated_at=now,
-            **values,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    state: MessageState = values["state"]
+    # A retryable refusal (429) is not the message's error: the carrier's may follow.
+    code = None if result.outcome is SendOutcome.RETRY else result.error_code
+    params = {"message_id": claim.message_id, "sid": result.provider_sid, "code": code}
+    moved = db.session.execute(sql.record_result(), params | values | {"now": now})
+    state: MessageState = values["new_state"]
     if _rows(moved) == 0:
         db.session.execute(
-            update(table)
-            .where(table.id == claim.message_id)
-            .values(provider_sid=sid)
-            .execution_options(synchronize_session=False)
+            sql.adopt_sid(), {"message_id": claim.message_id, "sid": result.provider_sid}
         )
-        current = db.session.scalar(select(table.state).where(table.id == claim.message_id))
+        current = db.session.scalar(
+            select(OutboundMessage.state).where(OutboundMessage.id == claim.message_id)
+        )
         state = current if current is not None else state
     if result.outcome is SendOutcome.OPTED_OUT:
         record_opt_out(claim.patient_id, claim.clinic_id, "all", "provider", now)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
-from sqlalchemy import update as sa_update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.clinics.queries import find_clinic_by_sender
 from app.extensions import db
+from app.messaging import statements as sql
 from app.messaging.channels.base import StatusUpdate
-from app.messaging.models import InboundMessage, OutboundMessage
+from app.messaging.models import InboundMessage
 from app.messaging.states import (
     InboundState,
     MessageState,
@@ -98,36 +98,20 @@ def record_status(message_id: int | None, update: StatusUpdate, now: datetime) -
     new_state = state_for_provider_status(update.status)
     if new_state is None:
         return False
-    table = OutboundMessage
-    target = (
-        table.id == message_id
-        if message_id is not None
-        else table.provider_sid == update.provider_sid
-    )
-    same_message = or_(table.provider_sid.is_(None), table.provider_sid == update.provider_sid)
-    values: dict[str, object] = {
-        "provider_sid": func.coalesce(table.provider_sid, update.provider_sid),
-        "error_code": func.coalesce(table.error_code, update.error_code),
-        "accepted_at": func.coalesce(table.accepted_at, now),
-        "updated_at": now,
-        "state": new_state,
+    by_id = message_id is not None
+    params: dict[str, object] = {
+        "message_id": message_id,
+        "sid": update.provider_sid,
+        "code": update.error_code,
+        "new_state": new_state,
+        "allowed": sorted(advanceable_from(update.status)),
+        "now": now,
+        "new_delivered_at": now if new_state is MessageState.DELIVERED else None,
     }
-    if new_state is MessageState.DELIVERED:
-        values["delivered_at"] = now
-    moved = db.session.execute(
-        sa_update(table)
-        .where(target, same_message, table.state.in_(advanceable_from(update.status)))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    moved = db.session.execute(sql.advance_status(by_id), params)
     changed = bool(getattr(moved, "rowcount", 0))
     if not changed and update.error_code:
         # A stale status may still carry the first error code we have not seen yet.
-        db.session.execute(
-            sa_update(table)
-            .where(target, same_message, table.error_code.is_(None))
-            .values(error_code=update.error_code)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(sql.keep_first_error(by_id), params)
     db.session.commit()
     return changed

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, request
 
 from app.extensions import db
-from app.messaging import service
+from app.messaging.service import record_status, store_inbound
 from app.queueing import JobName
 from app.runtime import get_runtime
 
@@ -64,7 +64,7 @@ def inbound_sms() -> Response:
     if not sid or not sender or not to:
         abort(400, "MessageSid, From and To are required")
     runtime = get_runtime()
-    inbound_id, created = service.store_inbound(
+    inbound_id, created = store_inbound(
         provider_sid=sid,
         from_number=sender,
         to_number=to,
@@ -88,7 +88,7 @@ def status_callback() -> Response:
     if update is None:
         abort(400, "MessageSid and MessageStatus are required")
     message_id = request.args.get("m", type=int)
-    service.record_status(message_id, update, runtime.clock.now())
+    record_status(message_id, update, runtime.clock.now())
     return _twiml()
 
 

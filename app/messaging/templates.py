@@ -1,0 +1,312 @@
+"""Template checks: what a template editor shows before a text goes to patients.
+
+`lint` looks at one template text and reports problems:
+
+- A reply instruction that asks for an opt-out word. Twilio treats STOP, STOPALL,
+  UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE and OPTOUT as opt-outs when one of them is the
+  whole reply: it blocks the clinic's number for that patient, and nothing we send after
+  that is delivered. "Reply CANCEL to cancel your appointment" therefore unsubscribes the
+  patient instead of cancelling the appointment. Our own parser also honours every
+  locale's opt-out words. The only opt-out word a template may ask for is the one that
+  really is the opt-out instruction: STOP, or one of the template locale's own opt-out
+  words ("Reply STOP to opt out").
+- %-placeholders that are missing, unknown, or a stray `%` that breaks formatting.
+- A body longer than Twilio accepts (1,600 characters).
+- Typographic characters (curly quotes, dashes, invisible spaces) that force UCS-2
+  where a GSM-7 rewrite reads the same; the rewrite is offered in the message.
+
+`check_catalogue` renders every built-in template in each locale with sample values and
+reports encoding, segments and problems per template and locale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from app.core.locales import DEFAULT_LOCALE, canonical
+from app.core.sms import MAX_BODY_CHARS, gsm_safe_rewrite, measure, ucs2_forcing_chars
+from app.messaging import compose
+from app.replies.parsing import (
+    OPT_OUT_WORDS,
+    TWILIO_OPT_OUT_WORDS,
+    collides_with_opt_out,
+    normalise_text,
+)
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Level
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TemplateCheck:
+    """One template rendered in one locale with sample values."""
+
+    kind: str  # key of compose.TEMPLATES, or "which_one[n]" for a plural form
+    locale: str  # the locale asked for
+    encoding: str  # GSM-7 or UCS-2, of the rendered body
+    segments: int
+    problems: tuple[Problem, ...]
+    body: str  # the rendered sample
+
+
+# Verbs that introduce the word a patient should send back. English is always checked
+# because English instructions appear in every locale's texts.
+REPLY_VERBS: dict[str, frozenset[str]] = {
+    "en": frozenset({"reply", "text", "txt", "send", "answer", "respond", "type"}),
+    "cy": frozenset({"atebwch", "ateb", "anfonwch", "anfon", "tecstiwch", "tecstio"}),
+    "pl": frozenset({"odpowiedz", "wyślij", "napisz"}),
+    "ro": frozenset({"răspundeți", "răspunde", "trimiteți", "trimite"}),
+    "pt": frozenset({"responda", "envie"}),
+    "es": frozenset({"responda", "responde", "envíe", "envía"}),
+    "lt": frozenset({"atsakykite", "atsiųskite", "parašykite"}),
+    "so": frozenset({"jawaab"}),
+}
+
+# Words that may sit between the verb and the reply word ("Reply with CANCEL").
+_FILLERS: dict[str, frozenset[str]] = {
+    "en": frozenset({"with", "us", "back", "the", "word", "just", "only"}),
+    "cy": frozenset({"gyda", "â", "ni", "y", "gair"}),
+}
+
+# Asking for one of these can only mean "opt out", so it is the opt-out instruction.
+_OPT_OUT_INSTRUCTION = frozenset({"stop"})
+
+_PLACEHOLDER = re.compile(
+    r"%(?:(?P<literal>%)|\((?P<name>[A-Za-z_]\w*)\)[#0+ \-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa])?"
+)
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+
+_SAMPLE_CLINIC = "Riverside Clinic"
+_SAMPLE_AT = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
+_SAMPLE_ZONE = ZoneInfo("Europe/London")
+_PLURAL_PROBE = range(1, 11)  # counts tried to find each distinct plural form
+
+
+def lint(text: str, *, locale: str, expected_placeholders: set[str] | None = None) -> list[Problem]:
+    """Every problem in the template `text` written for `locale`, errors first.
+
+    Placeholders are compared with `expected_placeholders` only when it is given; a
+    stray `%` is always an error. Reply words are read from the text with the
+    placeholders taken out, so a clinic name never counts as an instruction. Never
+    raises for any input text.
+    """
+    problems = placeholder_problems(text, expected_placeholders)
+    problems += body_problems(_PLACEHOLDER.sub(" ", text), locale=locale)
+    return sorted(problems, key=lambda p: p.level != "error")
+
+
+def body_problems(body: str, *, locale: str) -> list[Problem]:
+    """Problems of a text as the patient receives it: reply words, length, encoding.
+
+    `body` is taken literally (a `%` is just a character), so this suits a rendered
+    message as well as a template with its placeholders removed.
+    """
+    problems = _reply_word_problems(body, locale)
+    if len(body) > MAX_BODY_CHARS:
+        problems.append(
+            Problem(
+                "error",
+                "too-long",
+                f"{len(body)} characters; Twilio refuses a body over {MAX_BODY_CHARS}",
+            )
+        )
+    problems += _encoding_problems(body)
+    return problems
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the `%(name)s`-style placeholders in `text`."""
+    return {m["name"] for m in _PLACEHOLDER.finditer(text) if m["name"]}
+
+
+def placeholder_problems(text: str, expected: set[str] | None) -> list[Problem]:
+    """Stray `%` signs, and (when `expected` is given) missing and unknown names."""
+    problems = [
+        Problem(
+            "error",
+            "bad-percent",
+            f"'%' at position {m.start()} is not %(name)s or %%: formatting would fail",
+        )
+        for m in _PLACEHOLDER.finditer(text)
+        if not m["literal"] and not m["name"]
+    ]
+    if expected is None:
+        return problems
+    found = placeholders(text)
+    problems += [
+        Problem("error", "missing-placeholder", f"%({name})s is missing")
+        for name in sorted(expected - found)
+    ]
+    problems += [
+        Problem("error", "unknown-placeholder", f"%({name})s is not a value this text gets")
+        for name in sorted(found - expected)
+    ]
+    return problems
+
+
+def reply_words(body: str, locale: str) -> list[str]:
+    """The words `body` seems to ask the patient to send, in order of appearance.
+
+    A word counts when it follows a reply verb of English or `locale` (after fillers
+    such as "with"), or when it is written in capitals (a run of capitalised words also
+    counts as one phrase, as in "OPT OUT").
+    """
+    tokens = _WORD.findall(body)
+    code = canonical(locale) or DEFAULT_LOCALE
+    verbs = REPLY_VERBS[DEFAULT_LOCALE] | REPLY_VERBS.get(code, frozenset())
+    fillers = _FILLERS[DEFAULT_LOCALE] | _FILLERS.get(code, frozenset())
+    found = [_word_after(tokens, i, fillers) for i, t in enumerate(tokens) if t.lower() in verbs]
+    found += [t for t in tokens if _is_capitals(t)]
+    found += _capital_runs(tokens)
+    return list(dict.fromkeys(word for word in found if word))
+
+
+def _word_after(tokens: list[str], index: int, fillers: frozenset[str]) -> str:
+    for token in tokens[index + 1 :]:
+        if token.lower() not in fillers:
+            return token
+    return ""
+
+
+def _is_capitals(token: str) -> bool:
+    # Single letters ("A" in "1A to confirm A") are menu labels, not words.
+    return token.isupper() and sum(ch.isalpha() for ch in token) > 1
+
+
+def _capital_runs(tokens: list[str]) -> list[str]:
+    runs: list[str] = []
+    current: list[str] = []
+    for token in [*tokens, ""]:
+        if _is_capitals(token):
+            current.append(token)
+            continue
+        if len(current) > 1:
+            runs.append(" ".join(current))
+        current = []
+    return runs
+
+
+def _reply_word_problems(body: str, locale: str) -> list[Problem]:
+    allowed = _opt_out_instruction_words(locale)
+    return [
+        Problem(
+            "error",
+            "reply-word-opts-out",
+            f"asks the patient to send {word!r}, an opt-out keyword: Twilio would block "
+            "this number for the patient. Ask for a digit instead (Reply 2 to cancel).",
+        )
+        for word in reply_words(body, locale)
+        if collides_with_opt_out(word) and normalise_text(word) not in allowed
+    ]
+
+
+def _opt_out_instruction_words(locale: str) -> frozenset[str]:
+    code = canonical(locale) or DEFAULT_LOCALE
+    # The locale's own words, but never Twilio's other keywords: CANCEL, END and QUIT
+    # read as "cancel the appointment" or "finish", not as "stop all messages".
+    own = OPT_OUT_WORDS.get(code, frozenset()) - TWILIO_OPT_OUT_WORDS
+    return frozenset(normalise_text(word) for word in own | _OPT_OUT_INSTRUCTION)
+
+
+def _encoding_problems(body: str) -> list[Problem]:
+    rewrite = gsm_safe_rewrite(body)
+    if rewrite is None:
+        return []
+    forcing = "".join(ucs2_forcing_chars(body))
+    before, after = measure(body).segments, measure(rewrite).segments
+    return [
+        Problem(
+            "warning",
+            "gsm-rewrite-available",
+            f"{forcing!r} force UCS-2 ({before} segment(s)); this GSM-7 rewrite reads the "
+            f"same ({after} segment(s)): {rewrite!r}",
+        )
+    ]
+
+
+def check_catalogue(locales: Iterable[str]) -> list[TemplateCheck]:
+    """Render every template of `compose.TEMPLATES`, and each distinct plural form of
+    `compose.WHICH_ONE`, in each locale with sample values, and check each one.
+
+    The placeholders of a translation are compared with those of its English source.
+    A text the locale's catalogue does not translate (including a locale with no
+    catalogue at all) gets an "untranslated" warning, because the patient would read
+    English. A translation that cannot be rendered gets a "render-failed" error rather
+    than raising.
+    """
+    rows: list[TemplateCheck] = []
+    for locale in locales:
+        rows += [_check_single(kind, source, locale) for kind, source in compose.TEMPLATES.items()]
+        rows += _check_which_one(locale)
+    return rows
+
+
+def _sample_values(count: int, locale: str) -> dict[str, object]:
+    date, time = compose.format_when(_SAMPLE_AT, _SAMPLE_ZONE, locale)
+    items = []
+    for index in range(count):
+        day, hour = compose.format_when(_SAMPLE_AT + timedelta(days=index), _SAMPLE_ZONE, locale)
+        items.append(f"{chr(ord('A') + index)}) {day} {hour}")
+    return {"clinic": _SAMPLE_CLINIC, "date": date, "time": time, "list": ", ".join(items)}
+
+
+def _check_single(kind: str, source: str, locale: str) -> TemplateCheck:
+    translations, _served = compose.translator((locale,))
+    raw = translations.gettext(source)
+    values = _sample_values(1, locale)
+    return _check(kind, locale, raw, source, partial(compose.compose, source, (locale,), **values))
+
+
+def _check_which_one(locale: str) -> list[TemplateCheck]:
+    translations, _served = compose.translator((locale,))
+    singular, plural = compose.WHICH_ONE
+    forms: dict[str, int] = {}
+    for count in _PLURAL_PROBE:
+        forms.setdefault(translations.ngettext(singular, plural, count), count)
+    return [
+        _check(
+            f"which_one[{count}]",
+            locale,
+            raw,
+            singular if count == 1 else plural,
+            partial(
+                compose.compose_plural,
+                compose.WHICH_ONE,
+                count,
+                (locale,),
+                **_sample_values(count, locale),
+            ),
+        )
+        for raw, count in forms.items()
+    ]
+
+
+def _check(
+    kind: str, locale: str, raw: str, source: str, render: Callable[[], compose.Composed]
+) -> TemplateCheck:
+    problems = placeholder_problems(raw, placeholders(source))
+    if locale != DEFAULT_LOCALE and raw == source:
+        problems.append(
+            Problem("warning", "untranslated", f"no {locale} translation: patients read English")
+        )
+    try:
+        body = render().body
+    except (KeyError, ValueError, TypeError) as exc:
+        problems.append(Problem("error", "render-failed", f"cannot render: {exc!r}"))
+        body = _PLACEHOLDER.sub(" ", raw)
+    problems += body_problems(body, locale=locale)
+    sized = measure(body)
+    ordered = tuple(sorted(problems, key=lambda p: p.level != "error"))
+    return TemplateCheck(kind, locale, sized.encoding, sized.segments, ordered, body)
