@@ -28,7 +28,14 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the domain command groups to the Flask CLI."""
-    for command in (clinic_cli, import_cli, worker_command, clock_command, demo_command):
+    for command in (
+        clinic_cli,
+        import_cli,
+        templates_cli,
+        worker_command,
+        clock_command,
+        demo_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -153,6 +160,40 @@ def import_appointments(path: Path, clinic_slug: str, strict: bool) -> None:
         _fail(str(exc), 2)
         return
     _report(report)
+
+
+@click.group("templates")
+def templates_cli() -> None:
+    """Patient-facing message templates."""
+
+
+@templates_cli.command("check")
+def templates_check() -> None:
+    """Lint every template in every catalogue locale; exit 1 on any error.
+
+    Refuses reply words that Twilio treats as opt-outs (CANCEL, END, QUIT...),
+    missing or unknown placeholders and bodies over 1,600 characters; warns where a
+    GSM-7 rewrite would make a message cheaper.
+    """
+    from decimal import Decimal
+
+    from app.core.sms import estimate_cost, measure
+    from app.messaging.compose import catalogue_locales
+    from app.messaging.templates import check_catalogue
+
+    price = Decimal(str(get_runtime().price_per_segment))
+    errors = 0
+    click.echo(
+        f"{'template':<14} {'locale':<7} {'encoding':<8} {'segments':>8} {'cost':>8}  problems"
+    )
+    for row in check_catalogue(catalogue_locales()):
+        cost = estimate_cost(measure(row.body), price)
+        problems = "; ".join(f"{p.level}: {p.message}" for p in row.problems) or "-"
+        errors += sum(p.level == "error" for p in row.problems)
+        columns = f"{row.kind:<14} {row.locale:<7} {row.encoding:<8} {row.segments:>8}"
+        click.echo(f"{columns} {cost:>8}  {problems}")
+    if errors:
+        _fail(f"{errors} template error(s)")
 
 
 @click.command("worker")

@@ -163,5 +163,11 @@ def compose_plural(
     return Composed(body=body, locale=locale, measure=measure(body))
 
 
+def catalogue_locales() -> list[str]:
+    """English (the source) and every locale with a catalogue in translations/."""
+    found = sorted(p.name for p in TRANSLATIONS_DIR.iterdir() if (p / "LC_MESSAGES").is_dir())
+    return ["en", *[code for code in found if code != "en"]]
+
+
 def chain_for(patient_locale: str | None, clinic_default: str) -> tuple[str, ...]:
     return locales.fallback_chain(patient_locale, clinic_default)

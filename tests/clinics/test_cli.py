@@ -181,3 +181,10 @@ def test_token_for_an_unknown_clinic_is_refused(runner: Any) -> None:
     assert result.exit_code != 0
     assert "nowhere" in result.output
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_templates_check_passes_on_the_shipped_catalogues(runner: Any) -> None:
+    result = runner.invoke(args=["templates", "check"])
+    assert result.exit_code == 0, result.output
+    assert "reminder       en      GSM-7" in result.output
+    assert "reminder       cy" in result.output
