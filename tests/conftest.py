@@ -64,8 +64,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def redis_conn() -> Iterator[Redis[Any]]:
-    conn: Redis[Any] = Redis.from_url(REDIS_URL)
+def redis_conn() -> Iterator[Redis]:
+    conn: Redis = Redis.from_url(REDIS_URL)
     conn.flushdb()
     yield conn
     conn.flushdb()

@@ -225,8 +225,10 @@ def record_send_result(claim: Claim, result: SendResult, now: datetime) -> Messa
     only the sid is filled in and the state is left as the callback set it.
     """
     values = _outcome_values(claim, result, now)
-    # A retryable refusal (429) is not the message's error: the carrier's may follow.
-    code = None if result.outcome is SendOutcome.RETRY else result.error_code
+    # Only a final refusal is the message's error. A 429 or a 5xx says nothing about
+    # the message, and the carrier's own code may follow.
+    final = result.outcome in (SendOutcome.FAILED, SendOutcome.OPTED_OUT)
+    code = result.error_code if final else None
     params = {"message_id": claim.message_id, "sid": result.provider_sid, "code": code}
     moved = db.session.execute(sql.record_result(), params | values | {"now": now})
     state: MessageState = values["new_state"]

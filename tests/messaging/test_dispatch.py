@@ -183,17 +183,27 @@ def test_moving_an_appointment_replans_and_leaves_what_was_sent(h: Harness) -> N
     assert h.creates(PATIENT_A) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record_send_result stores the 429's code 20429 as the message's first error "
-    "code, so the carrier's later 30003 is never kept",
-)
 def test_retried_send_keeps_the_carriers_error_code(h: Harness) -> None:
+    """A 429 on the first try is not the message's error: the carrier's code is."""
     _person, message_id = _one_reminder(h)
     h.sim.faults.rate_limit_next = 1
     h.sim.faults.undelivered_numbers = {PATIENT_A: 30003}
     h.advance_to(REMINDER_DUE)
     h.advance(timedelta(seconds=5))
+    row = h.message(message_id)
+    assert row.state is MessageState.UNDELIVERED
+    assert row.error_code == 30003
+
+
+def test_ambiguous_send_keeps_the_carriers_error_code(h: Harness) -> None:
+    """A 500 on create is not the message's error: the carrier's code is."""
+    _person, message_id = _one_reminder(h)
+    h.sim.faults.server_error_next = 1
+    h.sim.faults.undelivered_numbers = {PATIENT_A: 30003}
+    h.sim.faults.callback_statuses = frozenset()  # the reconciler alone settles it
+    h.advance_to(REMINDER_DUE)
+    h.advance(PAST_GRACE)
+    assert h.reconcile()["adopted"] == 1
     row = h.message(message_id)
     assert row.state is MessageState.UNDELIVERED
     assert row.error_code == 30003
