@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, state_enum
 
 
 class AppointmentStatus(enum.StrEnum):
@@ -35,7 +35,7 @@ class Appointment(Base):
     #: The start instant (UTC); shown in the patient's clinic's zone.
     starts_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[AppointmentStatus] = mapped_column(
-        Enum(AppointmentStatus, native_enum=False, length=24, validate_strings=True),
+        state_enum(AppointmentStatus, 24),
         default=AppointmentStatus.BOOKED,
     )
     #: Bumped on every move; outbox rows carry the version they were planned for.

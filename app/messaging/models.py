@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, state_enum
 from app.messaging.states import InboundState, MessageState
 
 
@@ -43,7 +43,7 @@ class OutboundMessage(Base):
     plan_version: Mapped[int] = mapped_column(default=1)
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     state: Mapped[MessageState] = mapped_column(
-        Enum(MessageState, native_enum=False, length=16, validate_strings=True),
+        state_enum(MessageState, 16),
         default=MessageState.PENDING,
     )
     due_at: Mapped[datetime]
@@ -84,7 +84,7 @@ class InboundMessage(Base):
     to_number: Mapped[str] = mapped_column(String(40))
     body: Mapped[str | None] = mapped_column(Text)
     state: Mapped[InboundState] = mapped_column(
-        Enum(InboundState, native_enum=False, length=16, validate_strings=True),
+        state_enum(InboundState, 16),
         default=InboundState.RECEIVED,
     )
     #: What the reply was understood as (app.replies.parsing.Intent), once processed.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, state_enum
 
 
 class Patient(Base):
@@ -56,9 +56,7 @@ class ConsentEvent(Base):
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    action: Mapped[ConsentAction] = mapped_column(
-        Enum(ConsentAction, native_enum=False, length=16, validate_strings=True)
-    )
+    action: Mapped[ConsentAction] = mapped_column(state_enum(ConsentAction, 16))
     #: What caused it: "reply", "provider" (Twilio 21610), "staff", "import".
     source: Mapped[str] = mapped_column(String(16))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))

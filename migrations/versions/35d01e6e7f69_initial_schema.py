@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 22a2117b7690
+Revision ID: 35d01e6e7f69
 Revises: 
-Create Date: 2026-11-22 03:15:42.983905
+Create Date: 2026-11-22 04:00:06.966135
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '22a2117b7690'
+revision = '35d01e6e7f69'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -89,7 +89,7 @@ def upgrade():
     sa.Column('patient_id', sa.Integer(), nullable=False),
     sa.Column('external_id', sa.String(length=64), nullable=False),
     sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.Enum('BOOKED', 'ATTENDED', 'DNA', 'CANCELLED_PATIENT', 'CANCELLED_CLINIC', name='appointmentstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('status', sa.Enum('booked', 'attended', 'dna', 'cancelled_patient', 'cancelled_clinic', name='appointmentstatus', native_enum=False, length=24), nullable=False),
     sa.Column('plan_version', sa.Integer(), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('rebook_requested_at', sa.DateTime(timezone=True), nullable=True),
@@ -118,7 +118,7 @@ def upgrade():
     sa.Column('from_number', sa.String(length=40), nullable=False),
     sa.Column('to_number', sa.String(length=40), nullable=False),
     sa.Column('body', sa.Text(), nullable=True),
-    sa.Column('state', sa.Enum('RECEIVED', 'PROCESSED', 'FLAGGED', name='inboundstate', native_enum=False, length=16), nullable=False),
+    sa.Column('state', sa.Enum('received', 'processed', 'flagged', name='inboundstate', native_enum=False, length=16), nullable=False),
     sa.Column('intent', sa.String(length=16), nullable=True),
     sa.Column('flag_reason', sa.String(length=64), nullable=True),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
@@ -139,7 +139,7 @@ def upgrade():
     sa.Column('clinic_id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('action', sa.Enum('OPT_OUT', 'OPT_IN', name='consentaction', native_enum=False, length=16), nullable=False),
+    sa.Column('action', sa.Enum('opt_out', 'opt_in', name='consentaction', native_enum=False, length=16), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('inbound_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -162,7 +162,7 @@ def upgrade():
     sa.Column('rule', sa.String(length=24), nullable=False),
     sa.Column('plan_version', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('state', sa.Enum('PENDING', 'CLAIMED', 'SENDING', 'ACCEPTED', 'SENT', 'DELIVERED', 'UNDELIVERED', 'FAILED', 'EXPIRED', 'CANCELLED', 'SUPPRESSED', 'UNKNOWN', name='messagestate', native_enum=False, length=16), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'claimed', 'sending', 'accepted', 'sent', 'delivered', 'undelivered', 'failed', 'expired', 'cancelled', 'suppressed', 'unknown', name='messagestate', native_enum=False, length=16), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
