@@ -17,8 +17,13 @@ from app.runtime import get_runtime
 
 def _create_app() -> Flask:
     from app import create_app
+    from app.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # say what is missing, without a traceback
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
