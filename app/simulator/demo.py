@@ -51,6 +51,8 @@ class Booking:
     patient_external_id: str
     starts_at: datetime
     booked_at: datetime
+    #: Imported into the clinic's system yet.
+    done: bool = False
 
 
 def _free_port() -> int:
@@ -161,7 +163,7 @@ class Demo:
         from app.appointments.service import import_appointment_rows
         from app.clinics.queries import get_clinic_by_slug
 
-        due = [b for b in self.bookings if b.booked_at <= now and not getattr(b, "done", False)]
+        due = [b for b in self.bookings if b.booked_at <= now and not b.done]
         for slug, _name, _sender in CLINICS:
             rows = [
                 {
@@ -178,7 +180,7 @@ class Demo:
                     clinic.id, rows, source="demo", strict=False, clock=self.clock
                 )
         for b in due:
-            b.done = True  # type: ignore[attr-defined]
+            b.done = True
 
     def drain(self) -> None:
         """Run jobs and let the simulator answer until nothing is left to do."""
@@ -219,7 +221,7 @@ class Demo:
 
         with self.app.app_context():
             candidate = next_due(now)
-        bookings = [b.booked_at for b in self.bookings if not getattr(b, "done", False)]
+        bookings = [b.booked_at for b in self.bookings if not b.done]
         day_end = now + timedelta(hours=12)
         options = [t for t in [candidate, min(bookings, default=None), day_end] if t is not None]
         return max(min(options), now + timedelta(minutes=5))
