@@ -206,7 +206,7 @@ class Demo:
             record_outcomes(self.behaviour, now, self.clock)
 
     def run(self) -> None:
-        end = START + timedelta(days=DAYS + 1)
+        end = START + timedelta(days=DAYS)  # the last appointment is on day DAYS - 1
         now = START
         day = -1
         while now <= end:
