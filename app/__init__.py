@@ -49,6 +49,7 @@ def _import_models() -> None:
     from app.clinics import models as _clinics  # noqa: F401
     from app.messaging import models as _messaging  # noqa: F401
     from app.patients import models as _patients  # noqa: F401
+    from app.surveys import models as _surveys  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

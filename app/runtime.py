@@ -26,6 +26,8 @@ class Runtime:
     public_base_url: str
     sms_validity_seconds: int
     price_per_segment: Decimal
+    #: Signs web-survey links (itsdangerous serializer keyed by SECRET_KEY).
+    link_signer: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def channel(self, name: str) -> Channel:

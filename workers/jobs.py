@@ -16,11 +16,12 @@ INBOUND_LOOKBACK = timedelta(hours=2)
 
 
 def _send_each(runtime: Runtime, message_ids: tuple[int, ...]) -> list[str | None]:
-    settings = SendSettings(runtime.public_base_url, runtime.sms_validity_seconds)
-    channel = runtime.channel("sms")
+    settings = SendSettings(
+        runtime.public_base_url, runtime.sms_validity_seconds, runtime.link_signer
+    )
     results = []
     for message_id in message_ids:
-        state = dispatcher.send_message(message_id, runtime.clock, channel, settings)
+        state = dispatcher.send_message(message_id, runtime.clock, runtime.channels, settings)
         results.append(state.value if state else None)
     return results
 

@@ -34,6 +34,8 @@ class Appointment(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     #: The start instant (UTC); shown in the patient's clinic's zone.
     starts_at: Mapped[datetime] = mapped_column(index=True)
+    #: The care pathway, e.g. "physiotherapy" or "pregnancy-loss" (some are never surveyed).
+    pathway: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[AppointmentStatus] = mapped_column(
         state_enum(AppointmentStatus, 24),
         default=AppointmentStatus.BOOKED,

@@ -40,6 +40,7 @@ from app.patients.service import (
 )
 from app.scheduling.service import (
     cancel_open_reminders,
+    cancel_survey_invitations,
     move_appointment,
     plan_appointment_reminders,
 )
@@ -306,7 +307,15 @@ def record_outcome(appointment_id: int, status: AppointmentStatus, clock: Clock)
         )
     if appointment.starts_at > now:
         raise Invalid("cannot record an outcome before the appointment starts")
+    previous = appointment.status
     appointment.status = status
     appointment.outcome_recorded_at = appointment.updated_at = now
     cancel_open_reminders(appointment.id, now)
+    if status is AppointmentStatus.ATTENDED and previous is not AppointmentStatus.ATTENDED:
+        from app.surveys.service import plan_invitation
+
+        db.session.flush()
+        plan_invitation(appointment.id, clock)
+    elif status is AppointmentStatus.DNA:
+        cancel_survey_invitations(appointment.id, now)
     return appointment

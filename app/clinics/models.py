@@ -48,6 +48,20 @@ class Clinic(Base):
     expiry_margin_minutes: Mapped[int] = mapped_column(default=120)
     #: Region codes (other than the UK) whose mobiles this clinic may text.
     allowed_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The survey sent after an attended appointment ("" for none), and its limits.
+    survey_slug: Mapped[str] = mapped_column(String(64), default="fft", server_default="fft")
+    survey_delay_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
+    #: How long after it is due an invitation may still go out.
+    survey_window_minutes: Mapped[int] = mapped_column(default=1440, server_default="1440")
+    #: A patient is asked at most once in this many days by this clinic.
+    survey_interval_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: An open survey conversation ends unanswered after this many hours.
+    survey_session_hours: Mapped[int] = mapped_column(default=48, server_default="48")
+    #: Pathways never surveyed (for example "pregnancy-loss").
+    survey_suppressed_pathways: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Approved WhatsApp templates (Twilio Content SIDs) by message kind, for use
+    #: outside the 24-hour window.
+    whatsapp_templates: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
 
     organisation: Mapped[Organisation] = relationship(back_populates="clinics")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -145,11 +146,34 @@ def format_when(instant: datetime, zone: ZoneInfo, locale: str) -> tuple[str, st
     return normalise_invisible(date_text), normalise_invisible(time_text)
 
 
-def compose(template: str, chain: tuple[str, ...], **values: object) -> Composed:
+#: A clinic's own wording: message id → locale → text (see TemplateOverride).
+Overrides = Mapping[str, Mapping[str, str]]
+
+
+def localise(
+    template: str, chain: tuple[str, ...], overrides: Overrides | None = None
+) -> tuple[str, str]:
+    """The text of `template` for `chain`, and its locale.
+
+    A clinic override in a locale of the chain wins over the catalogue for that locale
+    and for every later one.
+    """
+    translations, found = translator(chain)
+    own = overrides.get(template, {}) if overrides else {}
+    for code in chain:
+        if code in own:
+            return own[code], code
+        if code == found:
+            break
+    return translations.gettext(template), found
+
+
+def compose(
+    template: str, chain: tuple[str, ...], overrides: Overrides | None = None, /, **values: object
+) -> Composed:
     """Render `template` in the first locale of `chain` that has it, ready to send."""
-    translations, locale = translator(chain)
-    text = translations.gettext(template) % values
-    body = normalise_invisible(text)
+    text, locale = localise(template, chain, overrides)
+    body = normalise_invisible(text % values)
     return Composed(body=body, locale=locale, measure=measure(body))
 
 

@@ -10,6 +10,7 @@ sweep can never both send the same row.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,10 +24,14 @@ from app.extensions import db
 from app.messaging import compose
 from app.messaging import statements as sql
 from app.messaging.channels.base import Channel, OutboundRequest, SendOutcome, SendResult
+from app.messaging.fallback import WHATSAPP_OUTSIDE_WINDOW, fall_back
 from app.messaging.models import OutboundMessage
+from app.messaging.queries import in_whatsapp_window, overrides_for
 from app.messaging.service import status_callback_url
 from app.messaging.states import MessageState
 from app.patients.consent import is_opted_out, record_opt_out
+from app.surveys.service import open_session
+from app.surveys.texts import VOICE_REMINDER
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,8 @@ RETRY_MAX = timedelta(minutes=30)
 class SendSettings:
     public_base_url: str
     validity_seconds: int
+    #: Signs the links of web-channel surveys (app.surveys.links.link_signer).
+    link_signer: Any = None
 
 
 def _rows(result: object) -> int:
@@ -118,12 +125,58 @@ def _finish_early(message_id: int, state: MessageState, now: datetime) -> None:
     db.session.commit()
 
 
+def _reminder_values(starts_at: datetime, row: Any, chain: tuple[str, ...]) -> dict[str, str]:
+    date_text, time_text = compose.format_when(starts_at, ZoneInfo(row.timezone), chain[0])
+    return {"clinic": row.clinic_name, "date": date_text, "time": time_text}
+
+
 def _compose_reminder(starts_at: datetime, row: Any) -> compose.Composed:
     chain = compose.chain_for(row.locale, row.default_locale)
-    date_text, time_text = compose.format_when(starts_at, ZoneInfo(row.timezone), chain[0])
+    template = VOICE_REMINDER if row.channel == "voice" else compose.REMINDER
     return compose.compose(
-        compose.REMINDER, chain, clinic=row.clinic_name, date=date_text, time=time_text
+        template, chain, overrides_for(row.clinic_id), **_reminder_values(starts_at, row, chain)
     )
+
+
+def _compose(message_id: int, row: Any, now: datetime, settings: SendSettings) -> tuple[str, str]:
+    """The body of a message composed at send time, and its locale. Raises _Withheld."""
+    if row.kind == "survey_invite":
+        opened = open_session(message_id, now, settings.public_base_url, settings.link_signer)
+        if opened is None:  # asked recently by another route, or no survey any more
+            raise _Withheld(MessageState.SUPPRESSED)
+        return opened.body, opened.locale
+    if row.starts_at is None:
+        raise ValueError(f"reminder {message_id} has no appointment")
+    composed = _compose_reminder(row.starts_at, row)
+    return composed.body, composed.locale
+
+
+class _Withheld(Exception):
+    """The message must not go; it ends in `state` without a provider call."""
+
+    def __init__(self, state: MessageState, error_code: int | None = None) -> None:
+        super().__init__(state.value)
+        self.state = state
+        self.error_code = error_code
+
+
+def _whatsapp_template(row: Any, now: datetime) -> tuple[str | None, dict[str, str] | None]:
+    """Outside the 24-hour window WhatsApp takes only an approved template; None inside it.
+
+    With no approved template for this kind the message cannot go on WhatsApp: it fails
+    as Twilio would (63016), and the fallback sends it by SMS.
+    """
+    if in_whatsapp_window(row.patient_id, now):
+        return None, None
+    content_sid = (row.whatsapp_templates or {}).get(row.kind)
+    if not content_sid:
+        raise _Withheld(MessageState.FAILED, WHATSAPP_OUTSIDE_WINDOW)
+    chain = compose.chain_for(row.locale, row.default_locale)
+    values = {"1": row.clinic_name}
+    if row.starts_at is not None and row.kind == "reminder":
+        when = _reminder_values(row.starts_at, row, chain)
+        values |= {"2": when["date"], "3": when["time"]}
+    return content_sid, values
 
 
 def _load(message_id: int) -> Any:
@@ -148,11 +201,15 @@ def _prepare(
         _finish_early(message_id, MessageState.SUPPRESSED, now)
         return None
     body, locale = row.body, None
-    if body is None:
-        if row.starts_at is None:
-            raise ValueError(f"reminder {message_id} has no appointment")
-        composed = _compose_reminder(row.starts_at, row)
-        body, locale = composed.body, composed.locale
+    content_sid, content_variables = None, None
+    try:  # nothing is written before a message is withheld
+        if row.channel == "whatsapp":
+            content_sid, content_variables = _whatsapp_template(row, now)
+        if body is None:
+            body, locale = _compose(message_id, row, now, settings)
+    except _Withheld as withheld:
+        _withhold(message_id, withheld, now)
+        return None
     measured = measure(body)
     db.session.execute(
         sql.write_body(),
@@ -165,6 +222,7 @@ def _prepare(
         },
     )
     validity = int(min(settings.validity_seconds, (row.expires_at - now).total_seconds()))
+    base = settings.public_base_url.rstrip("/")
     request = OutboundRequest(
         message_id=message_id,
         to=row.phone,
@@ -172,14 +230,33 @@ def _prepare(
         sender=row.sender,
         status_callback=status_callback_url(settings.public_base_url, message_id),
         validity_seconds=max(validity, 1),
+        channel=row.channel,
+        kind=row.kind,
+        twiml_url=f"{base}/webhooks/twilio/voice?m={message_id}"
+        if row.channel == "voice"
+        else None,
+        content_sid=content_sid,
+        content_variables=content_variables,
     )
     claim = Claim(message_id, row.patient_id, row.clinic_id, row.attempts, row.expires_at)
     db.session.commit()
     return request, claim
 
 
+def _withhold(message_id: int, withheld: _Withheld, now: datetime) -> None:
+    db.session.execute(
+        sql.finish_sending(), {"message_id": message_id, "new_state": withheld.state, "now": now}
+    )
+    if withheld.error_code is not None:
+        message = db.session.get(OutboundMessage, message_id)
+        if message is not None and message.error_code is None:
+            message.error_code = withheld.error_code
+        fall_back(message_id, withheld.error_code, now)
+    db.session.commit()
+
+
 def send_message(
-    message_id: int, clock: Clock, channel: Channel, settings: SendSettings
+    message_id: int, clock: Clock, channels: Mapping[str, Channel], settings: SendSettings
 ) -> MessageState | None:
     """Send one claimed message at most once. Returns its new state, or None if the row
     was not ours to send (already taken, cancelled, expired or suppressed).
@@ -193,7 +270,7 @@ def send_message(
         return None
     request, claim = prepared
     db.session.close()
-    result = channel.send(request)
+    result = channels[request.channel].send(request)
     return record_send_result(claim, result, clock.now())
 
 
@@ -242,6 +319,8 @@ def record_send_result(claim: Claim, result: SendResult, now: datetime) -> Messa
         state = current if current is not None else state
     if result.outcome is SendOutcome.OPTED_OUT:
         record_opt_out(claim.patient_id, claim.clinic_id, "all", "provider", now)
+    if state is MessageState.FAILED and code is not None:
+        fall_back(claim.message_id, code, now)
     db.session.commit()
     log.info("message %s: %s (%s)", claim.message_id, state.value, result.detail)
     return state

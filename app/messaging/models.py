@@ -16,15 +16,26 @@ class OutboundMessage(Base):
 
     __tablename__ = "outbound_messages"
     __table_args__ = (
-        # One reminder per rule per plan version: planning twice is a no-op.
+        # One reminder per rule, plan version and channel: planning twice is a no-op
+        # (a fallback to another channel is a second row).
         Index(
             "uq_outbound_messages_reminder_plan",
             "appointment_id",
             "rule",
             "plan_version",
+            "channel",
             unique=True,
             postgresql_where=text("kind = 'reminder'"),
             sqlite_where=text("kind = 'reminder'"),
+        ),
+        # One survey invitation per appointment and channel (a fallback uses another).
+        Index(
+            "uq_outbound_messages_survey_invite",
+            "appointment_id",
+            "channel",
+            unique=True,
+            postgresql_where=text("kind = 'survey_invite'"),
+            sqlite_where=text("kind = 'survey_invite'"),
         ),
         # One automatic answer per inbound message and kind.
         UniqueConstraint("reply_to_id", "kind"),
@@ -36,6 +47,12 @@ class OutboundMessage(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    #: The survey conversation this message belongs to (invitation, question, thanks).
+    survey_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_sessions.id"), index=True
+    )
+    #: The message this one replaces on another channel after a provider error.
+    fallback_for_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
     #: "reminder", "confirmation", "opt_out_ack", "opt_in_ack", "help", "menu_reask", ...
     kind: Mapped[str] = mapped_column(String(24))
     #: The reminder rule name ("7d", "1d"), or "" for other kinds.
@@ -93,3 +110,18 @@ class InboundMessage(Base):
     flag_reason: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+
+
+class TemplateOverride(Base):
+    """A clinic's own wording of one template in one locale."""
+
+    __tablename__ = "template_overrides"
+    __table_args__ = (UniqueConstraint("clinic_id", "kind", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    #: A key of compose.TEMPLATES or texts.SURVEY_TEXTS.
+    kind: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

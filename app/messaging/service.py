@@ -12,7 +12,8 @@ from app.clinics.queries import find_clinic_by_sender
 from app.extensions import db
 from app.messaging import statements as sql
 from app.messaging.channels.base import StatusUpdate
-from app.messaging.models import InboundMessage
+from app.messaging.fallback import fall_back
+from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import (
     InboundState,
     MessageState,
@@ -22,6 +23,7 @@ from app.messaging.states import (
 from app.patients.models import Patient
 
 log = logging.getLogger(__name__)
+_UNREACHED = frozenset({MessageState.FAILED, MessageState.UNDELIVERED})
 
 
 def status_callback_url(public_base_url: str, message_id: int) -> str:
@@ -113,5 +115,15 @@ def record_status(message_id: int | None, update: StatusUpdate, now: datetime) -
     if not changed and update.error_code:
         # A stale status may still carry the first error code we have not seen yet.
         db.session.execute(sql.keep_first_error(by_id), params)
+    if changed and update.error_code and new_state in _UNREACHED:
+        target = message_id
+        if target is None:
+            target = db.session.scalar(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.provider_sid == update.provider_sid
+                )
+            )
+        if target is not None:
+            fall_back(target, update.error_code, now)
     db.session.commit()
     return changed

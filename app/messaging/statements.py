@@ -50,12 +50,15 @@ def load_for_send() -> Select:  # type: ignore[type-arg]
             _m.attempts,
             _m.expires_at,
             _m.body,
+            _m.appointment_id,
+            _m.survey_session_id,
             Patient.phone,
             Patient.locale,
             Clinic.sender,
             Clinic.name.label("clinic_name"),
             Clinic.timezone,
             Clinic.default_locale,
+            Clinic.whatsapp_templates,
             Appointment.starts_at,
         )
         .select_from(_t)

@@ -19,6 +19,7 @@ from app.messaging.models import InboundMessage
 from app.messaging.states import InboundState
 from app.queueing import JobName
 from app.runtime import Runtime
+from app.surveys.service import expire_sessions
 
 log = logging.getLogger(__name__)
 INBOUND_STALE = timedelta(seconds=30)
@@ -31,6 +32,7 @@ class SweepReport:
     requeued: int
     inbound_requeued: int
     unknown: int
+    sessions_expired: int = 0
 
 
 def sweep(runtime: Runtime, batch: int = 1000) -> SweepReport:
@@ -44,6 +46,7 @@ def sweep(runtime: Runtime, batch: int = 1000) -> SweepReport:
             break
     requeued = runtime.queue.enqueue_batches(JobName.SEND_MESSAGES, dispatcher.stale_claims(now))
     unknown = dispatcher.mark_stuck_sending(now)
+    sessions_expired = expire_sessions(now)
     stale_inbound = list(
         db.session.scalars(
             select(InboundMessage.id).where(
@@ -54,7 +57,7 @@ def sweep(runtime: Runtime, batch: int = 1000) -> SweepReport:
     )
     db.session.commit()
     inbound = runtime.queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound)
-    report = SweepReport(expired, claimed, requeued, inbound, unknown)
+    report = SweepReport(expired, claimed, requeued, inbound, unknown, sessions_expired)
     if any(vars(report).values()):
         log.info("sweep: %s", report)
     return report

@@ -1,7 +1,7 @@
 """Routing of each inbound reply, in the order DESIGN.md gives.
 
 1. Opt-out, opt-in and help keywords (every locale's words and English).
-2. (Surveys: an open question takes the answer.)
+2. An open survey question on the same channel takes the answer (or is re-asked once).
 3. The reminder menu: 1 confirm, 2 cancel, 3 ask to rebook; with several pending
    appointments the answer must name one ("1A"), and a bare digit gets a menu naming them.
 4. Anything else is kept and flagged for staff, attached to no appointment.
@@ -19,14 +19,17 @@ from app.appointments import service as appointments
 from app.appointments.models import Appointment, AppointmentStatus
 from app.clinics.models import Clinic
 from app.core.clock import Clock
+from app.core.sms import measure
 from app.extensions import db
 from app.messaging import compose
 from app.messaging.models import InboundMessage, OutboundMessage
+from app.messaging.queries import overrides_for
 from app.messaging.states import InboundState, MessageState
 from app.patients.consent import record_opt_in, record_opt_out
 from app.patients.models import Patient
 from app.replies import parsing
 from app.replies.parsing import Intent
+from app.surveys import service as surveys
 
 REPLY_LIFETIME = timedelta(hours=12)
 MENU_INTENTS = frozenset({Intent.CONFIRM, Intent.CANCEL, Intent.REBOOK})
@@ -100,7 +103,25 @@ def _route(ctx: _Context) -> None:
         ctx.inbound.intent = keyword.value
         _keyword(ctx, keyword)
         return
+    if _survey(ctx, body):
+        return
     _menu(ctx, body)
+
+
+def _survey(ctx: _Context, body: str) -> bool:
+    """An open survey question on this channel takes the reply; True if one did."""
+    session = surveys.open_session_for(
+        [p.id for p in ctx.patients], ctx.clinic.id, ctx.inbound.channel, ctx.now
+    )
+    if session is None:
+        return False
+    turn = surveys.answer_text(session.id, body, ctx.now)
+    ctx.inbound.intent = "survey_answer" if turn.answer is not None else "survey_reask"
+    kind = "survey_thanks" if turn.finished else "survey_question"
+    for text in turn.texts:
+        composed = compose.Composed(text, session.locale, measure(text))
+        _add_reply(ctx, kind, composed, session.appointment_id, survey_session_id=session.id)
+    return True
 
 
 def _keyword(ctx: _Context, keyword: Intent) -> None:
@@ -109,6 +130,7 @@ def _keyword(ctx: _Context, keyword: Intent) -> None:
             record_opt_out(p.id, ctx.clinic.id, "all", "reply", ctx.now, ctx.inbound.id)
             for p in ctx.patients
         ]
+        surveys.close_for_opt_out([p.id for p in ctx.patients], ctx.clinic.id, ctx.now)
         if any(changed):  # confirm once; a second STOP gets no answer
             _reply(ctx, "opt_out_ack", compose.OPT_OUT_ACK, clinic=ctx.clinic.name)
     elif keyword is Intent.OPT_IN:
@@ -199,13 +221,19 @@ def _when(ctx: _Context, appointment: Appointment) -> tuple[str, str]:
 def _reply(
     ctx: _Context, kind: str, template: str, appointment_id: int | None = None, **values: object
 ) -> None:
-    _add_reply(ctx, kind, compose.compose(template, ctx.chain, **values), appointment_id)
+    composed = compose.compose(template, ctx.chain, overrides_for(ctx.clinic.id), **values)
+    _add_reply(ctx, kind, composed, appointment_id)
 
 
 def _add_reply(
-    ctx: _Context, kind: str, composed: compose.Composed, appointment_id: int | None
+    ctx: _Context,
+    kind: str,
+    composed: compose.Composed,
+    appointment_id: int | None,
+    survey_session_id: int | None = None,
 ) -> None:
     reply = OutboundMessage(
+        survey_session_id=survey_session_id,
         clinic_id=ctx.clinic.id,
         patient_id=ctx.patient.id,
         appointment_id=appointment_id,

@@ -97,6 +97,21 @@ def cancel_open_reminders(appointment_id: int, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def cancel_survey_invitations(appointment_id: int, now: datetime) -> int:
+    """Withdraw the appointment's unsent survey invitation. Does not commit."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.appointment_id == appointment_id,
+            OutboundMessage.kind == "survey_invite",
+            OutboundMessage.state.in_(OPEN_STATES),
+        )
+        .values(state=MessageState.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def move_appointment(
     appointment: Appointment, clinic: Clinic, starts_at: datetime, clock: Clock
 ) -> int:

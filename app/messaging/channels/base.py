@@ -28,6 +28,15 @@ class OutboundRequest:
     sender: str
     status_callback: str
     validity_seconds: int
+    #: "sms", "whatsapp", "voice" or "web" (a web link travels by SMS).
+    channel: str = "sms"
+    #: The outbox kind ("reminder", "survey_invite", ...).
+    kind: str = ""
+    #: Voice: where the provider fetches the call's TwiML once it is answered.
+    twiml_url: str | None = None
+    #: WhatsApp outside the 24-hour window: an approved template and its variables.
+    content_sid: str | None = None
+    content_variables: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,581 @@
+"""Survey commands: versions, invitations, conversations and answers.
+
+An attended appointment plans an invitation (an outbox row of kind ``survey_invite``)
+unless the pathway is suppressed, the patient has opted out, or the clinic asked them
+within its interval. The session opens when the invitation is sent, so the interval
+and the expiry count from what the patient actually received. Replies, key presses and
+web forms all end in `_record`, which stores one answer per question and moves on.
+
+Functions here that say so commit; the rest leave the transaction to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from app.appointments.models import Appointment, AppointmentStatus
+from app.clinics.models import Clinic
+from app.core.clock import Clock
+from app.core.errors import Invalid, NotFound
+from app.core.sms import normalise_invisible
+from app.extensions import db
+from app.messaging import compose
+from app.messaging.models import OutboundMessage
+from app.messaging.queries import overrides_for
+from app.messaging.states import MessageState
+from app.patients.consent import is_opted_out
+from app.patients.models import Patient
+from app.scheduling.rules import QuietHours, plan_survey
+from app.surveys import flow, texts
+from app.surveys.definitions import (
+    Question,
+    SurveyDefinition,
+    Text,
+    digest,
+    parse_definition,
+)
+from app.surveys.flow import Answer, AnswerStatus
+from app.surveys.models import (
+    SessionState,
+    SurveyAnswer,
+    SurveySession,
+    SurveyVersion,
+)
+
+log = logging.getLogger(__name__)
+
+BUILTIN = "builtin"
+TEXT_CHANNELS = frozenset({"sms", "whatsapp"})
+#: Outbox states that mean an invitation is, or may yet be, with the patient.
+_LIVE_INVITE_STATES = (
+    MessageState.PENDING,
+    MessageState.CLAIMED,
+    MessageState.SENDING,
+    MessageState.ACCEPTED,
+    MessageState.SENT,
+    MessageState.DELIVERED,
+    MessageState.UNKNOWN,
+)
+
+
+# -- versions ----------------------------------------------------------------------------
+
+
+def _owner(clinic_id: int | None) -> str:
+    return BUILTIN if clinic_id is None else f"clinic:{clinic_id}"
+
+
+def register_definition(
+    raw: Mapping[str, Any], clinic_id: int | None, now: datetime, source: str = ""
+) -> SurveyVersion:
+    """Store a definition; an unchanged one returns its existing version. Does not commit.
+
+    Raises DefinitionError (with the path of every problem) for an invalid definition.
+    """
+    definition = parse_definition(raw, source)
+    owner = _owner(clinic_id)
+    found = db.session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.owner == owner,
+            SurveyVersion.slug == definition.slug,
+            SurveyVersion.digest == digest(raw),
+        )
+    )
+    if found is not None:
+        return found
+    latest = db.session.scalar(
+        select(func.max(SurveyVersion.version)).where(
+            SurveyVersion.owner == owner, SurveyVersion.slug == definition.slug
+        )
+    )
+    version = SurveyVersion(
+        owner=owner,
+        clinic_id=clinic_id,
+        slug=definition.slug,
+        version=(latest or 0) + 1,
+        digest=digest(raw),
+        definition=dict(raw),
+        created_at=now,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def current_version(clinic: Clinic, slug: str, now: datetime) -> SurveyVersion | None:
+    """The latest version of `slug` for `clinic`: its own, else the built-in one."""
+    for owner in (_owner(clinic.id), BUILTIN):
+        found = db.session.scalar(
+            select(SurveyVersion)
+            .where(SurveyVersion.owner == owner, SurveyVersion.slug == slug)
+            .order_by(SurveyVersion.version.desc())
+            .limit(1)
+        )
+        if found is not None:
+            return found
+    if slug == texts.FFT["slug"]:
+        return register_definition(texts.FFT, None, now)
+    return None
+
+
+def definition_of(version: SurveyVersion) -> SurveyDefinition:
+    return _parsed(version.id, version.digest, _frozen(version.definition))
+
+
+@lru_cache(maxsize=128)
+def _parsed(version_id: int, version_digest: str, raw: Any) -> SurveyDefinition:
+    return parse_definition(_thaw(raw))
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return ("__map__", tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("__list__", tuple(_frozen(v) for v in value))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "__map__":
+        return {k: _thaw(v) for k, v in value[1]}
+    if isinstance(value, tuple) and value and value[0] == "__list__":
+        return [_thaw(v) for v in value[1]]
+    return value
+
+
+# -- text --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Renders survey text for one patient: their language chain and the clinic's wording."""
+
+    chain: tuple[str, ...]
+    overrides: compose.Overrides
+
+    @property
+    def locale(self) -> str:
+        return compose.translator(self.chain)[1]
+
+    def text(self, value: Text) -> str:
+        """A definition text in the first language of the chain that has it."""
+        for code in self.chain:
+            if code in value.by_locale and not (code == "en" and value.translatable):
+                return value.by_locale[code]
+        if value.translatable:
+            return compose.localise(value.english, self.chain, self.overrides)[0]
+        return value.english
+
+    def all_texts(self, value: Text) -> list[str]:
+        """The text in the patient's language, then in English (for reading replies)."""
+        return list(dict.fromkeys([self.text(value), value.english]))
+
+    def say(self, template: str, **values: object) -> str:
+        return compose.compose(template, self.chain, self.overrides, **values).body
+
+    def prompts(self) -> flow.Prompts:
+        own = [
+            texts.CHOOSE,
+            texts.YES_NO,
+            texts.SCALE,
+            texts.SCALE_PLAIN,
+            texts.NUMBER,
+            texts.FREE_TEXT,
+            texts.SKIP,
+        ]
+        return flow.Prompts(*(compose.localise(t, self.chain, self.overrides)[0] for t in own))
+
+    def question(self, question: Question) -> str:
+        return normalise_invisible(flow.render_question(question, self.text, self.prompts()))
+
+
+def speaker_for(patient: Patient, clinic: Clinic) -> Speaker:
+    return Speaker(
+        compose.chain_for(patient.locale, clinic.default_locale), overrides_for(clinic.id)
+    )
+
+
+# -- invitations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    message_id: int | None
+    #: Why no invitation was planned: "no_survey", "suppressed_pathway", "opted_out",
+    #: "recently_asked", "already_planned", "too_late"; "" when one was.
+    reason: str = ""
+
+
+def asked_recently(patient_id: int, clinic_id: int, since: datetime) -> bool:
+    """Whether the clinic has invited the patient since `since` (or has one on the way)."""
+    sessions = db.session.scalar(
+        select(func.count(SurveySession.id)).where(
+            SurveySession.patient_id == patient_id,
+            SurveySession.clinic_id == clinic_id,
+            SurveySession.opened_at >= since,
+            SurveySession.state != SessionState.UNDELIVERED,
+        )
+    )
+    pending = db.session.scalar(
+        select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.patient_id == patient_id,
+            OutboundMessage.clinic_id == clinic_id,
+            OutboundMessage.kind == "survey_invite",
+            OutboundMessage.state.in_([MessageState.PENDING, MessageState.CLAIMED]),
+        )
+    )
+    return bool(sessions) or bool(pending)
+
+
+def plan_invitation(appointment_id: int, clock: Clock) -> PlanResult:
+    """Plan the survey invitation for an attended appointment. Does not commit."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound(f"appointment {appointment_id} not found")
+    if appointment.status is not AppointmentStatus.ATTENDED:
+        raise Invalid("only an attended appointment is surveyed")
+    clinic = db.session.get(Clinic, appointment.clinic_id)
+    patient = db.session.get(Patient, appointment.patient_id)
+    assert clinic is not None
+    assert patient is not None
+    now = clock.now()
+    if not clinic.survey_slug:
+        return PlanResult(None, "no_survey")
+    if appointment.pathway and appointment.pathway in (clinic.survey_suppressed_pathways or []):
+        return PlanResult(None, "suppressed_pathway")
+    channel = patient.channel_preference or "sms"
+    if is_opted_out(patient.id, clinic.id, channel):
+        return PlanResult(None, "opted_out")
+    existing = db.session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.appointment_id == appointment.id,
+            OutboundMessage.kind == "survey_invite",
+        )
+    )
+    if existing is not None:
+        return PlanResult(None, "already_planned")
+    if asked_recently(patient.id, clinic.id, now - timedelta(days=clinic.survey_interval_days)):
+        return PlanResult(None, "recently_asked")
+    planned = plan_survey(
+        appointment.starts_at,
+        ZoneInfo(clinic.timezone),
+        timedelta(minutes=clinic.survey_delay_minutes),
+        QuietHours(clinic.quiet_start, clinic.quiet_end),
+        timedelta(minutes=clinic.survey_window_minutes),
+    )
+    if planned.expires_at <= now:
+        return PlanResult(None, "too_late")
+    message = OutboundMessage(
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        appointment_id=appointment.id,
+        kind="survey_invite",
+        rule="",
+        plan_version=1,
+        channel=channel,
+        state=MessageState.PENDING,
+        due_at=max(planned.due_at, now),
+        expires_at=planned.expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return PlanResult(message.id)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What to send for an invitation that is going out now."""
+
+    session_id: int
+    body: str
+    locale: str
+
+
+def open_session(
+    message_id: int, now: datetime, public_base_url: str, link_signer: Any = None
+) -> Opened | None:
+    """Open the conversation for an invitation being sent; None if it must not go.
+
+    Checks the interval again (another clinic message may have asked the patient since
+    it was planned). For a text channel the body is the invitation and the first
+    question; for the web channel it is the invitation with a signed link; for voice the
+    body is only a record (the call fetches its questions). Does not commit.
+    """
+    message = db.session.get(OutboundMessage, message_id)
+    if message is None or message.kind != "survey_invite":
+        return None
+    clinic = db.session.get(Clinic, message.clinic_id)
+    patient = db.session.get(Patient, message.patient_id)
+    assert clinic is not None
+    assert patient is not None
+    if message.survey_session_id is not None:  # a retry of the same invitation
+        session = db.session.get(SurveySession, message.survey_session_id)
+        assert session is not None
+        return Opened(session.id, message.body or "", session.locale)
+    since = now - timedelta(days=clinic.survey_interval_days)
+    if message.fallback_for_id is None and _opened_since(patient.id, clinic.id, since):
+        return None
+    version = current_version(clinic, clinic.survey_slug or texts.FFT["slug"], now)
+    if version is None:
+        return None
+    definition = definition_of(version)
+    speaker = speaker_for(patient, clinic)
+    first = flow.first_question(definition)
+    session = SurveySession(
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        appointment_id=message.appointment_id,
+        survey_version_id=version.id,
+        channel=message.channel,
+        locale=speaker.locale,
+        state=SessionState.OPEN,
+        current_question=first.id,
+        reasks=0,
+        opened_at=now,
+        expires_at=now + timedelta(hours=clinic.survey_session_hours),
+        last_activity_at=now,
+    )
+    db.session.add(session)
+    db.session.flush()
+    message.survey_session_id = session.id
+    if message.channel == "web":
+        link = web_link(public_base_url, session.id, link_signer)
+        zone = ZoneInfo(clinic.timezone)
+        date_text, _ = compose.format_when(session.expires_at, zone, speaker.locale)
+        body = speaker.say(texts.WEB_INVITE, clinic=clinic.name, link=link, date=date_text)
+    elif message.channel == "voice":
+        body = speaker.say(texts.VOICE_INTRO, clinic=clinic.name)
+    else:
+        invite = speaker.say(texts.INVITE, clinic=clinic.name)
+        body = f"{invite} {speaker.question(first)}"
+    return Opened(session.id, body, speaker.locale)
+
+
+def _opened_since(patient_id: int, clinic_id: int, since: datetime) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count(SurveySession.id)).where(
+                SurveySession.patient_id == patient_id,
+                SurveySession.clinic_id == clinic_id,
+                SurveySession.opened_at >= since,
+                SurveySession.state != SessionState.UNDELIVERED,
+            )
+        )
+    )
+
+
+def web_link(public_base_url: str, session_id: int, signer: Any) -> str:
+    """The signed link to a session's web form (the token holds only the session id)."""
+    token = signer.dumps({"s": session_id}) if signer is not None else str(session_id)
+    return f"{public_base_url.rstrip('/')}/s/{token}"
+
+
+def mark_undelivered(session_id: int, now: datetime) -> None:
+    """The invitation never reached the patient (a fallback may try another channel)."""
+    db.session.execute(
+        update(SurveySession)
+        .where(SurveySession.id == session_id, SurveySession.state == SessionState.OPEN)
+        .values(state=SessionState.UNDELIVERED, closed_at=now, current_question=None)
+    )
+
+
+# -- conversation ------------------------------------------------------------------------
+
+
+def open_session_for(
+    patient_ids: Sequence[int], clinic_id: int, channel: str, now: datetime
+) -> SurveySession | None:
+    """The patient's open, unexpired conversation on `channel` with this clinic."""
+    return db.session.scalar(
+        select(SurveySession)
+        .where(
+            SurveySession.patient_id.in_(list(patient_ids)),
+            SurveySession.clinic_id == clinic_id,
+            SurveySession.channel == channel,
+            SurveySession.state == SessionState.OPEN,
+            SurveySession.expires_at > now,
+            SurveySession.current_question.is_not(None),
+        )
+        .order_by(SurveySession.opened_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The result of one reply: what to say back, and whether the survey is over."""
+
+    texts: list[str]
+    finished: bool
+    answer: Answer | None
+    next_question: Question | None
+
+
+def answer_text(session_id: int, raw: str, now: datetime) -> Turn:
+    """A text reply to the session's current question. Does not commit."""
+    session, definition, speaker, clinic = _load(session_id)
+    question = definition.question(_current(session))
+    labels = flow.option_labels(question, speaker.all_texts)
+    step = flow.interpret(question, raw, session.locale, labels, reasks=session.reasks)
+    session.last_activity_at = now
+    if step.reask:
+        session.reasks += 1
+        hint = texts.HINT_REQUIRED if _is_skip(raw, session) else texts.HINT
+        prefix = speaker.say(hint)
+        return Turn([f"{prefix} {speaker.question(question)}"], False, None, question)
+    assert step.answer is not None
+    return _advance(session, definition, speaker, clinic, step.answer, raw, now)
+
+
+def _is_skip(raw: str, session: SurveySession) -> bool:
+    from app.replies import parsing
+
+    return parsing.parse_number(raw, session.locale).intent is parsing.Intent.SKIP
+
+
+def answer_value(session_id: int, question_id: str, value: str | None, now: datetime) -> Turn:
+    """An answer given as a value (a form field or a key press). Does not commit."""
+    session, definition, speaker, clinic = _load(session_id)
+    if session.current_question != question_id:
+        raise Invalid("that question is not the one waiting for an answer")
+    answer = flow.answer_from_value(definition.question(question_id), value)
+    session.last_activity_at = now
+    return _advance(session, definition, speaker, clinic, answer, None, now)
+
+
+def record_form(session_id: int, values: Mapping[str, str | None], now: datetime) -> int:
+    """One web form submission: every question on the answered path, at once. Commits.
+
+    Follows the skip logic from the first question, so answers to questions the path
+    skips are not stored. Raises Invalid (naming the question) for a bad value or a
+    required question left empty, and Invalid if the session is no longer open.
+    Returns the number of answers stored.
+    """
+    session = db.session.get(SurveySession, session_id, with_for_update=True)
+    if session is None:
+        raise NotFound("survey not found")
+    if session.state is not SessionState.OPEN or session.expires_at <= now:
+        raise Invalid("this survey is closed")
+    definition = definition_of(_version(session))
+    question: Question | None = flow.first_question(definition)
+    stored = 0
+    while question is not None:
+        value = values.get(question.id)
+        if (value is None or not str(value).strip()) and not question.optional:
+            raise Invalid(f"{question.id}: please answer this question")
+        try:
+            answer = flow.answer_from_value(question, value)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
+        _store(session, answer, value if question.type == "free_text" else None, now)
+        stored += 1
+        question = flow.next_question(definition, answer)
+    _close(session, SessionState.COMPLETED, now)
+    db.session.commit()
+    return stored
+
+
+def _load(session_id: int) -> tuple[SurveySession, SurveyDefinition, Speaker, Clinic]:
+    session = db.session.get(SurveySession, session_id)
+    if session is None:
+        raise NotFound("survey session not found")
+    clinic = db.session.get(Clinic, session.clinic_id)
+    patient = db.session.get(Patient, session.patient_id)
+    assert clinic is not None
+    assert patient is not None
+    return session, definition_of(_version(session)), speaker_for(patient, clinic), clinic
+
+
+def _version(session: SurveySession) -> SurveyVersion:
+    version = db.session.get(SurveyVersion, session.survey_version_id)
+    assert version is not None
+    return version
+
+
+def _current(session: SurveySession) -> str:
+    if session.state is not SessionState.OPEN or session.current_question is None:
+        raise Invalid("this survey is closed")
+    return session.current_question
+
+
+def _advance(
+    session: SurveySession,
+    definition: SurveyDefinition,
+    speaker: Speaker,
+    clinic: Clinic,
+    answer: Answer,
+    raw: str | None,
+    now: datetime,
+) -> Turn:
+    _store(session, answer, raw, now)
+    following = flow.next_question(definition, answer)
+    session.reasks = 0
+    if following is None:
+        _close(session, SessionState.COMPLETED, now)
+        return Turn([speaker.say(texts.THANKS, clinic=clinic.name)], True, answer, None)
+    session.current_question = following.id
+    return Turn([speaker.question(following)], False, answer, following)
+
+
+def _store(session: SurveySession, answer: Answer, raw: str | None, now: datetime) -> None:
+    db.session.add(
+        SurveyAnswer(
+            session_id=session.id,
+            survey_version_id=session.survey_version_id,
+            question_id=answer.question_id,
+            status=answer.status.value,
+            value=answer.value,
+            raw_text=raw,
+            raw_locale=session.locale,
+            channel=session.channel,
+            answered_at=now,
+        )
+    )
+
+
+def _close(session: SurveySession, state: SessionState, now: datetime) -> None:
+    session.state = state
+    session.current_question = None
+    session.closed_at = now
+
+
+def close_for_opt_out(patient_ids: Sequence[int], clinic_id: int, now: datetime) -> int:
+    """STOP ends every open conversation of the patient with the clinic. Does not commit."""
+    result = db.session.execute(
+        update(SurveySession)
+        .where(
+            SurveySession.patient_id.in_(list(patient_ids)),
+            SurveySession.clinic_id == clinic_id,
+            SurveySession.state == SessionState.OPEN,
+        )
+        .values(state=SessionState.OPTED_OUT, closed_at=now, current_question=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def expire_sessions(now: datetime) -> int:
+    """Close every open conversation past its lifetime; answers so far are kept. Commits."""
+    result = db.session.execute(
+        update(SurveySession)
+        .where(SurveySession.state == SessionState.OPEN, SurveySession.expires_at <= now)
+        .values(state=SessionState.EXPIRED, closed_at=now, current_question=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def answer_statuses() -> tuple[str, ...]:
+    return tuple(status.value for status in AnswerStatus)
