@@ -334,7 +334,8 @@ class _Checker:
                 self.fail(where, "must be a mapping with key and label")
                 continue
             key = item.get("key")
-            if not isinstance(key, str) or not _ID.match(key) or key in SPECIAL_VALUES:
+            # "dont_know" may be an option (it is then recorded as a don't-know answer).
+            if not isinstance(key, str) or not _ID.match(key) or key == "skip":
                 self.fail(f"{where}.key", "required: lower-case letters, digits and _")
                 continue
             if any(o.key == key for o in options):

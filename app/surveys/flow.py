@@ -232,7 +232,7 @@ def render_question(
         parts.append(prompts.number)
     else:
         parts.append(prompts.free_text)
-    if with_skip and question.optional:
+    if with_skip and question.optional and question.type != "free_text":  # it says so already
         parts.append(prompts.skip)
     return " ".join(part for part in parts if part)
 
