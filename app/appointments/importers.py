@@ -11,6 +11,7 @@ file must not turn rows that have not changed into errors.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,8 +29,16 @@ from app.patients.importers import (
 )
 from app.scheduling.rules import to_utc
 
-APPOINTMENT_COLUMNS: tuple[str, ...] = ("external_id", "patient_external_id", "starts_at")
-APPOINTMENT_REQUIRED: frozenset[str] = frozenset(APPOINTMENT_COLUMNS)
+APPOINTMENT_COLUMNS: tuple[str, ...] = (
+    "external_id",
+    "patient_external_id",
+    "starts_at",
+    "pathway",
+)
+APPOINTMENT_REQUIRED: frozenset[str] = frozenset(
+    {"external_id", "patient_external_id", "starts_at"}
+)
+_PATHWAY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 #: A new or moved appointment may start at most this long before now: a diary loaded
 #: late on the day still goes in (it plans no reminders), a stale export does not.
@@ -48,6 +57,8 @@ class AppointmentRecord:
     external_id: str
     patient_external_id: str
     starts_at: datetime
+    #: The care pathway ("physiotherapy", "pregnancy-loss"); None if not given.
+    pathway: str | None = None
 
 
 def parse_starts_at(value: object, zone: ZoneInfo) -> datetime:
@@ -96,9 +107,19 @@ def validate_appointments(
         external_id = fields.take("external_id", identifier)
         patient_id = fields.take("patient_external_id", identifier)
         starts_at = fields.take("starts_at", lambda v: parse_starts_at(v, zone))
+        pathway = fields.take("pathway", _pathway)
         errors += fields.errors
         if external_id is not None and patient_id is not None and starts_at is not None:
-            records.append(AppointmentRecord(row.line, external_id, patient_id, starts_at))
+            records.append(AppointmentRecord(row.line, external_id, patient_id, starts_at, pathway))
     errors += duplicate_errors(((r.line, r.external_id) for r in records), source, "external_id")
     bad = {error.line for error in errors}
     return [r for r in records if r.line not in bad], errors
+
+
+def _pathway(value: object) -> str | None:
+    text = text_of(value).strip().lower()
+    if not text:
+        return None
+    if not _PATHWAY.match(text):
+        raise FieldValueError("expected a pathway code: lower-case letters, digits and hyphens")
+    return text

@@ -71,7 +71,7 @@ def import_appointments_csv(
     an unknown clinic and Invalid for a file that is not UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    parsed = read_csv_file(path, APPOINTMENT_COLUMNS)
+    parsed = read_csv_file(path, APPOINTMENT_COLUMNS, ("pathway",))
     rows = [item for item in parsed if isinstance(item, SourceRow)]
     errors = [item for item in parsed if isinstance(item, RowError)]
     return _import(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
@@ -169,7 +169,14 @@ def _apply(clinic: Clinic, changes: Sequence[_Change], report: ImportReport, clo
         appointment = change.appointment
         if appointment is None:
             created.append(_new_appointment(clinic.id, change, now))
-        elif appointment.starts_at != change.record.starts_at:
+            continue
+        if change.record.pathway is not None and appointment.pathway != change.record.pathway:
+            appointment.pathway = change.record.pathway
+            appointment.updated_at = now
+            if appointment.starts_at == change.record.starts_at:
+                report.updated += 1
+                continue
+        if appointment.starts_at != change.record.starts_at:
             move_appointment(appointment, clinic, change.record.starts_at, clock)
             report.updated += 1
         else:
@@ -187,6 +194,7 @@ def _new_appointment(clinic_id: int, change: _Change, now: datetime) -> Appointm
         patient_id=change.patient_id,
         external_id=change.record.external_id,
         starts_at=change.record.starts_at,
+        pathway=change.record.pathway,
         status=AppointmentStatus.BOOKED,
         plan_version=1,
         created_at=now,

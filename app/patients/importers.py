@@ -27,8 +27,13 @@ PATIENT_COLUMNS: tuple[str, ...] = (
     "sex",
     "ethnic_category",
     "imd_quintile",
+    "channel",
 )
+#: Channels a patient may prefer; a web link travels by SMS, so it needs a mobile.
+PATIENT_CHANNELS: frozenset[str] = frozenset({"sms", "whatsapp", "voice", "web"})
 PATIENT_REQUIRED: frozenset[str] = frozenset({"external_id", "phone", "locale"})
+#: Columns a CSV file may leave out (added after the format was first published).
+PATIENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("channel",)
 
 SEXES: frozenset[str] = frozenset({"F", "M", "X", "U"})
 #: NHS ethnic category codes (the 2001 census groups); Z is "not stated".
@@ -105,6 +110,8 @@ class PatientRecord:
     sex: str | None
     ethnic_category: str | None
     imd_quintile: int | None
+    #: The preferred channel; None when the file does not say (an update keeps it).
+    channel_preference: str | None = None
 
 
 class FieldValueError(ValueError):
@@ -115,11 +122,14 @@ class CsvReadError(ValueError):
     """The file is not CSV we can read (NUL bytes, an oversized field)."""
 
 
-def read_csv(stream: TextIO, source: str, columns: Sequence[str]) -> list[SourceRow | RowError]:
+def read_csv(
+    stream: TextIO, source: str, columns: Sequence[str], optional: Sequence[str] = ()
+) -> list[SourceRow | RowError]:
     """Read CSV rows keyed by the header, each tagged with its first physical line.
 
     The header must name exactly `columns` (in any order, case and surrounding spaces
-    ignored); otherwise only header errors (line 1) are returned. A row with the wrong
+    ignored), of which those in `optional` may be left out; otherwise only header
+    errors (line 1) are returned. A row with the wrong
     number of values becomes a RowError. Blank lines are skipped. Raises CsvReadError,
     naming the line, when the csv module cannot parse the file.
     """
@@ -129,7 +139,7 @@ def read_csv(stream: TextIO, source: str, columns: Sequence[str]) -> list[Source
         if header is None:
             return [RowError(source, 1, "header", "the file is empty")]
         names = [name.strip().lower() for name in header]
-        header_errors = check_header(names, columns, source)
+        header_errors = check_header(names, columns, source, optional)
         if header_errors:
             return list(header_errors)
         return list(_rows(reader, names, source))
@@ -137,9 +147,15 @@ def read_csv(stream: TextIO, source: str, columns: Sequence[str]) -> list[Source
         raise CsvReadError(f"{source}:{reader.line_num}: not readable as CSV ({exc})") from None
 
 
-def check_header(names: Sequence[str], columns: Sequence[str], source: str) -> list[RowError]:
-    """Header line errors: missing, unknown and repeated column names."""
-    errors = [RowError(source, 1, c, "missing column") for c in columns if c not in names]
+def check_header(
+    names: Sequence[str], columns: Sequence[str], source: str, optional: Sequence[str] = ()
+) -> list[RowError]:
+    """Header line errors: missing (unless optional), unknown and repeated column names."""
+    errors = [
+        RowError(source, 1, c, "missing column")
+        for c in columns
+        if c not in names and c not in optional
+    ]
     seen: set[str] = set()
     for name in names:
         if name not in columns:
@@ -273,7 +289,9 @@ def _patient(
 ) -> tuple[PatientRecord | None, list[RowError]]:
     fields = FieldChecker(row, source, check_fields(row, PATIENT_COLUMNS, PATIENT_REQUIRED, source))
     external_id = fields.take("external_id", identifier)
-    number = fields.take("phone", lambda v: _phone(v, allowed_regions))
+    channel = fields.take("channel", _channel)
+    phone_channel = "voice" if channel == "voice" else "sms"
+    number = fields.take("phone", lambda v: _phone(v, allowed_regions, phone_channel))
     locale = fields.take("locale", _locale)
     birth_year = fields.take("birth_year", lambda v: _birth_year(v, this_year))
     sex = fields.take("sex", lambda v: _code(v, SEXES, "F, M, X or U"))
@@ -284,7 +302,9 @@ def _patient(
     assert external_id is not None
     assert number is not None
     assert locale is not None
-    record = PatientRecord(row.line, external_id, number, locale, birth_year, sex, ethnic, imd)
+    record = PatientRecord(
+        row.line, external_id, number, locale, birth_year, sex, ethnic, imd, channel
+    )
     return record, []
 
 
@@ -314,9 +334,19 @@ class FieldChecker:
             return None
 
 
-def _phone(value: object, allowed_regions: frozenset[str]) -> str:
+def _channel(value: object) -> str | None:
+    text = text_of(value).lower()
+    if not text:
+        return None
+    if text not in PATIENT_CHANNELS:
+        raise FieldValueError("expected sms, whatsapp, voice or web")
+    return text
+
+
+def _phone(value: object, allowed_regions: frozenset[str], channel: str = "sms") -> str:
+    """Mobiles only, except for a patient reached by telephone call (landlines too)."""
     try:
-        return phone.normalise(text_of(value), "sms", allowed_regions=allowed_regions)
+        return phone.normalise(text_of(value), channel, allowed_regions=allowed_regions)
     except phone.PhoneRejected as exc:
         # The policy's messages are fixed strings: safe to show, never the number.
         raise FieldValueError(exc.message) from None

@@ -21,6 +21,7 @@ from app.core.errors import Invalid
 from app.extensions import db
 from app.patients.importers import (
     PATIENT_COLUMNS,
+    PATIENT_OPTIONAL_COLUMNS,
     CsvReadError,
     ImportReport,
     PatientRecord,
@@ -50,7 +51,7 @@ def import_patients_csv(
     UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    parsed = read_csv_file(path, PATIENT_COLUMNS)
+    parsed = read_csv_file(path, PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
     rows = [item for item in parsed if isinstance(item, SourceRow)]
     errors = [item for item in parsed if isinstance(item, RowError)]
     return _import(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
@@ -74,11 +75,13 @@ def import_patient_rows(
     return _import(clinic, source_rows, [], source=source, strict=strict, clock=clock)
 
 
-def read_csv_file(path: Path, columns: Sequence[str]) -> list[SourceRow | RowError]:
+def read_csv_file(
+    path: Path, columns: Sequence[str], optional: Sequence[str] = ()
+) -> list[SourceRow | RowError]:
     """The rows of a UTF-8 CSV file (a byte-order mark is allowed). Raises Invalid."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            return read_csv(stream, str(path), columns)
+            return read_csv(stream, str(path), columns, optional)
     except UnicodeDecodeError:
         raise Invalid(f"{path}: not UTF-8 text") from None
     except CsvReadError as exc:
@@ -138,6 +141,8 @@ def _apply(
     elif _differs(patient, record):
         for name in _DEMOGRAPHICS:
             setattr(patient, name, getattr(record, name))
+        if record.channel_preference is not None:
+            patient.channel_preference = record.channel_preference
         patient.updated_at = clock.now()
         report.updated += 1
     else:
@@ -149,7 +154,7 @@ def _new_patient(clinic_id: int, record: PatientRecord, clock: Clock) -> Patient
     return Patient(
         clinic_id=clinic_id,
         external_id=record.external_id,
-        channel_preference="sms",
+        channel_preference=record.channel_preference or "sms",
         created_at=now,
         updated_at=now,
         **{name: getattr(record, name) for name in _DEMOGRAPHICS},
@@ -157,6 +162,8 @@ def _new_patient(clinic_id: int, record: PatientRecord, clock: Clock) -> Patient
 
 
 def _differs(patient: Patient, record: PatientRecord) -> bool:
+    if record.channel_preference not in (None, patient.channel_preference):
+        return True
     return any(getattr(patient, name) != getattr(record, name) for name in _DEMOGRAPHICS)
 
 

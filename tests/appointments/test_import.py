@@ -342,3 +342,27 @@ def test_queries(runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock)
     db.session.commit()
     assert [a.external_id for a in pending_appointments(a1.patient_id, clock.now())] == ["A1"]
     assert [a.external_id for a in rebook_requests(clinic.id)] == ["A1", "A2"]
+
+
+@pytest.mark.parametrize(
+    ("value", "pathway", "error"),
+    [
+        ("Physiotherapy", "physiotherapy", None),
+        ("pregnancy-loss", "pregnancy-loss", None),
+        ("", None, None),
+        ("maternity/early", None, "expected a pathway code"),
+    ],
+)
+def test_the_pathway_column(value: str, pathway: str | None, error: str | None) -> None:
+    row = {
+        "external_id": "A1",
+        "patient_external_id": "P1",
+        "starts_at": "2026-03-10T10:00",
+        "pathway": value,
+    }
+    records, errors = validate_appointments([SourceRow(2, row)], source="a.csv", zone=LONDON)
+    if error is None:
+        assert [r.pathway for r in records] == [pathway]
+    else:
+        assert [(e.line, e.field) for e in errors] == [(2, "pathway")]
+        assert error in errors[0].reason

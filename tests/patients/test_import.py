@@ -16,6 +16,7 @@ from app.core.clock import FixedClock
 from app.extensions import db
 from app.patients.importers import (
     PATIENT_COLUMNS,
+    PATIENT_OPTIONAL_COLUMNS,
     ImportReport,
     RowError,
     SourceRow,
@@ -24,7 +25,7 @@ from app.patients.importers import (
 )
 from app.patients.models import Patient
 
-HEADER = ",".join(PATIENT_COLUMNS)
+HEADER = ",".join(c for c in PATIENT_COLUMNS if c not in PATIENT_OPTIONAL_COLUMNS)
 MOBILE_A = "+447400123456"
 MOBILE_B = "+447400123457"
 MOBILE_C = "+447911123456"
@@ -54,6 +55,7 @@ def _validate(**changes: object) -> tuple[list[Any], list[RowError]]:
         ("phone", "+1 212 555 0100", "not a UK number"),
         ("phone", "", "required"),
         ("locale", "xx", "'xx' is not a supported locale"),
+        ("channel", "fax", "expected sms, whatsapp, voice or web"),
         ("locale", "zh-TW", "'zh-TW' is not a supported locale"),
         ("birth_year", "1899", "must be between 1900 and 2026"),
         ("birth_year", "2027", "must be between 1900 and 2026"),
@@ -110,6 +112,25 @@ def test_a_phone_reason_never_holds_the_number() -> None:
 
 
 @pytest.mark.parametrize(
+    ("channel", "number", "accepted"),
+    [
+        ("voice", "0207 183 8750", True),  # a landline, for telephone calls only
+        ("sms", "0207 183 8750", False),
+        ("web", "0207 183 8750", False),  # the link travels by SMS
+        ("whatsapp", "07400 123456", True),
+        ("", "07400 123456", True),
+    ],
+)
+def test_the_channel_decides_which_numbers_are_accepted(
+    channel: str, number: str, accepted: bool
+) -> None:
+    records, errors = _validate(channel=channel, phone=number)
+    assert (len(records), len(errors)) == ((1, 0) if accepted else (0, 1))
+    if accepted:
+        assert records[0].channel_preference == (channel or None)
+
+
+@pytest.mark.parametrize(
     ("rows", "bad"),
     [
         ([("P1", MOBILE_A), ("P1", MOBILE_B)], {(2, "external_id"), (3, "external_id")}),
@@ -143,13 +164,13 @@ def test_duplicates_refuse_every_occurrence(rows: list[tuple[str, str]], bad: se
     ],
 )
 def test_header_and_shape_errors(text: str, expected: set[str]) -> None:
-    found = read_csv(io.StringIO(text), "f.csv", PATIENT_COLUMNS)
+    found = read_csv(io.StringIO(text), "f.csv", PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
     assert {str(e).removeprefix("f.csv:") for e in found if isinstance(e, RowError)} == expected
 
 
 def test_rows_carry_their_first_physical_line() -> None:
     text = f'{HEADER}\n\nP1,{MOBILE_A},en,,,,\n"P\n2",{MOBILE_B},en,,,,\nP3,{MOBILE_C},en,,,,\n'
-    rows = read_csv(io.StringIO(text), "f.csv", PATIENT_COLUMNS)
+    rows = read_csv(io.StringIO(text), "f.csv", PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
     assert [r.line for r in rows] == [3, 4, 6]
 
 
