@@ -33,7 +33,11 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the domain command groups to the Flask CLI."""
+    from app.surveys.cli import survey_cli, templates_override
+
+    templates_cli.add_command(templates_override)
     for command in (
+        survey_cli,
         clinic_cli,
         import_cli,
         templates_cli,
@@ -137,7 +141,8 @@ def _report(report: Any) -> None:
 @click.option("--strict", is_flag=True, help="import nothing if any row is bad")
 @with_appcontext
 def import_patients(path: Path, clinic_slug: str, strict: bool) -> None:
-    """Import patients: external_id,phone,locale,birth_year,sex,ethnic_category,imd_quintile."""
+    """Import patients: external_id,phone,locale,birth_year,sex,ethnic_category,imd_quintile
+    and optionally channel (sms, whatsapp, voice or web)."""
     from app.patients.service import import_patients_csv
 
     try:
@@ -154,7 +159,7 @@ def import_patients(path: Path, clinic_slug: str, strict: bool) -> None:
 @click.option("--strict", is_flag=True, help="import nothing if any row is bad")
 @with_appcontext
 def import_appointments(path: Path, clinic_slug: str, strict: bool) -> None:
-    """Import appointments: external_id,patient_external_id,starts_at."""
+    """Import appointments: external_id,patient_external_id,starts_at and optionally pathway."""
     from app.appointments.service import import_appointments_csv
 
     try:

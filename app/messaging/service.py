@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.clinics.queries import find_clinic_by_sender
+from app.core.clock import Clock
+from app.core.errors import Invalid
 from app.extensions import db
 from app.messaging import statements as sql
 from app.messaging.channels.base import StatusUpdate
 from app.messaging.fallback import fall_back
-from app.messaging.models import InboundMessage, OutboundMessage
+from app.messaging.models import InboundMessage, OutboundMessage, TemplateOverride
 from app.messaging.states import (
     InboundState,
     MessageState,
@@ -21,6 +24,9 @@ from app.messaging.states import (
     state_for_provider_status,
 )
 from app.patients.models import Patient
+
+if TYPE_CHECKING:
+    from app.messaging.templates import Problem
 
 log = logging.getLogger(__name__)
 _UNREACHED = frozenset({MessageState.FAILED, MessageState.UNDELIVERED})
@@ -127,3 +133,51 @@ def record_status(message_id: int | None, update: StatusUpdate, now: datetime) -
             fall_back(target, update.error_code, now)
     db.session.commit()
     return changed
+
+
+def set_template_override(
+    clinic_id: int, kind: str, locale: str, text: str | None, clock: Clock
+) -> list[Problem]:
+    """Set (or, with `text` None, remove) a clinic's wording of one template. Commits.
+
+    Raises Invalid for an unknown kind or locale, or a text the template lint refuses
+    (a reply word that opts out, a missing or unknown placeholder, an over-long body);
+    returns the warnings it accepted.
+    """
+    from app.core.locales import SUPPORTED_LOCALES
+    from app.messaging.compose import TEMPLATES
+    from app.messaging.templates import lint, placeholders
+    from app.surveys.texts import SURVEY_TEXTS
+
+    known = {**TEMPLATES, **SURVEY_TEXTS}
+    if kind not in known:
+        raise Invalid(f"unknown template {kind!r}; one of: {', '.join(sorted(known))}")
+    if locale not in SUPPORTED_LOCALES:
+        raise Invalid(f"unknown locale {locale!r}")
+    row = db.session.scalar(
+        select(TemplateOverride).where(
+            TemplateOverride.clinic_id == clinic_id,
+            TemplateOverride.kind == kind,
+            TemplateOverride.locale == locale,
+        )
+    )
+    if text is None:
+        if row is not None:
+            db.session.delete(row)
+        db.session.commit()
+        return []
+    problems = lint(text, locale=locale, expected_placeholders=placeholders(known[kind]))
+    errors = [p.message for p in problems if p.level == "error"]
+    if errors:
+        raise Invalid(f"{kind} {locale}: " + "; ".join(errors))
+    now = clock.now()
+    if row is None:
+        db.session.add(
+            TemplateOverride(
+                clinic_id=clinic_id, kind=kind, locale=locale, body=text, updated_at=now
+            )
+        )
+    else:
+        row.body, row.updated_at = text, now
+    db.session.commit()
+    return problems
