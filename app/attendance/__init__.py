@@ -1,0 +1,1 @@
+"""Non-attendance (DNA) analytics and reminder-wording experiments."""
