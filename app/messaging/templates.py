@@ -2,26 +2,29 @@
 
 `lint` looks at one template text and reports problems:
 
-- A reply instruction that asks for an opt-out word. Twilio treats STOP, STOPALL,
-  UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE and OPTOUT as opt-outs when one of them is the
-  whole reply: it blocks the clinic's number for that patient, and nothing we send after
-  that is delivered. "Reply CANCEL to cancel your appointment" therefore unsubscribes the
-  patient instead of cancelling the appointment. Our own parser also honours every
-  locale's opt-out words. The only opt-out word a template may ask for is the one that
-  really is the opt-out instruction: STOP, or one of the template locale's own opt-out
-  words ("Reply STOP to opt out").
+- A reply instruction that asks for an opt-out word: a word after a reply verb (before
+  it in languages that put the verb last), in capitals, or in quotes. Twilio treats STOP,
+  STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE and OPTOUT as opt-outs when one of
+  them is the whole reply: it blocks the clinic's number for that patient, and nothing
+  we send after that is delivered. "Reply CANCEL to cancel your appointment" therefore
+  unsubscribes the patient instead of cancelling the appointment. Our own parser also
+  honours every locale's opt-out words. The only opt-out word a template may ask for is
+  the one that really is the opt-out instruction: STOP, or one of the template locale's
+  own opt-out words ("Reply STOP to opt out").
 - %-placeholders that are missing, unknown, or a stray `%` that breaks formatting.
 - A body longer than Twilio accepts (1,600 characters).
 - Typographic characters (curly quotes, dashes, invisible spaces) that force UCS-2
   where a GSM-7 rewrite reads the same; the rewrite is offered in the message.
 
-`check_catalogue` renders every built-in template in each locale with sample values and
-reports encoding, segments and problems per template and locale.
+`check_catalogue` renders every built-in template, and every survey and telephone text, in
+each locale with sample values and reports encoding, segments and problems per text and
+locale.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +41,7 @@ from app.replies.parsing import (
     collides_with_opt_out,
     normalise_text,
 )
+from app.surveys import texts
 
 Level = Literal["error", "warning"]
 
@@ -53,7 +57,7 @@ class Problem:
 class TemplateCheck:
     """One template rendered in one locale with sample values."""
 
-    kind: str  # key of compose.TEMPLATES, or "which_one[n]" for a plural form
+    kind: str  # key of compose.TEMPLATES or texts.SURVEY_TEXTS, or "which_one[n]"
     locale: str  # the locale asked for
     encoding: str  # GSM-7 or UCS-2, of the rendered body
     segments: int
@@ -72,6 +76,17 @@ REPLY_VERBS: dict[str, frozenset[str]] = {
     "es": frozenset({"responda", "responde", "envíe", "envía"}),
     "lt": frozenset({"atsakykite", "atsiųskite", "parašykite"}),
     "so": frozenset({"jawaab"}),
+    "ar": frozenset({"أرسل", "ارسل", "أرسلي", "ردّ", "رد", "اكتب"}),
+    "zh_Hans": frozenset({"回复", "请回复", "发送", "请发送"}),
+}
+
+# Verbs that follow the word to send, in languages that put the verb last
+# ("ہاں بھیجیں", "send yes").
+REPLY_VERBS_AFTER: dict[str, frozenset[str]] = {
+    "ur": frozenset({"بھیجیں", "لکھیں"}),
+    "pa": frozenset({"ਭੇਜੋ", "ਲਿਖੋ"}),
+    "bn": frozenset({"পাঠান", "লিখুন"}),
+    "gu": frozenset({"મોકલો", "લખો"}),
 }
 
 # Words that may sit between the verb and the reply word ("Reply with CANCEL").
@@ -86,9 +101,13 @@ _OPT_OUT_INSTRUCTION = frozenset({"stop"})
 _PLACEHOLDER = re.compile(
     r"%(?:(?P<literal>%)|\((?P<name>[A-Za-z_]\w*)\)[#0+ \-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa])?"
 )
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+# Latin-script words only, so "回复STOP退订" still yields "STOP" for the capitals check.
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ɏ]+)*")
+_QUOTED = re.compile(r'["“”„«»「」]([^"“”„«»「」]{1,40})["“”„«»「」]')
 
 _SAMPLE_CLINIC = "Riverside Clinic"
+_SAMPLE_LINK = "https://example.org/s/Ab12Cd"
+_SAMPLE_SCALE = (1, 5)
 _SAMPLE_AT = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
 _SAMPLE_ZONE = ZoneInfo("Europe/London")
 _PLURAL_PROBE = range(1, 11)  # counts tried to find each distinct plural form
@@ -157,27 +176,63 @@ def placeholder_problems(text: str, expected: set[str] | None) -> list[Problem]:
 
 
 def reply_words(body: str, locale: str) -> list[str]:
-    """The words `body` seems to ask the patient to send, in order of appearance.
+    """The words `body` seems to ask the patient to send.
 
     A word counts when it follows a reply verb of English or `locale` (after fillers
-    such as "with"), or when it is written in capitals (a run of capitalised words also
-    counts as one phrase, as in "OPT OUT").
+    such as "with") or precedes a verb of a language that puts the verb last. So does a
+    Latin word written in capitals (a run of them counts as one phrase, as in "OPT OUT")
+    and any short text in double quotes.
     """
-    tokens = _WORD.findall(body)
+    return _reply_candidates(body, locale, width=1)
+
+
+def _reply_candidates(body: str, locale: str, *, width: int) -> list[str]:
+    """`reply_words`, plus the phrases of up to `width` words next to each reply verb."""
+    tokens = _tokens(body)
     code = canonical(locale) or DEFAULT_LOCALE
     verbs = REPLY_VERBS[DEFAULT_LOCALE] | REPLY_VERBS.get(code, frozenset())
+    verbs_after = REPLY_VERBS_AFTER.get(code, frozenset())
     fillers = _FILLERS[DEFAULT_LOCALE] | _FILLERS.get(code, frozenset())
-    found = [_word_after(tokens, i, fillers) for i, t in enumerate(tokens) if t.lower() in verbs]
-    found += [t for t in tokens if _is_capitals(t)]
-    found += _capital_runs(tokens)
+    found: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.lower() in verbs:
+            start = _skip_fillers(tokens, index + 1, fillers)
+            found += [" ".join(tokens[start : start + size]) for size in range(1, width + 1)]
+        if token in verbs_after:
+            found += [
+                " ".join(tokens[max(index - size, 0) : index]) for size in range(1, width + 1)
+            ]
+    latin = _LATIN_WORD.findall(body)
+    found += [t for t in latin if _is_capitals(t)]
+    found += _capital_runs(latin)
+    found += [quoted.strip() for quoted in _QUOTED.findall(body)]
     return list(dict.fromkeys(word for word in found if word))
 
 
-def _word_after(tokens: list[str], index: int, fillers: frozenset[str]) -> str:
-    for token in tokens[index + 1 :]:
-        if token.lower() not in fillers:
-            return token
-    return ""
+def _skip_fillers(tokens: list[str], start: int, fillers: frozenset[str]) -> int:
+    """The index of the first token from `start` on that is not a filler word."""
+    while start < len(tokens) and tokens[start].lower() in fillers:
+        start += 1
+    return start
+
+
+def _tokens(text: str) -> list[str]:
+    """Words: letters with their combining marks (Indic vowel signs) and digits, kept
+    whole across an inner apostrophe or hyphen."""
+    words: list[str] = []
+    current = ""
+    for index, char in enumerate(text):
+        inner = bool(current) and char in "-'’" and _is_word_char(text[index + 1 : index + 2])
+        if _is_word_char(char) or inner:
+            current += char
+        elif current:
+            words.append(current)
+            current = ""
+    return [*words, current] if current else words
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char == "_" or unicodedata.category(char)[0] in "LMN")
 
 
 def _is_capitals(token: str) -> bool:
@@ -207,7 +262,7 @@ def _reply_word_problems(body: str, locale: str) -> list[Problem]:
             f"asks the patient to send {word!r}, an opt-out keyword: Twilio would block "
             "this number for the patient. Ask for a digit instead (Reply 2 to cancel).",
         )
-        for word in reply_words(body, locale)
+        for word in _reply_candidates(body, locale, width=2)
         if collides_with_opt_out(word) and normalise_text(word) not in allowed
     ]
 
@@ -237,8 +292,9 @@ def _encoding_problems(body: str) -> list[Problem]:
 
 
 def check_catalogue(locales: Iterable[str]) -> list[TemplateCheck]:
-    """Render every template of `compose.TEMPLATES`, and each distinct plural form of
-    `compose.WHICH_ONE`, in each locale with sample values, and check each one.
+    """Render every template of `compose.TEMPLATES`, each distinct plural form of
+    `compose.WHICH_ONE` and every survey and telephone text of `texts.SURVEY_TEXTS`, in
+    each locale with sample values, and check each one.
 
     The placeholders of a translation are compared with those of its English source.
     A text the locale's catalogue does not translate (including a locale with no
@@ -250,22 +306,44 @@ def check_catalogue(locales: Iterable[str]) -> list[TemplateCheck]:
     for locale in locales:
         rows += [_check_single(kind, source, locale) for kind, source in compose.TEMPLATES.items()]
         rows += _check_which_one(locale)
+        rows += [_check_single(kind, source, locale) for kind, source in texts.SURVEY_TEXTS.items()]
     return rows
 
 
-def _sample_values(count: int, locale: str) -> dict[str, object]:
+def sample_values(locale: str, count: int = 1) -> dict[str, object]:
+    """Values for every placeholder a built-in text takes, as `locale` would show them.
+
+    `count` appointments are listed in `list`; survey labels come from the locale's
+    catalogue, so a prompt is measured with the words the patient would really read.
+    """
+    gettext = compose.translator((locale,))[0].gettext
     date, time = compose.format_when(_SAMPLE_AT, _SAMPLE_ZONE, locale)
     items = []
     for index in range(count):
         day, hour = compose.format_when(_SAMPLE_AT + timedelta(days=index), _SAMPLE_ZONE, locale)
         items.append(f"{chr(ord('A') + index)}) {day} {hour}")
-    return {"clinic": _SAMPLE_CLINIC, "date": date, "time": time, "list": ", ".join(items)}
+    labels = [gettext(option["label"]) for option in texts.FFT["questions"][0]["options"]]
+    low, high = _SAMPLE_SCALE
+    return {
+        "clinic": _SAMPLE_CLINIC,
+        "date": date,
+        "time": time,
+        "list": ", ".join(items),
+        "options": ", ".join(f"{number} {label}" for number, label in enumerate(labels, 1)),
+        "min": low,
+        "max": high,
+        "low": gettext(texts.FFT_VERY_POOR),
+        "high": gettext(texts.FFT_VERY_GOOD),
+        "link": _SAMPLE_LINK,
+        "digit": 1,
+        "label": labels[0],
+    }
 
 
 def _check_single(kind: str, source: str, locale: str) -> TemplateCheck:
     translations, _served = compose.translator((locale,))
     raw = translations.gettext(source)
-    values = _sample_values(1, locale)
+    values = sample_values(locale)
     return _check(kind, locale, raw, source, partial(compose.compose, source, (locale,), **values))
 
 
@@ -286,7 +364,7 @@ def _check_which_one(locale: str) -> list[TemplateCheck]:
                 compose.WHICH_ONE,
                 count,
                 (locale,),
-                **_sample_values(count, locale),
+                **sample_values(locale, count),
             ),
         )
         for raw, count in forms.items()

@@ -11,7 +11,9 @@ letters, Arabic letter variants, apostrophes and hyphens), so "pomin" matches "p
 and "dont know" matches "don't know". A word matches only as the whole message.
 
 Keys are project locale codes (`app.core.locales.SUPPORTED_LOCALES`); English is always
-consulted alongside the patient's locale.
+consulted alongside the patient's locale. The catalogues in `translations/` ask patients
+for yes, no and skip words from these lists (TAK, NIE, POMIŃ...), so a word removed here
+may still be printed in a text: `tests/test_translations.py` checks the two agree.
 """
 
 from __future__ import annotations
@@ -134,34 +136,38 @@ SKIP_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset({"skip", "pass", "skip it"}),
     "cy": frozenset({"hepgor", "pasio"}),
     "pl": frozenset({"pomiń", "pas", "dalej"}),
-    "ro": frozenset({"sari", "omite"}),
-    "ur": frozenset({"چھوڑیں", "آگے"}),
-    "pa": frozenset({"ਛੱਡੋ", "ਅੱਗੇ"}),
-    "bn": frozenset({"বাদ দিন", "এড়িয়ে যান"}),
-    "gu": frozenset({"છોડો", "આગળ"}),
+    "ro": frozenset({"sari", "omite", "omiteți", "sari peste", "săriți peste"}),
+    "ur": frozenset({"چھوڑیں", "چھوڑ دیں", "آگے"}),
+    "pa": frozenset({"ਛੱਡੋ", "ਛੱਡ ਦਿਓ", "ਅੱਗੇ"}),
+    "bn": frozenset({"বাদ দিন", "বাদ", "এড়িয়ে যান"}),
+    "gu": frozenset({"છોડો", "છોડી દો", "આગળ"}),
     "ar": frozenset({"تخطي", "تجاوز"}),
-    "so": frozenset({"ka bood", "gudub"}),
+    "so": frozenset({"ka bood", "gudub", "iska dhaaf"}),
     "pt": frozenset({"pular", "saltar", "passar"}),
-    "lt": frozenset({"praleisti", "praleidžiu"}),
-    "es": frozenset({"saltar", "omitir", "paso"}),
-    "zh_Hans": frozenset({"跳过", "下一个"}),
+    "lt": frozenset({"praleisti", "praleidžiu", "praleiskite"}),
+    "es": frozenset({"saltar", "omitir", "paso", "pasar"}),
+    "zh_Hans": frozenset({"跳过", "略过", "下一个"}),
 }
 
 DONT_KNOW_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
         {"don't know", "dk", "not sure", "dunno", "idk", "i don't know", "no idea", "unsure"}
     ),
-    "cy": frozenset({"dim syniad", "ddim yn gwybod", "wn i ddim", "dwi ddim yn gwybod"}),
+    "cy": frozenset(
+        {"dim syniad", "ddim yn gwybod", "wn i ddim", "dwi ddim yn gwybod", "sai'n gwybod"}
+    ),
     "pl": frozenset({"nie wiem", "nie jestem pewien", "nie jestem pewna"}),
-    "ro": frozenset({"nu știu", "nu sunt sigur"}),
-    "ur": frozenset({"پتہ نہیں", "معلوم نہیں", "pata nahi"}),
-    "pa": frozenset({"ਪਤਾ ਨਹੀਂ", "pata nahi"}),
-    "bn": frozenset({"জানি না", "jani na"}),
-    "gu": frozenset({"ખબર નથી", "khabar nathi"}),
-    "ar": frozenset({"لا أعرف", "لا أدري", "مش عارف"}),
-    "so": frozenset({"ma aqaan", "garan maayo"}),
-    "pt": frozenset({"não sei", "não tenho a certeza"}),
-    "lt": frozenset({"nežinau", "nesu tikras"}),
-    "es": frozenset({"no sé", "no lo sé", "ni idea"}),
-    "zh_Hans": frozenset({"不知道", "不清楚", "不确定"}),
+    "ro": frozenset({"nu știu", "nu sunt sigur", "nu sunt sigură", "habar n-am"}),
+    "ur": frozenset(
+        {"پتہ نہیں", "پتا نہیں", "معلوم نہیں", "مجھے نہیں معلوم", "مجھے نہیں پتا", "pata nahi"}
+    ),
+    "pa": frozenset({"ਪਤਾ ਨਹੀਂ", "ਨਹੀਂ ਪਤਾ", "ਮੈਨੂੰ ਨਹੀਂ ਪਤਾ", "pata nahi"}),
+    "bn": frozenset({"জানি না", "আমি জানি না", "jani na"}),
+    "gu": frozenset({"ખબર નથી", "મને ખબર નથી", "khabar nathi"}),
+    "ar": frozenset({"لا أعرف", "لا أعلم", "لا أدري", "مش عارف"}),
+    "so": frozenset({"ma aqaan", "garan maayo", "ma garanayo"}),
+    "pt": frozenset({"não sei", "não tenho a certeza", "não tenho certeza"}),
+    "lt": frozenset({"nežinau", "nesu tikras", "nesu tikra"}),
+    "es": frozenset({"no sé", "no lo sé", "ni idea", "no estoy seguro", "no estoy segura"}),
+    "zh_Hans": frozenset({"不知道", "不清楚", "不确定", "不晓得"}),
 }

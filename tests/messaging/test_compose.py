@@ -93,10 +93,11 @@ def test_reminder_date_names_weekday_and_month_in_full(locale: str, cldr: str) -
 @pytest.mark.parametrize(
     ("patient", "clinic_default", "locale", "starts"),
     [
-        ("pl", "en", "en", "Thank you."),  # no Polish catalogue: the clinic's English
+        ("pl", "en", "pl", "Dziękujemy."),
+        ("fr", "en", "en", "Thank you."),  # no French catalogue: the clinic's English
         ("cy", "en", "cy", "Diolch."),
         ("cy-GB", "en", "cy", "Diolch."),  # base language of a regional tag
-        ("pl", "cy", "cy", "Diolch."),  # a Welsh clinic: its default before English
+        ("fr", "cy", "cy", "Diolch."),  # a Welsh clinic: its default before English
         ("xx", "en", "en", "Thank you."),  # unknown locale falls back
         (None, "cy", "cy", "Diolch."),
         ("", "en", "en", "Thank you."),
@@ -124,11 +125,11 @@ def test_english_plural(count: int, listing: str, text: str) -> None:
     assert composed.body.startswith(text)
 
 
-# Welsh plural rule in the catalogue header: n==1 → form 1, 2 → 2, 3 → 3, 6 → 4, else 0.
+# Welsh plural rule (CLDR): 0 → form 0, 1 → 1, 2 → 2, 3 → 3, 6 → 4, else 5.
 # The draft gives the "reply 1A to confirm it" wording only to a single appointment.
 @pytest.mark.parametrize(
     ("count", "form"),
-    [(0, 0), (1, 1), (2, 2), (3, 3), (4, 0), (5, 0), (6, 4), (7, 0), (11, 0), (100, 0)],
+    [(0, 0), (1, 1), (2, 2), (3, 3), (4, 5), (5, 5), (6, 4), (7, 5), (11, 5), (100, 5)],
 )
 def test_welsh_plural_rule(count: int, form: int) -> None:
     translations = compose.catalogue("cy")
@@ -143,10 +144,10 @@ def test_welsh_plural_rule(count: int, form: int) -> None:
 
 def test_welsh_catalogue_declares_its_plural_forms() -> None:
     catalogue = _read(compose.TRANSLATIONS_DIR / "cy" / "LC_MESSAGES" / "messages.po")
-    assert catalogue.num_plurals == 5
+    assert catalogue.num_plurals == 6
     [plural] = [m for m in catalogue if m.pluralizable]
     assert isinstance(plural.string, tuple)
-    assert len(plural.string) == 5
+    assert len(plural.string) == 6
     assert all(plural.string)
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from app.core.locales import SUPPORTED_LOCALES
 from app.core.sms import GSM7, MAX_BODY_CHARS, UCS2
 from app.messaging import compose
-from app.messaging.templates import Problem, TemplateCheck, check_catalogue, lint
+from app.messaging.templates import (
+    Problem,
+    TemplateCheck,
+    check_catalogue,
+    lint,
+    reply_words,
+    sample_values,
+)
+from app.surveys import texts
 
-CATALOGUE_LOCALES = ("en", "cy")
+CATALOGUE_LOCALES = tuple(compose.catalogue_locales())
 
 
 def _codes(problems: list[Problem], level: str = "error") -> list[str]:
@@ -86,6 +97,62 @@ def test_opt_out_error_names_the_word_and_twilio() -> None:
     assert problem == Problem("error", "reply-word-opts-out", problem.message)
     assert "'CANCEL'" in problem.message
     assert "Twilio" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "collides"),
+    [
+        ("回复CANCEL取消预约", "zh_Hans", True),  # no spaces: the Latin word is still found
+        ("回复 END 结束", "zh_Hans", True),
+        ("回复“jooji”取消预约", "zh_Hans", True),  # quoted, Somali's opt-out word
+        ("回复2取消预约。回复STOP退订。", "zh_Hans", False),
+        ("回复“跳过”可跳过此问题。", "zh_Hans", False),
+        ("回复“退订”停止接收短信。", "zh_Hans", False),  # Chinese's own opt-out word
+        ('وقفے کے لیے "توقف" بھیجیں۔', "ur", True),  # Arabic's opt-out word, in quotes
+        ("وقفے کے لیے توقف بھیجیں۔", "ur", True),  # the word before a final verb
+        ("منسوخی کے لیے CANCEL بھیجیں۔", "ur", True),
+        ("منسوخی کے لیے 2 بھیجیں۔ پیغامات بند کرنے کے لیے STOP بھیجیں۔", "ur", False),
+        ('"ہاں" یا "نہیں" بھیجیں۔', "ur", False),
+        ("ਰੱਦ ਕਰਨ ਲਈ jooji ਭੇਜੋ।", "pa", True),
+        ('"ਛੱਡੋ" ਭੇਜੋ।', "pa", False),
+        ("অ্যাপয়েন্টমেন্ট বাতিল করতে QUIT পাঠান।", "bn", True),
+        ("রদ করতে توقف পাঠান।", "bn", True),
+        ('"হ্যাঁ" বা "না" পাঠান।', "bn", False),
+        ("રદ કરવા માટે END મોકલો.", "gu", True),
+        ('"હા" અથવા "ના" મોકલો.', "gu", False),
+        ("أرسل STOPALL لإلغاء موعدك.", "ar", True),  # only STOP may be asked for
+        ("أرسل jooji لإلغاء موعدك.", "ar", True),
+        ("أرسل 2 للإلغاء. أرسل STOP لإيقاف الرسائل.", "ar", False),
+        ('أرسل "نعم" أو "لا".', "ar", False),
+        ("Odpowiedz TAK lub NIE.", "pl", False),
+        ("Responda SAIR para cancelar.", "pt", False),  # Portuguese's own opt-out word
+        ("Responda BAJA para cancelar la cita.", "pt", True),  # Spanish's, not Portuguese's
+        ("Ku jawaab HAA ama MAYA.", "so", False),
+        ("Responda opt out para cancelar.", "es", True),  # a two-word English opt-out
+        ("Reply opt out to stop all messages.", "en", False),
+    ],
+)
+def test_reply_instructions_in_other_scripts(text: str, locale: str, collides: bool) -> None:
+    codes = _codes(lint(text, locale=locale))
+    assert ("reply-word-opts-out" in codes) is collides
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "words"),
+    [
+        ("Reply YES or NO.", "en", ["YES", "NO"]),
+        ("Reply with the word cancel", "en", ["cancel"]),
+        ("回复STOP退订。", "zh_Hans", ["STOP"]),
+        ("请回复“是”或“否”。", "zh_Hans", ["是", "否"]),
+        ("ہاں بھیجیں۔", "ur", ["ہاں"]),
+        ("بند کریں بھیجیں۔", "ur", ["کریں"]),
+        ("ਸੁਨੇਹੇ ਬੰਦ ਕਰਨ ਲਈ STOP ਭੇਜੋ।", "pa", ["STOP"]),
+        ("Atebwch IE neu NA.", "cy", ["IE", "NA"]),
+        ("Just some text.", "en", []),
+    ],
+)
+def test_reply_words(text: str, locale: str, words: list[str]) -> None:
+    assert sorted(reply_words(text, locale)) == sorted(words)
 
 
 def test_a_clinic_name_placeholder_is_not_read_as_a_reply_word() -> None:
@@ -170,13 +237,50 @@ def catalogue_rows() -> list[TemplateCheck]:
     return check_catalogue(CATALOGUE_LOCALES)
 
 
-def test_catalogue_covers_every_template_and_both_plural_forms(
-    catalogue_rows: list[TemplateCheck],
+# Counts whose plural form differs from every smaller count's, within 1..10: the
+# which_one rows check_catalogue reports for each locale.
+PLURAL_ROWS = {
+    "en": (1, 2),
+    "cy": (1, 2),  # forms zero, two, few, many and other share one text
+    "pl": (1, 2, 5),  # wizytę, wizyty, wizyt
+    "ro": (1, 2),  # "20 de programări" only from 20
+    "ur": (1, 2),
+    "pa": (1, 2),
+    "bn": (1, 2),
+    "gu": (1, 2),
+    "ar": (1, 2, 3),  # one, two, few; many starts at 11
+    "so": (1, 2),
+    "pt": (1, 2),
+    "lt": (1, 2, 10),  # vizitą, vizitus, vizitų
+    "es": (1, 2),
+    "zh_Hans": (1,),
+}
+
+
+def test_plural_row_table_covers_every_locale() -> None:
+    assert set(PLURAL_ROWS) == set(SUPPORTED_LOCALES) == set(CATALOGUE_LOCALES)
+
+
+@pytest.mark.parametrize("locale", CATALOGUE_LOCALES)
+def test_catalogue_covers_every_template_survey_text_and_plural_form(
+    catalogue_rows: list[TemplateCheck], locale: str
 ) -> None:
-    expected = {*compose.TEMPLATES, "which_one[1]", "which_one[2]"}
-    for locale in CATALOGUE_LOCALES:
-        kinds = {row.kind for row in catalogue_rows if row.locale == locale}
-        assert kinds == expected
+    plural_rows = {f"which_one[{count}]" for count in PLURAL_ROWS[locale]}
+    expected = {*compose.TEMPLATES, *texts.SURVEY_TEXTS, *plural_rows}
+    kinds = [row.kind for row in catalogue_rows if row.locale == locale]
+    assert sorted(kinds) == sorted(expected)
+
+
+@pytest.mark.parametrize("locale", [code for code in CATALOGUE_LOCALES if code != "en"])
+def test_every_locale_translates_every_text(
+    catalogue_rows: list[TemplateCheck], locale: str
+) -> None:
+    untranslated = [
+        row.kind
+        for row in catalogue_rows
+        if row.locale == locale and any(p.code == "untranslated" for p in row.problems)
+    ]
+    assert untranslated == []
 
 
 @pytest.mark.parametrize("locale", CATALOGUE_LOCALES)
@@ -210,13 +314,72 @@ def test_english_catalogue_is_gsm7(catalogue_rows: list[TemplateCheck]) -> None:
 
 
 def test_a_locale_without_a_catalogue_is_reported_untranslated() -> None:
-    rows = check_catalogue(["pl"])
-    assert rows
+    rows = check_catalogue(["fr"])
+    assert len(rows) == len(compose.TEMPLATES) + len(texts.SURVEY_TEXTS) + 2
     assert all("untranslated" in _codes(list(row.problems), "warning") for row in rows)
-    assert all(row.body.startswith(("Riverside", "Thank", "Your", "You", "Sorry")) for row in rows)
+    bodies = {row.kind: row.body for row in rows}
+    assert bodies["reask"] == compose.REASK
+    assert bodies["prompt_yes_no"] == texts.YES_NO
+
+
+@pytest.mark.parametrize(
+    ("kind", "locale", "encoding", "contains"),
+    [
+        ("prompt_choose", "en", GSM7, "Reply with a number: 1 Very good, 2 Good, 3 Neither"),
+        ("prompt_choose", "pl", UCS2, "1 Bardzo dobrze, 2 Dobrze, 3 Ani dobrze, ani źle"),
+        ("prompt_scale", "en", GSM7, "from 1 (Very poor) to 5 (Very good)."),
+        ("prompt_scale", "so", GSM7, "1 (Aad u xun) iyo 5 (Aad u wanaagsan)"),
+        ("prompt_yes_no", "lt", GSM7, "Atsakykite TAIP arba NE."),
+        ("prompt_yes_no", "cy", GSM7, "Atebwch IE neu NA."),
+        ("web_invite", "en", GSM7, "https://example.org/s/Ab12Cd (open until Tuesday 3 March)"),
+        ("web_invite", "es", UCS2, "(abierto hasta el mar, 3 de marzo)"),
+        ("voice_choose", "en", GSM7, "Press 1 for Very good."),
+        ("voice_choose", "zh_Hans", UCS2, "非常好请按1。"),
+        ("voice_reminder", "cy", GSM7, "Pwyswch 1 i gadarnhau"),
+        ("fft_very_good", "ar", UCS2, "جيدة جدًا"),
+        ("survey_invite", "ur", UCS2, "STOP بھیجیں"),
+        ("survey_hint_required", "cy", GSM7, "atebwch HEPGOR eto"),
+    ],
+)
+def test_survey_texts_are_rendered_with_sample_values(
+    catalogue_rows: list[TemplateCheck], kind: str, locale: str, encoding: str, contains: str
+) -> None:
+    [row] = [r for r in catalogue_rows if (r.kind, r.locale) == (kind, locale)]
+    assert contains in row.body
+    assert row.encoding == encoding
+    assert row.problems == ()
+
+
+@pytest.mark.parametrize("locale", CATALOGUE_LOCALES)
+def test_sample_values_fill_every_placeholder(locale: str) -> None:
+    values = sample_values(locale, count=3)
+    names = set().union(*(_placeholders(source) for source in _all_sources()))
+    # `count` is supplied by compose_plural itself.
+    assert names - {"count"} <= set(values)
+    assert str(values["list"]).count(")") == 3
+
+
+def test_a_translation_with_a_typographic_quote_gets_a_rewrite() -> None:
+    problems = lint("Odpowiedz \u201eTAK\u201d lub \u201eNIE\u201d.", locale="pl")
+    [warning] = problems
+    assert warning.code == "gsm-rewrite-available"
+    assert '\'Odpowiedz "TAK" lub "NIE".\'' in warning.message
+
+
+def test_a_survey_text_asking_for_cancel_is_an_error() -> None:
+    problems = lint("Reply CANCEL to skip this question.", locale="en", expected_placeholders=set())
+    assert _codes(problems) == ["reply-word-opts-out"]
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)", text))
+
+
+def _all_sources() -> list[str]:
+    return [*compose.TEMPLATES.values(), *compose.WHICH_ONE, *texts.SURVEY_TEXTS.values()]
 
 
 def _source(kind: str) -> str:
     if kind.startswith("which_one"):
         return " ".join(compose.WHICH_ONE)
-    return compose.TEMPLATES[kind]
+    return {**compose.TEMPLATES, **texts.SURVEY_TEXTS}[kind]
