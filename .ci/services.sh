@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes sure the tests have a PostgreSQL and a Redis to talk to, and writes their
+# Makes sure the tests have a PostgreSQL, a Redis and a Chromium, and writes the servers'
 # addresses to .services/env for `make test`.
 #
 # Order: DATABASE_URL / REDIS_URL when set; otherwise the local servers on their
@@ -80,6 +80,10 @@ elif [ "$own" != 1 ] && redis_ok "redis://127.0.0.1:6379/0"; then
   redis="redis://127.0.0.1:6379/15"
 else
   redis=$(start_own_redis)
+fi
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
 fi
 printf 'export TEST_DATABASE_URL=%q\nexport TEST_REDIS_URL=%q\n' "$db" "$redis" > "$out"
 echo "tests use PostgreSQL at ${db%%@*}@… and Redis at $redis" >&2

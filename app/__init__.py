@@ -49,15 +49,22 @@ def _import_models() -> None:
     from app.clinics import models as _clinics  # noqa: F401
     from app.messaging import models as _messaging  # noqa: F401
     from app.patients import models as _patients  # noqa: F401
+    from app.results import models as _results  # noqa: F401
     from app.surveys import models as _surveys  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
     from app.messaging.webhooks import bp as webhooks_bp
+    from app.results.api import bp as results_api_bp
+    from app.surveys.routes import bp as survey_web_bp
+    from app.surveys.routes import init_web
 
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(results_api_bp)
+    app.register_blueprint(survey_web_bp)
+    init_web(app)
 
 
 def _tune_sqlite(app: Flask) -> None:

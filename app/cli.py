@@ -33,11 +33,15 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the domain command groups to the Flask CLI."""
+    from app.results.cli import results_cli
+    from app.results.rake import rake_command
     from app.surveys.cli import survey_cli, templates_override
 
     templates_cli.add_command(templates_override)
     for command in (
         survey_cli,
+        results_cli,
+        rake_command,
         clinic_cli,
         import_cli,
         templates_cli,
@@ -194,13 +198,13 @@ def templates_check() -> None:
     price = Decimal(str(get_runtime().price_per_segment))
     errors = 0
     click.echo(
-        f"{'template':<14} {'locale':<7} {'encoding':<8} {'segments':>8} {'cost':>8}  problems"
+        f"{'template':<20} {'locale':<7} {'encoding':<8} {'segments':>8} {'cost':>8}  problems"
     )
     for row in check_catalogue(catalogue_locales()):
         cost = estimate_cost(measure(row.body), price)
         problems = "; ".join(f"{p.level}: {p.message}" for p in row.problems) or "-"
         errors += sum(p.level == "error" for p in row.problems)
-        columns = f"{row.kind:<14} {row.locale:<7} {row.encoding:<8} {row.segments:>8}"
+        columns = f"{row.kind:<20} {row.locale:<7} {row.encoding:<8} {row.segments:>8}"
         click.echo(f"{columns} {cost:>8}  {problems}")
     if errors:
         _fail(f"{errors} template error(s)")

@@ -7,6 +7,8 @@ to services as arguments.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,6 +30,8 @@ class Runtime:
     price_per_segment: Decimal
     #: Signs web-survey links (itsdangerous serializer keyed by SECRET_KEY).
     link_signer: Any = None
+    #: Keys survey respondents' pseudonyms; derived from SECRET_KEY.
+    pseudonym_secret: bytes = b""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def channel(self, name: str) -> Channel:
@@ -41,14 +45,25 @@ def build_runtime(app: Flask) -> Runtime:
 
     cfg = app.config
     queue = cfg.get("JOB_QUEUE") or JobQueue(connect(cfg.get("REDIS_URL")))
+    clock = cfg.get("CLOCK") or SystemClock()
     return Runtime(
-        clock=cfg.get("CLOCK") or SystemClock(),
+        clock=clock,
         queue=queue,
         channels=cfg.get("CHANNELS") or build_channels(cfg),
         public_base_url=cfg["PUBLIC_BASE_URL"],
         sms_validity_seconds=int(cfg["SMS_VALIDITY_SECONDS"]),
         price_per_segment=Decimal(str(cfg["SMS_PRICE_PER_SEGMENT"])),
+        link_signer=_link_signer(cfg["SECRET_KEY"], clock),
+        pseudonym_secret=hmac.new(
+            str(cfg["SECRET_KEY"]).encode(), b"wesaid.respondent", hashlib.sha256
+        ).digest(),
     )
+
+
+def _link_signer(secret_key: str, clock: Clock) -> Any:
+    from app.surveys.links import link_signer
+
+    return link_signer(secret_key, clock=clock)
 
 
 def get_runtime(app: Flask | None = None) -> Runtime:

@@ -15,6 +15,7 @@ from flask import Flask
 from app.extensions import db
 from app.messaging.sweeps import sweep
 from app.queueing import JobName
+from app.results.service import recompute_recent
 from app.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,18 @@ def _enqueue_reconcile(runtime: Runtime) -> None:
     runtime.queue.enqueue(JobName.RECONCILE)
 
 
+def _recompute_results(runtime: Runtime) -> None:
+    written = recompute_recent(runtime.clock.now())
+    if written:
+        log.info("results: %s new snapshot version(s)", written)
+
+
 def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
     return (
         Periodic("sweep", sweep_seconds, sweep),
         Periodic("reconcile", 60.0, _enqueue_reconcile),
+        # Nightly in effect: a snapshot is rewritten only when its inputs changed.
+        Periodic("results", 24 * 3600.0, _recompute_results),
     )
 
 

@@ -17,7 +17,10 @@ INBOUND_LOOKBACK = timedelta(hours=2)
 
 def _send_each(runtime: Runtime, message_ids: tuple[int, ...]) -> list[str | None]:
     settings = SendSettings(
-        runtime.public_base_url, runtime.sms_validity_seconds, runtime.link_signer
+        runtime.public_base_url,
+        runtime.sms_validity_seconds,
+        runtime.link_signer,
+        runtime.pseudonym_secret,
     )
     results = []
     for message_id in message_ids:

@@ -47,6 +47,8 @@ class SendSettings:
     validity_seconds: int
     #: Signs the links of web-channel surveys (app.surveys.links.link_signer).
     link_signer: Any = None
+    #: Keys the pseudonyms of survey respondents (app.results.service.respondent_key).
+    pseudonym_secret: bytes = b""
 
 
 def _rows(result: object) -> int:
@@ -141,7 +143,13 @@ def _compose_reminder(starts_at: datetime, row: Any) -> compose.Composed:
 def _compose(message_id: int, row: Any, now: datetime, settings: SendSettings) -> tuple[str, str]:
     """The body of a message composed at send time, and its locale. Raises _Withheld."""
     if row.kind == "survey_invite":
-        opened = open_session(message_id, now, settings.public_base_url, settings.link_signer)
+        opened = open_session(
+            message_id,
+            now,
+            settings.public_base_url,
+            settings.link_signer,
+            settings.pseudonym_secret,
+        )
         if opened is None:  # asked recently by another route, or no survey any more
             raise _Withheld(MessageState.SUPPRESSED)
         return opened.body, opened.locale

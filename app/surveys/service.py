@@ -33,6 +33,7 @@ from app.messaging.queries import overrides_for
 from app.messaging.states import MessageState
 from app.patients.consent import is_opted_out
 from app.patients.models import Patient
+from app.results.service import record_invitation, record_response
 from app.scheduling.rules import QuietHours, plan_survey
 from app.surveys import flow, texts
 from app.surveys.definitions import (
@@ -302,7 +303,11 @@ class Opened:
 
 
 def open_session(
-    message_id: int, now: datetime, public_base_url: str, link_signer: Any = None
+    message_id: int,
+    now: datetime,
+    public_base_url: str,
+    link_signer: Any = None,
+    pseudonym_secret: bytes = b"",
 ) -> Opened | None:
     """Open the conversation for an invitation being sent; None if it must not go.
 
@@ -348,6 +353,7 @@ def open_session(
     db.session.add(session)
     db.session.flush()
     message.survey_session_id = session.id
+    record_invitation(session, version.slug, now, pseudonym_secret)
     if message.channel == "web":
         link = web_link(public_base_url, session.id, link_signer)
         zone = ZoneInfo(clinic.timezone)
@@ -481,6 +487,7 @@ def record_form(session_id: int, values: Mapping[str, str | None], now: datetime
         _store(session, answer, value if question.type == "free_text" else None, now)
         stored += 1
         question = flow.next_question(definition, answer)
+    record_response(session.id, now)
     _close(session, SessionState.COMPLETED, now)
     db.session.commit()
     return stored
@@ -519,6 +526,7 @@ def _advance(
     now: datetime,
 ) -> Turn:
     _store(session, answer, raw, now)
+    record_response(session.id, now)
     following = flow.next_question(definition, answer)
     session.reasks = 0
     if following is None:

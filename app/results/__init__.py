@@ -1,0 +1,1 @@
+"""Results: weighting, estimates and who is not being heard."""

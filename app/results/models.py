@@ -1,0 +1,88 @@
+"""The results store: invitations (the cohort), pseudonymous responses, snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class SurveyInvitation(Base):
+    """One patient invited to one survey wave, with their weighting categories then.
+
+    `respondent_key` is a keyed hash of the patient: the same person gets the same key
+    within a clinic, and no one can turn it back into a patient without the key.
+    """
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (Index("ix_survey_invitations_scope", "survey_slug", "clinic_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Internal link for recording the response; never shown to analysts.
+    session_id: Mapped[int] = mapped_column(ForeignKey("survey_sessions.id"), unique=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    survey_slug: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    pathway: Mapped[str | None] = mapped_column(String(64))
+    #: "YYYY-MM" of the invitation, in the clinic's zone.
+    period: Mapped[str] = mapped_column(String(7))
+    respondent_key: Mapped[str] = mapped_column(String(64), index=True)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(8))
+    ethnic: Mapped[str] = mapped_column(String(8))
+    imd: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    invited_at: Mapped[datetime]
+    responded: Mapped[bool] = mapped_column(default=False)
+
+
+class SurveyResponse(Base):
+    """The answers of one invitation, keyed by question, without the patient's identity."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("survey_invitations.id"), unique=True)
+    respondent_key: Mapped[str] = mapped_column(String(64), index=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    #: question id → {"status": ..., "value": ...}; free text keeps its words and language.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The Friends and Family Test answer's option key, when the survey has one.
+    fft: Mapped[str | None] = mapped_column(String(16), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    responded_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ResultSnapshot(Base):
+    """Weighted results of one survey × scope × period. Never updated: a recomputation
+    is a new version."""
+
+    __tablename__ = "result_snapshots"
+    __table_args__ = (UniqueConstraint("survey_slug", "scope", "scope_id", "period", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_slug: Mapped[str] = mapped_column(String(64))
+    #: "clinic", "service" (a pathway within an organisation) or "organisation".
+    scope: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[int]
+    #: The pathway for a "service" scope; "" otherwise.
+    scope_key: Mapped[str] = mapped_column(String(64), default="")
+    period: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int]
+    method: Mapped[str] = mapped_column(String(64))
+    #: Sizes, convergence, design effects, margins used and collapsed levels.
+    diagnostics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Weighted and unweighted estimates, intervals, suppression marks.
+    estimates: Mapped[dict[str, Any]] = mapped_column(JSON)
+    nonresponse: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: One weight per respondent key, for audit and re-use.
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    computed_at: Mapped[datetime]

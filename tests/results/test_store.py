@@ -1,0 +1,244 @@
+"""The results store: invitations and pseudonymous responses as surveys run, and snapshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.clinics.service import create_clinic
+from app.core.clock import FixedClock
+from app.core.errors import Invalid
+from app.extensions import db
+from app.patients.models import Patient
+from app.results import service as results
+from app.results.models import ResultSnapshot, SurveyInvitation, SurveyResponse
+from app.surveys.models import SessionState, SurveySession
+from app.surveys.service import current_version
+
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+SECRET = b"test-pseudonym-secret"
+
+
+def _cohort(clock: FixedClock, people: list[dict[str, Any]]) -> int:
+    """A clinic whose patients were each invited; `answer` set means they answered the FFT."""
+    clinic = create_clinic(
+        "north", name="North", timezone="Europe/London", sender="+442071838750", clock=clock
+    )
+    version = current_version(clinic, "fft", NOW)
+    assert version is not None
+    for index, person in enumerate(people):
+        patient = Patient(
+            clinic_id=clinic.id,
+            external_id=f"P{index}",
+            phone=f"+4474001{index:05d}",
+            locale=person.get("locale", "en"),
+            birth_year=person.get("birth_year"),
+            sex=person.get("sex"),
+            ethnic_category=person.get("ethnic"),
+            imd_quintile=person.get("imd"),
+            channel_preference="sms",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        db.session.add(patient)
+        db.session.flush()
+        session = SurveySession(
+            clinic_id=clinic.id,
+            patient_id=patient.id,
+            survey_version_id=version.id,
+            channel="sms",
+            locale=patient.locale,
+            state=SessionState.OPEN,
+            current_question="fft",
+            opened_at=NOW,
+            expires_at=NOW + timedelta(hours=48),
+            last_activity_at=NOW,
+        )
+        db.session.add(session)
+        db.session.flush()
+        results.record_invitation(session, "fft", NOW, SECRET)
+        if person.get("answer"):
+            from app.surveys.models import SurveyAnswer
+
+            db.session.add(
+                SurveyAnswer(
+                    session_id=session.id,
+                    survey_version_id=version.id,
+                    question_id="fft",
+                    status="answered",
+                    value=person["answer"],
+                    raw_text="1",
+                    raw_locale="en",
+                    channel="sms",
+                    answered_at=NOW,
+                )
+            )
+            results.record_response(session.id, NOW)
+    db.session.commit()
+    return clinic.id
+
+
+def test_an_invitation_snapshots_categories_under_a_pseudonym(
+    app: Flask, clock: FixedClock
+) -> None:
+    clinic_id = _cohort(
+        clock,
+        [
+            {
+                "birth_year": 1950,
+                "sex": "F",
+                "ethnic": "H",
+                "imd": 1,
+                "locale": "bn",
+                "answer": "good",
+            }
+        ],
+    )
+    invitation = db.session.scalars(select(SurveyInvitation)).one()
+    patient_id = db.session.scalar(select(Patient.id))
+    assert (invitation.age_band, invitation.sex, invitation.ethnic, invitation.imd) == (
+        "75+",
+        "F",
+        "asian",
+        "1",
+    )
+    assert (invitation.language, invitation.channel, invitation.period) == ("bn", "sms", "2026-03")
+    assert invitation.respondent_key == results.respondent_key(SECRET, clinic_id, patient_id)
+    assert len(invitation.respondent_key) == 64  # a SHA-256 HMAC, not the id
+    assert invitation.respondent_key != results.respondent_key(b"other", clinic_id, patient_id)
+    response = db.session.scalars(select(SurveyResponse)).one()
+    assert (response.fft, response.respondent_key) == ("good", invitation.respondent_key)
+    assert invitation.responded
+
+
+# Young men answer less and are less positive: weighting must pull the estimate down.
+YOUNG_MEN = {"birth_year": 2000, "sex": "M", "ethnic": "A", "imd": 1}
+OLDER_WOMEN = {"birth_year": 1955, "sex": "F", "ethnic": "A", "imd": 5}
+
+
+def _skewed() -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = []
+    for i in range(40):  # 40 young men, 10 answer, half positive
+        people.append(YOUNG_MEN | ({"answer": "good" if i % 2 else "poor"} if i < 10 else {}))
+    for i in range(40):  # 40 older women, 30 answer, 90% positive
+        answer = "very_good" if i % 10 else "neither"
+        people.append(OLDER_WOMEN | ({"answer": answer} if i < 30 else {}))
+    return people
+
+
+def test_a_snapshot_weights_towards_the_cohort(app: Flask, clock: FixedClock) -> None:
+    clinic_id = _cohort(clock, _skewed())
+    snapshot = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    assert snapshot is not None
+    fft = snapshot.estimates["fft_positive"]
+    assert fft["unweighted"]["estimate"] == pytest.approx((5 + 27) / 40)
+    # Cohort halves: 0.5 · 5/10 + 0.5 · 27/30 = 0.7
+    assert fft["weighted"]["estimate"] == pytest.approx(0.7)
+    assert fft["weighted"]["ci_low"] < 0.7 < fft["weighted"]["ci_high"]
+    assert fft["suppressed"] is False
+    d = snapshot.diagnostics
+    assert (d["invited"], d["responses"], d["converged"]) == (80, 40, True)
+    assert d["max_margin_error"] < 1e-6
+    assert d["kish_deff"] > 1
+    assert sum(snapshot.weights.values()) == pytest.approx(80)
+    young = next(
+        row
+        for row in snapshot.nonresponse["levels"]
+        if (row["variable"], row["level"]) == ("age_band", "25-39")
+    )
+    assert (young["invited"], young["responded"], young["rate"]) == (40, 10, 0.25)
+    assert young["std_diff_before"] < 0
+    assert young["std_diff_after"] == pytest.approx(0, abs=1e-9)
+
+
+def test_snapshots_are_versioned_and_recomputed_only_when_inputs_change(
+    app: Flask, clock: FixedClock
+) -> None:
+    clinic_id = _cohort(clock, _skewed())
+    first = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    assert results.recompute_recent(NOW + timedelta(days=1)) == 0
+    again = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    assert first is not None
+    assert again is not None
+    assert (first.version, again.version) == (1, 2)
+    assert db.session.scalar(select(ResultSnapshot.id).where(ResultSnapshot.version == 1))
+
+
+def test_small_cells_are_marked_for_suppression(app: Flask, clock: FixedClock) -> None:
+    clinic_id = _cohort(clock, [OLDER_WOMEN | {"answer": "good"}, OLDER_WOMEN])
+    snapshot = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    assert snapshot is not None
+    assert snapshot.estimates["fft_positive"]["suppressed"] is True
+    assert all(row["suppressed"] for row in snapshot.nonresponse["levels"])
+
+
+def test_no_responses_still_reports_who_was_not_heard(app: Flask, clock: FixedClock) -> None:
+    clinic_id = _cohort(clock, [YOUNG_MEN, OLDER_WOMEN])
+    snapshot = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    assert snapshot is not None
+    assert (snapshot.method, snapshot.estimates) == ("none", {})
+    assert snapshot.nonresponse["responded"] == 0
+
+
+@pytest.mark.parametrize(
+    ("scope", "period", "message"),
+    [("ward", "2026-03", "scope must be one of"), ("clinic", "March", "period must be YYYY-MM")],
+)
+def test_bad_requests(app: Flask, scope: str, period: str, message: str) -> None:
+    with pytest.raises(Invalid, match=message):
+        results.compute_snapshot("fft", scope, 1, period, NOW)
+
+
+def _token(clinic_id: int, clock: FixedClock) -> str:
+    from app.clinics.service import issue_api_token
+
+    token = issue_api_token(clinic_id, "test", clock)
+    db.session.commit()
+    return token
+
+
+def test_the_results_api(app: Flask, client: Any, clock: FixedClock) -> None:
+    clinic_id = _cohort(clock, _skewed())
+    token = _token(clinic_id, clock)
+    url = "/api/v1/clinics/north/results/fft/2026-03"
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=auth).status_code == 404
+    created = client.post(url, headers=auth)
+    assert created.status_code == 201, created.json
+    body = client.get(url, headers=auth).json
+    fft = body["estimates"]["fft_positive"]
+    assert fft["weighted"]["estimate"] == pytest.approx(0.7)
+    assert fft["unweighted"]["estimate"] == pytest.approx(0.8)
+    assert {"ci_low", "ci_high"} <= set(fft["weighted"])
+    assert body["diagnostics"]["ess"] > 0
+    assert body["nonresponse"]["r_indicator"] is not None
+    text = created.get_data(as_text=True)
+    assert "respondent_key" not in text
+    assert "+4474" not in text
+    assert "inv-" not in text  # no per-respondent weights
+    org = client.get(url + "?scope=organisation", headers=auth)
+    assert org.status_code == 404  # not computed for the organisation yet
+    assert client.get(url + "?scope=service", headers=auth).status_code == 400
+    assert client.get("/api/v1/clinics/north/results/fft/March", headers=auth).status_code == 400
+
+
+def test_results_compute_command(app: Flask, runner: Any, clock: FixedClock) -> None:
+    _cohort(clock, _skewed())
+    result = runner.invoke(
+        args=["results", "compute", "--survey", "fft", "--clinic", "north", "--period", "2026-03"]
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    printed = json.loads(result.output)
+    assert printed["version"] == 1
+    assert printed["estimates"]["fft_positive"]["weighted"]["estimate"] == pytest.approx(0.7)
+    bad = runner.invoke(
+        args=["results", "compute", "--survey", "fft", "--clinic", "nowhere", "--period", "2026-03"]
+    )
+    assert bad.exit_code == 2
