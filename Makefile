@@ -38,8 +38,10 @@ pytest: install services translations
 
 test: lint typecheck pytest
 
-bench: install
+bench: install services
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/weighting.py
 
 clean:
 	rm -rf $(VENV) .services instance demo.json

@@ -34,8 +34,21 @@ _CLDR = {"en": "en_GB", "cy": "cy_GB", "zh_Hans": "zh_Hans_CN", "pa": "pa_Guru_I
 
 
 # Locales whose CLDR data has no full weekday-and-month skeleton: Babel would fall back
-# to abbreviations, and in Welsh "Maw" is both Tuesday and March.
-_DATE_PATTERNS = {"cy": "EEEE d MMMM"}
+# to abbreviations ("wt.", "mar."), and in Welsh "Maw" is both Tuesday and March. A
+# patient should never have to decode an abbreviated day.
+_DATE_PATTERNS = {
+    "cy": "EEEE d MMMM",
+    "pl": "EEEE, d MMMM",
+    "ro": "EEEE, d MMMM",
+    "pt": "EEEE, d 'de' MMMM",
+    "es": "EEEE, d 'de' MMMM",
+    "lt": "MMMM d 'd'., EEEE",
+    "so": "EEEE, MMMM d",
+    "pa": "EEEE, d MMMM",
+    "bn": "EEEE, d MMMM",
+    "gu": "EEEE, d MMMM",
+    "zh_Hans": "M月d日EEEE",
+}
 
 
 def _(message: str) -> str:

@@ -332,7 +332,7 @@ def test_a_locale_without_a_catalogue_is_reported_untranslated() -> None:
         ("prompt_yes_no", "lt", GSM7, "Atsakykite TAIP arba NE."),
         ("prompt_yes_no", "cy", GSM7, "Atebwch IE neu NA."),
         ("web_invite", "en", GSM7, "https://example.org/s/Ab12Cd (open until Tuesday 3 March)"),
-        ("web_invite", "es", UCS2, "(abierto hasta el mar, 3 de marzo)"),
+        ("web_invite", "es", UCS2, "(abierto hasta el martes, 3 de marzo)"),
         ("voice_choose", "en", GSM7, "Press 1 for Very good."),
         ("voice_choose", "zh_Hans", UCS2, "非常好请按1。"),
         ("voice_reminder", "cy", GSM7, "Pwyswch 1 i gadarnhau"),
