@@ -316,13 +316,13 @@ def sample_values(locale: str, count: int = 1) -> dict[str, object]:
     `count` appointments are listed in `list`; survey labels come from the locale's
     catalogue, so a prompt is measured with the words the patient would really read.
     """
-    gettext = compose.translator((locale,))[0].gettext
+    translate = compose.translator((locale,))[0].gettext
     date, time = compose.format_when(_SAMPLE_AT, _SAMPLE_ZONE, locale)
     items = []
     for index in range(count):
         day, hour = compose.format_when(_SAMPLE_AT + timedelta(days=index), _SAMPLE_ZONE, locale)
         items.append(f"{chr(ord('A') + index)}) {day} {hour}")
-    labels = [gettext(option["label"]) for option in texts.FFT["questions"][0]["options"]]
+    labels = [translate(option["label"]) for option in texts.FFT["questions"][0]["options"]]
     low, high = _SAMPLE_SCALE
     return {
         "clinic": _SAMPLE_CLINIC,
@@ -332,8 +332,8 @@ def sample_values(locale: str, count: int = 1) -> dict[str, object]:
         "options": ", ".join(f"{number} {label}" for number, label in enumerate(labels, 1)),
         "min": low,
         "max": high,
-        "low": gettext(texts.FFT_VERY_POOR),
-        "high": gettext(texts.FFT_VERY_GOOD),
+        "low": translate(texts.FFT_VERY_POOR),
+        "high": translate(texts.FFT_VERY_GOOD),
         "link": _SAMPLE_LINK,
         "digit": 1,
         "label": labels[0],
