@@ -117,8 +117,12 @@ _KEY_TABLE = str.maketrans(
         "ٱ": "ا",
         "ي": "ی",
         "ى": "ی",
+        "ئ": "ی",  # yeh with hamza: people type the bare yeh
+        "ؤ": "و",
         "ك": "ک",
         "ه": "ہ",
+        "ة": "ہ",  # teh marbuta is often typed as heh ("جيده" for "جيدة")
+        "ۃ": "ہ",
     }
 )
 # Arabic vowel marks (harakat) and hamza marks are optional in everyday typing.

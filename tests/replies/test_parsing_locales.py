@@ -213,3 +213,16 @@ def test_labels_of_other_locales_are_never_read_as_an_option(locale: str) -> Non
     }
     read = readers(locale)["fft"]
     assert {label: read(label) for label in others if read(label).startswith("answered")} == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [("سييه", "سيئة"), ("جيده", "جيدة"), ("سيىة", "سيئة"), ("موءسسة", "مؤسسة")],
+)
+def test_arabic_spelling_variants_share_a_key(typed: str, written: str) -> None:
+    from app.replies.parsing import _match_key, normalise_text
+
+    if "ء" in typed:  # a free-standing hamza is a different letter: not folded
+        assert _match_key(normalise_text(typed)) != _match_key(normalise_text(written))
+    else:
+        assert _match_key(normalise_text(typed)) == _match_key(normalise_text(written))
