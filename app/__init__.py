@@ -55,12 +55,14 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
+    from app.messaging.voice import bp as voice_bp
     from app.messaging.webhooks import bp as webhooks_bp
     from app.results.api import bp as results_api_bp
     from app.surveys.routes import bp as survey_web_bp
     from app.surveys.routes import init_web
 
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(voice_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(results_api_bp)
     app.register_blueprint(survey_web_bp)

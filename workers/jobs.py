@@ -46,12 +46,23 @@ def process_inbound(*inbound_ids: int) -> int:
 
 
 def reconcile() -> dict[str, int]:
-    """Settle unknown sends, poll missing statuses and import missed replies."""
+    """Settle unknown sends, poll missing statuses and import missed replies, per channel."""
     with job_context() as runtime:
-        channel = runtime.channel("sms")
         now = runtime.clock.now()
-        counts = reconciler.reconcile_unknown(now, channel)
-        counts["polled"] = reconciler.poll_statuses(now, channel)
-        missed = reconciler.reconcile_inbound(now, channel, now - INBOUND_LOOKBACK)
-        counts["inbound_imported"] = runtime.queue.enqueue_batches(JobName.PROCESS_INBOUND, missed)
-        return counts
+        totals: dict[str, int] = {}
+        for name, outbox_channels in reconciler.RECONCILED.items():
+            channel = runtime.channels.get(name)
+            if channel is None:
+                continue
+            counts = reconciler.reconcile_unknown(now, channel, channels=outbox_channels)
+            counts["polled"] = reconciler.poll_statuses(now, channel, channels=outbox_channels)
+            if name != "voice":  # calls are not replies
+                missed = reconciler.reconcile_inbound(
+                    now, channel, now - INBOUND_LOOKBACK, channel_name=name
+                )
+                counts["inbound_imported"] = runtime.queue.enqueue_batches(
+                    JobName.PROCESS_INBOUND, missed
+                )
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+        return totals

@@ -7,6 +7,7 @@ if the provider has no such message after a grace period is it put back to pendi
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -27,12 +28,22 @@ LOOKBACK = timedelta(minutes=5)
 def _match(
     message: OutboundMessage, candidates: list[ProviderMessage], taken: set[str]
 ) -> ProviderMessage | None:
+    """The provider's record of `message`: same body for a text; for a call (which has
+    no body) the first call to the same number in the window that is no one else's."""
     for candidate in candidates:
         if candidate.sid in taken or candidate.direction == "inbound":
             continue
-        if candidate.body == message.body:
+        if message.channel == "voice" or candidate.body == message.body:
             return candidate
     return None
+
+
+#: Outbox channels whose messages each provider channel can look up.
+RECONCILED: dict[str, tuple[str, ...]] = {
+    "sms": ("sms", "web"),
+    "whatsapp": ("whatsapp",),
+    "voice": ("voice",),
+}
 
 
 def _known_sids(candidates: list[ProviderMessage]) -> set[str]:
@@ -46,8 +57,10 @@ def _known_sids(candidates: list[ProviderMessage]) -> set[str]:
     return {sid for sid in known if sid is not None}
 
 
-def reconcile_unknown(now: datetime, channel: Channel, limit: int = 200) -> dict[str, int]:
-    """Settle UNKNOWN messages older than the grace period. Commits.
+def reconcile_unknown(
+    now: datetime, channel: Channel, limit: int = 200, channels: Collection[str] = ("sms", "web")
+) -> dict[str, int]:
+    """Settle UNKNOWN messages on `channels` older than the grace period. Commits.
 
     Found at the provider → adopt its sid and status. Not found → the request never
     arrived, so the row goes back to pending (or expires if it is too late).
@@ -60,6 +73,7 @@ def reconcile_unknown(now: datetime, channel: Channel, limit: int = 200) -> dict
             OutboundMessage.state == MessageState.UNKNOWN,
             OutboundMessage.provider_sid.is_(None),
             OutboundMessage.updated_at <= now - GRACE,
+            OutboundMessage.channel.in_(list(channels)),
         )
         .limit(limit)
     ).all()
@@ -86,7 +100,11 @@ def reconcile_unknown(now: datetime, channel: Channel, limit: int = 200) -> dict
 
 
 def poll_statuses(
-    now: datetime, channel: Channel, older_than: timedelta = timedelta(minutes=30), limit: int = 200
+    now: datetime,
+    channel: Channel,
+    older_than: timedelta = timedelta(minutes=30),
+    limit: int = 200,
+    channels: Collection[str] = ("sms", "web"),
 ) -> int:
     """Fetch the status of messages whose final callback never came. Commits."""
     rows = db.session.execute(
@@ -103,6 +121,7 @@ def poll_statuses(
             ),
             OutboundMessage.provider_sid.is_not(None),
             OutboundMessage.updated_at <= now - older_than,
+            OutboundMessage.channel.in_(list(channels)),
         )
         .limit(limit)
     ).all()
@@ -117,7 +136,9 @@ def poll_statuses(
     return changed
 
 
-def reconcile_inbound(now: datetime, channel: Channel, since: datetime) -> list[int]:
+def reconcile_inbound(
+    now: datetime, channel: Channel, since: datetime, channel_name: str = "sms"
+) -> list[int]:
     """Import inbound messages the provider has but our inbox does not (a webhook the
     app failed to take). Returns the new inbox ids, to be processed."""
     created: list[int] = []
@@ -137,7 +158,7 @@ def reconcile_inbound(now: datetime, channel: Channel, since: datetime) -> list[
                 to_number=found.to,
                 body=found.body,
                 messaging_service_sid=None,
-                channel="sms",
+                channel=channel_name,
                 now=found.created_at or now,
             )
             if was_new:

@@ -8,6 +8,7 @@ sweep queues it later.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
@@ -39,7 +40,9 @@ def signed_url(public_base_url: str) -> str:
     return public_base_url.rstrip("/") + raw
 
 
-def _require_signature(channel_name: str) -> None:
+def require_signature(channel_name: str) -> None:
+    """Abort with 403 unless the request carries the provider's valid signature of our
+    public URL and its form; a missing header is a 403 too, never an error."""
     runtime = get_runtime()
     channel = runtime.channel(channel_name)
     signature = request.headers.get("X-Twilio-Signature")
@@ -50,6 +53,12 @@ def _require_signature(channel_name: str) -> None:
         abort(403)
 
 
+def status_channel(form: Mapping[str, str]) -> str:
+    """The channel whose callback `form` is: a call's carries CallSid, a message's
+    MessageSid (SMS and WhatsApp read alike)."""
+    return "voice" if form.get("CallSid") and not form.get("MessageSid") else "sms"
+
+
 def _twiml() -> Response:
     return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
 
@@ -57,7 +66,7 @@ def _twiml() -> Response:
 @bp.post("/sms")
 def inbound_sms() -> Response:
     """A patient's text: store it once (by MessageSid), queue processing, answer 200."""
-    _require_signature("sms")
+    require_signature("sms")
     form = request.form
     sid = form.get("MessageSid") or form.get("SmsSid")
     sender, to = form.get("From"), form.get("To")
@@ -70,7 +79,7 @@ def inbound_sms() -> Response:
         to_number=to,
         body=form.get("Body", ""),
         messaging_service_sid=form.get("MessagingServiceSid"),
-        channel="sms",
+        channel="whatsapp" if sender.startswith("whatsapp:") else "sms",
         now=runtime.clock.now(),
     )
     db.session.close()
@@ -82,11 +91,11 @@ def inbound_sms() -> Response:
 @bp.post("/status")
 def status_callback() -> Response:
     """A delivery status: moves the message forward only; duplicates are no-ops."""
-    _require_signature("sms")
+    require_signature("sms")
     runtime = get_runtime()
-    update = runtime.channel("sms").parse_status(request.form)
+    update = runtime.channel(status_channel(request.form)).parse_status(request.form)
     if update is None:
-        abort(400, "MessageSid and MessageStatus are required")
+        abort(400, "MessageSid and MessageStatus (or CallSid and CallStatus) are required")
     message_id = request.args.get("m", type=int)
     record_status(message_id, update, runtime.clock.now())
     return _twiml()

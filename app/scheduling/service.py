@@ -19,6 +19,7 @@ from app.core.clock import Clock
 from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import OPEN_STATES, MessageState
+from app.patients.models import Patient
 from app.scheduling import rules
 
 REMINDER = "reminder"
@@ -42,6 +43,12 @@ def _rule(data: dict[str, Any]) -> rules.ReminderRule:
     )
 
 
+def reminder_channel(preference: str | None) -> str:
+    """The channel a reminder goes by: the patient's, except that a web-form patient is
+    reminded by SMS (the reply menu needs a text channel)."""
+    return preference if preference in ("sms", "whatsapp", "voice") else "sms"
+
+
 def plan_appointment_reminders(appointment: Appointment, clinic: Clinic, clock: Clock) -> int:
     """Write outbox rows for the appointment's current plan version; returns how many.
 
@@ -63,6 +70,11 @@ def plan_appointment_reminders(appointment: Appointment, clinic: Clinic, clock: 
         appointment.starts_at, ZoneInfo(clinic.timezone), now, policy_for(clinic)
     )
     fresh = [p for p in planned if p.rule not in existing]
+    channel = reminder_channel(
+        db.session.scalar(
+            select(Patient.channel_preference).where(Patient.id == appointment.patient_id)
+        )
+    )
     for send in fresh:
         db.session.add(
             OutboundMessage(
@@ -72,6 +84,7 @@ def plan_appointment_reminders(appointment: Appointment, clinic: Clinic, clock: 
                 kind=REMINDER,
                 rule=send.rule,
                 plan_version=appointment.plan_version,
+                channel=channel,
                 state=MessageState.PENDING,
                 due_at=send.due_at,
                 expires_at=send.expires_at,

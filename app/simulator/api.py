@@ -1,4 +1,5 @@
-"""The HTTP face of the simulator: Twilio's 2010-04-01 Messages routes, auth and errors."""
+"""The HTTP face of the simulator: Twilio's 2010-04-01 Messages and Calls routes, auth
+and errors."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ _COLLECTION = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.js
 _INSTANCE = re.compile(
     r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages/(?P<sid>(?:SM|MM)\w+)\.json$"
 )
+_CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls\.json$")
+_CALL = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls/(?P<sid>CA\w+)\.json$")
 _MAX_FORM_BYTES = 64 * 1024
+#: Form fields Twilio takes more than once; their values are joined with spaces.
+_REPEATED = frozenset({"StatusCallbackEvent"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,12 @@ class SimulatedAccount(Protocol):
 
     def update_message(self, sid: str, form: Mapping[str, str]) -> ApiResponse: ...
 
+    def create_call(self, form: Mapping[str, str]) -> ApiResponse: ...
+
+    def list_calls(self, params: Mapping[str, str]) -> ApiResponse: ...
+
+    def fetch_call(self, sid: str) -> ApiResponse: ...
+
     def stall(self, seconds: float) -> None: ...
 
 
@@ -91,6 +102,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if not _authorised(self.headers.get("Authorization"), account):
             return error(401, 20003)
+        call = _CALL.match(path) or _CALLS.match(path)
+        if call is not None:
+            return self._route_calls(method, call, account)
         instance = _INSTANCE.match(path)
         match = instance or _COLLECTION.match(path)
         if match is None or match["account"] != account.account_sid:
@@ -103,6 +117,17 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET":
             return account.list_messages(_flatten(query))
         return account.create_message(form)
+
+    def _route_calls(
+        self, method: str, match: re.Match[str], account: SimulatedAccount
+    ) -> ApiResponse:
+        if match["account"] != account.account_sid:
+            return error(404, 20404)
+        if "sid" in match.groupdict():
+            return account.fetch_call(match["sid"]) if method == "GET" else error(405, 20004)
+        if method == "GET":
+            return account.list_calls(_flatten(self.path.partition("?")[2]))
+        return account.create_call(self._read_form())
 
     def _read_form(self) -> dict[str, str]:
         length = min(int(self.headers.get("Content-Length") or 0), _MAX_FORM_BYTES)
@@ -125,7 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _flatten(encoded: str) -> dict[str, str]:
     # Blank values matter: redaction is an update with Body="".
-    return {k: v[-1] for k, v in parse_qs(encoded, keep_blank_values=True).items()}
+    pairs = parse_qs(encoded, keep_blank_values=True).items()
+    return {k: " ".join(v) if k in _REPEATED else v[-1] for k, v in pairs}
 
 
 def _authorised(header: str | None, account: SimulatedAccount) -> bool:

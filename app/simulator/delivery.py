@@ -5,10 +5,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -103,7 +105,7 @@ class Scheduler:
 class WebhookRecord:
     """One webhook the simulator posted (or chose to drop). Holds no number and no body."""
 
-    kind: str  # "status" or "inbound"
+    kind: str  # "status", "inbound" or "voice" (a call fetching its TwiML)
     path: str
     #: The app's HTTP status; None when it could not be reached or the post was dropped.
     status_code: int | None
@@ -125,6 +127,11 @@ class WebhookPoster:
 
     def post(self, kind: str, url: str, form: Mapping[str, str]) -> int | None:
         """POST `form` to `url`; the app's status code, or None if it was unreachable."""
+        return self.fetch(kind, url, form)[0]
+
+    def fetch(self, kind: str, url: str, form: Mapping[str, str]) -> tuple[int | None, str]:
+        """POST `form` to `url`; the app's status code (None if it was unreachable) and
+        the body of its answer (a call's TwiML)."""
         headers = {"X-Twilio-Signature": self.sign(url, form), "User-Agent": "TwilioProxy/1.1"}
         prepared = requests.Request("POST", url, data=dict(form), headers=headers).prepare()
         # requests rewrites %7E as ~; Twilio requests the URL byte for byte as it signed it.
@@ -132,10 +139,11 @@ class WebhookPoster:
         try:
             response = self._session.send(prepared, timeout=WEBHOOK_TIMEOUT)
             code: int | None = response.status_code
+            text = response.text
         except requests.RequestException:
-            code = None
+            code, text = None, ""
         self._record(WebhookRecord(kind, urlsplit(url).path, code))
-        return code
+        return code, text
 
     def drop(self, kind: str, url: str) -> None:
         """Record a webhook the simulator decided never to send."""
@@ -168,6 +176,7 @@ def status_form(message: SimMessage, status: str, code: int | None) -> dict[str,
 
 
 def inbound_form(message: SimMessage) -> dict[str, str]:
+    """The webhook of an incoming message; WhatsApp adds the sender's WaId."""
     form = {
         "MessageSid": message.sid,
         "SmsMessageSid": message.sid,
@@ -183,4 +192,27 @@ def inbound_form(message: SimMessage) -> dict[str, str]:
     }
     if message.messaging_service_sid:
         form["MessagingServiceSid"] = message.messaging_service_sid
+    sender = message.from_number or ""
+    if sender.startswith("whatsapp:+"):
+        form["WaId"] = sender.removeprefix("whatsapp:+")
     return form
+
+
+class Dice:
+    """The simulator's random draws: one seeded generator, safe across threads."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def uniform(self, bounds: tuple[float, float]) -> float:
+        with self._lock:
+            return self._rng.uniform(*bounds)
+
+    def chance(self, probability: float) -> bool:
+        with self._lock:
+            return probability > 0 and self._rng.random() < probability
+
+    def shuffle(self, items: list[Any]) -> None:
+        with self._lock:
+            self._rng.shuffle(items)

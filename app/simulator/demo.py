@@ -42,6 +42,8 @@ CLINICS = (
     ("south", "South Road Clinic", "+441614960123"),
 )
 DATA_DIR = Path("instance")
+#: Patients with a landline only: texts to them fail (30006) and fall back to a call.
+LANDLINE_SHARE = 0.03
 
 
 @dataclass
@@ -109,11 +111,16 @@ class Demo:
         self.clock = FixedClock(START)
         # The simulator runs in a process of its own and reads the simulated time here.
         self.shared_now = multiprocessing.get_context("spawn").Value("d", START.timestamp())
-        self.personas = generate_population(n_patients, seed)
+        self.personas = generate_population(n_patients, seed, landline_share=LANDLINE_SHARE)
         self.behaviour = Behaviour(self.personas, seed)
         self.bookings = _bookings(self.personas, random.Random(seed))
         self.sim = SimulatorProcess(
-            ACCOUNT_SID, AUTH_TOKEN, n_patients=n_patients, seed=seed, now=self.shared_now
+            ACCOUNT_SID,
+            AUTH_TOKEN,
+            n_patients=n_patients,
+            seed=seed,
+            now=self.shared_now,
+            landline_share=LANDLINE_SHARE,
         )
         sim_url = self.sim.base_url
         DATA_DIR.mkdir(exist_ok=True)
@@ -235,6 +242,7 @@ def _patient_row(p: Persona) -> dict[str, Any]:
     return {
         "external_id": p.external_id,
         "phone": p.phone,
+        "channel": p.channel,
         "locale": p.locale,
         "birth_year": p.birth_year,
         "sex": p.sex,

@@ -125,6 +125,12 @@ def summarise(duplicate_sends: int, patients: int) -> dict[str, Any]:
             Appointment.status == AppointmentStatus.CANCELLED_PATIENT
         ),
         "rebook_requests": _appointments(Appointment.rebook_requested_at.is_not(None)),
+        "calls_placed": _count(
+            OutboundMessage.channel == "voice", OutboundMessage.state.in_(_SENT)
+        ),
+        "calls_answered": _count(
+            OutboundMessage.channel == "voice", OutboundMessage.state == MessageState.DELIVERED
+        ),
         "opted_out": _opted_out(),
         "duplicate_sends": duplicate_sends,
         "attended": _appointments(Appointment.status == AppointmentStatus.ATTENDED),

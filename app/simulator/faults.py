@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Container
+import threading
+from collections import Counter
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
 
 from app.core.sms import MAX_BODY_CHARS
+from app.simulator.whatsapp import CHANNEL_MISMATCH, ContentError, bare, mismatch, render
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 #: Twilio's wording for the create errors the simulator can give. No text names a number.
 ERROR_MESSAGES = {
     20003: "Authenticate",
+    20004: "Method not allowed",
     20404: "The requested resource was not found",
     20429: "Too Many Requests",
     20500: "An internal server error has occurred",
+    21201: "No 'To' number is specified",
+    21205: "Url parameter is required",
     21211: "Invalid 'To' Phone Number",
+    21212: "Invalid 'From' Phone Number",
+    21213: "No 'From' number is specified",
     21408: (
         "Permission to send an SMS has not been enabled for the region indicated by the 'To' number"
     ),
@@ -28,17 +40,26 @@ ERROR_MESSAGES = {
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21655: "The ContentSid is Invalid",
+    21656: "The ContentVariables Parameter is invalid",
     21701: "The Messaging Service Sid is invalid.",
+    21910: "Invalid From and To pair. From and To should be of the same channel",
     30001: "Queue overflow",
     30003: "Unreachable destination handset",
     30005: "Unknown destination handset",
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
+    63016: (
+        "Failed to send freeform message because you are outside the allowed window. "
+        "Please use a Template."
+    ),
 }
 
 #: Delivery errors after which Twilio reports "failed" (never left) rather than "undelivered".
 FAILED_CODES = frozenset({30001, 30002, 30032})
+#: What a carrier reports for a text to a landline.
+LANDLINE = 30006
 
 
 @dataclass
@@ -73,6 +94,9 @@ class Faults:
     #: The next N creates are stored, then not answered for `hang_seconds`.
     hang_next: int = 0
     hang_seconds: float = 30.0
+    #: How calls to these numbers end whatever the callee would do: "busy",
+    #: "no-answer" or "failed" ("answered" plays the TwiML).
+    call_outcomes: dict[str, str] = field(default_factory=dict)
 
 
 class CreateOutcome(enum.StrEnum):
@@ -102,6 +126,59 @@ class LedgerEntry:
     outcome: CreateOutcome
     error_code: int | None = None
     validity_period: int | None = None
+    #: "message" or "call".
+    kind: str = "message"
+    #: The WhatsApp template named instead of a body, if any.
+    content_sid: str | None = None
+
+
+class Ledger(list[LedgerEntry]):
+    """Every create request the simulator saw, in order; appends are thread-safe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def record(self, entry: LedgerEntry) -> None:
+        with self._lock:
+            self.append(entry)
+
+    def creates_to(self, number: str, *, stored_only: bool = False) -> int:
+        """Creates (messages on any channel, and calls) that named `number`."""
+        with self._lock:
+            entries = list(self)
+        return sum(
+            1
+            for e in entries
+            if bare(e.to) == bare(number) and (not stored_only or e.outcome in STORED_OUTCOMES)
+        )
+
+    def duplicate_sends(self) -> int:
+        """Extra stored creates that share To and StatusCallback (one message twice)."""
+        with self._lock:
+            keys = Counter(
+                (e.to, e.status_callback)
+                for e in self
+                if e.status_callback and e.outcome in STORED_OUTCOMES
+            )
+        return sum(n - 1 for n in keys.values())
+
+
+def message_refusal(
+    form: Mapping[str, str], templates: Mapping[str, str], services: Container[str]
+) -> tuple[int | None, str]:
+    """The error Twilio gives a Messages create (None if it takes it), and the body it
+    would send: the Body, or the rendered WhatsApp template named by ContentSid."""
+    to, from_ = form.get("To", ""), form.get("From")
+    service, body = form.get("MessagingServiceSid"), form.get("Body")
+    if form.get("ContentSid"):
+        try:
+            body = render(templates, form["ContentSid"], form.get("ContentVariables"))
+        except ContentError as exc:
+            return exc.code, ""
+    if to and mismatch(to, from_, service):
+        return CHANNEL_MISMATCH, ""
+    return refusal_code(bare(to), from_, service, body, services), body or ""
 
 
 def refusal_code(
@@ -120,4 +197,32 @@ def refusal_code(
         return 21701
     if not _E164.match(to):
         return 21211
+    return None
+
+
+def call_refusal_code(to: str, from_: str | None, url: str | None) -> int | None:
+    """The error Twilio gives a call create with these fields, or None if it would
+    place the call."""
+    if not to:
+        return 21201
+    if not from_:
+        return 21213
+    if not url or not url.startswith(("http://", "https://")):
+        return 21205
+    if not _E164.match(to):
+        return 21211
+    if not _E164.match(from_):
+        return 21212
+    return None
+
+
+@lru_cache(maxsize=4096)
+def carrier_error(to: str) -> int | None:
+    """The delivery error a carrier gives a text to `to`: 30006 for a landline."""
+    try:
+        number = phonenumbers.parse(to, None)
+    except NumberParseException:
+        return None
+    if phonenumbers.number_type(number) == PhoneNumberType.FIXED_LINE:
+        return LANDLINE
     return None

@@ -1,4 +1,5 @@
-"""What simulated patients write: digits in their own script and short free-text replies.
+"""What simulated patients write: digits in their own script, short free-text replies
+and survey comments.
 
 Synthetic test data: the non-English phrases need a translator's review before any
 use beyond the simulator.
@@ -38,4 +39,65 @@ PHRASEBOOK: dict[str, tuple[str, ...]] = {
     "lt": ("Atvyksiu, ačiū", "Labai ačiū"),
     "es": ("Allí estaré, gracias", "Muchas gracias"),
     "zh_Hans": ("我会准时到，谢谢", "谢谢"),
+}
+
+# What people write when asked what was good and what could be better: (pleased, not
+# pleased) per locale. Synthetic test data like PHRASEBOOK, with the same limits.
+COMMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "en": (
+        ("The staff were kind and explained everything", "Quick and friendly, thank you"),
+        ("I waited a long time to be seen", "Nobody told me what would happen next"),
+    ),
+    "cy": (
+        ("Roedd y staff yn garedig iawn", "Gwasanaeth cyflym a chyfeillgar"),
+        ("Roedd rhaid aros yn hir", "Doedd neb wedi esbonio beth fyddai'n digwydd"),
+    ),
+    "pl": (
+        ("Personel był bardzo miły", "Szybko i sprawnie, dziękuję"),
+        ("Długo czekałem na wizytę", "Nikt mi niczego nie wyjaśnił"),
+    ),
+    "ro": (
+        ("Personalul a fost foarte amabil", "Rapid și prietenos, mulțumesc"),
+        ("Am așteptat mult timp", "Nimeni nu mi-a explicat nimic"),
+    ),
+    "ur": (
+        ("عملہ بہت مہربان تھا", "جلدی اور اچھی سروس"),
+        ("مجھے بہت دیر انتظار کرنا پڑا", "کسی نے کچھ نہیں بتایا"),
+    ),
+    "pa": (
+        ("ਸਟਾਫ਼ ਬਹੁਤ ਚੰਗਾ ਸੀ", "ਵਧੀਆ ਸੇਵਾ, ਧੰਨਵਾਦ"),
+        ("ਮੈਨੂੰ ਬਹੁਤ ਦੇਰ ਉਡੀਕ ਕਰਨੀ ਪਈ", "ਕਿਸੇ ਨੇ ਕੁਝ ਨਹੀਂ ਦੱਸਿਆ"),
+    ),
+    "bn": (
+        ("কর্মীরা খুব ভালো ছিলেন", "দ্রুত এবং ভালো সেবা"),
+        ("অনেকক্ষণ অপেক্ষা করতে হয়েছে", "কেউ কিছু বুঝিয়ে বলেনি"),
+    ),
+    "gu": (
+        ("સ્ટાફ ખૂબ સારો હતો", "ઝડપી અને સારી સેવા"),
+        ("મારે ઘણી રાહ જોવી પડી", "કોઈએ કંઈ સમજાવ્યું નહીં"),
+    ),
+    "ar": (
+        ("كان الموظفون لطفاء جدا", "خدمة سريعة وجيدة"),
+        ("انتظرت وقتا طويلا", "لم يشرح لي أحد شيئا"),
+    ),
+    "so": (
+        ("Shaqaaluhu aad bay u wanaagsanaayeen", "Adeeg degdeg ah oo fiican"),
+        ("Waqti dheer ayaan sugayay", "Qofna waxba iima sharxin"),
+    ),
+    "pt": (
+        ("A equipa foi muito simpática", "Rápido e eficiente, obrigado"),
+        ("Esperei muito tempo", "Ninguém me explicou nada"),
+    ),
+    "lt": (
+        ("Personalas buvo labai malonus", "Greitai ir maloniai, ačiū"),
+        ("Ilgai laukiau", "Niekas man nieko nepaaiškino"),
+    ),
+    "es": (
+        ("El personal fue muy amable", "Rápido y eficaz, gracias"),
+        ("Esperé mucho tiempo", "Nadie me explicó nada"),
+    ),
+    "zh_Hans": (
+        ("工作人员非常友好", "服务又快又好"),
+        ("我等了很久", "没有人给我解释"),
+    ),
 }

@@ -6,14 +6,9 @@ their behaviour (how likely they are to reply, to miss an appointment, to be hel
 reminder, to write digits in their own script, to be satisfied). Those traits depend on
 the demographics on purpose, so non-response is not random and weighting has work to do.
 
-`Behaviour` answers messages the way these personas would: a reminder offering a numbered
-menu gets a digit, an opt-out, a short sentence or silence; anything else gets silence.
-Every draw is keyed by a hash of the seed and the event, so a rerun gives the same answers
-whatever order the messages arrive in.
-
-The phone numbers sit in real UK mobile ranges because the phone policy refuses Ofcom's
-drama range. They are synthetic and belong only to the loopback simulator; never hand
-them to a real channel.
+`Behaviour` (from `behaviour`, exported here too) answers messages and calls the way
+these personas would. A small share of personas may be given a landline (see `numbers`)
+and prefer calls.
 
 The non-English phrases in `PHRASEBOOK` are synthetic test data written for the simulator.
 They have not been reviewed by a translator and are not catalogue text.
@@ -21,29 +16,36 @@ They have not been reviewed by a translator and are not catalogue text.
 
 from __future__ import annotations
 
-import hashlib
-import random
-import re
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from app.simulator.behaviour import OPT_OUT_REPLY, Behaviour, offers_menu
+from app.simulator.numbers import MOBILE_BLOCKS, draw_landlines, draw_mobiles
 from app.simulator.phrasebook import DIGITS, PHRASEBOOK
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["DIGITS", "PHRASEBOOK", "Behaviour", "Persona", "generate_population"]
+__all__ = [
+    "DIGITS",
+    "MOBILE_BLOCKS",
+    "OPT_OUT_REPLY",
+    "PHRASEBOOK",
+    "Behaviour",
+    "Persona",
+    "generate_population",
+    "offers_menu",
+]
 
 
 @dataclass(frozen=True)
 class Persona:
-    """One simulated patient. The last six fields are hidden traits, not patient data."""
+    """One simulated patient. The six fields from response_propensity on are hidden
+    traits, not patient data."""
 
     external_id: str  # "P000001", stable within one generated population
-    phone: str  # E.164 UK mobile, unique within the population
+    phone: str  # E.164 UK mobile (a landline if channel is "voice"), unique here
     locale: str  # a project locale code (app.core.locales)
     birth_year: int
     sex: str  # "F", "M" or, rarely, "X"
@@ -54,33 +56,7 @@ class Persona:
     reminder_effect: float  # odds ratio on DNA odds when a reminder was delivered
     native_digit_rate: float  # P(writing a digit in the locale's own script)
     satisfaction: float  # latent, roughly standard normal; higher is happier
-
-
-OPT_OUT_REPLY = "STOP"
-
-# Odds ratio on the DNA odds for a patient who confirmed: confirmers rarely miss.
-CONFIRMED_ODDS_RATIO = 0.5
-
-# What a persona who answers a menu does, with its share of answers.
-_REPLY_KINDS: tuple[tuple[str, float], ...] = (
-    ("1", 0.80),  # confirm
-    ("2", 0.07),  # cancel
-    ("3", 0.06),  # ask to rebook
-    ("stop", 0.015),
-    ("text", 0.055),
-)
-
-# How a digit is typed: mostly bare, sometimes with a full stop or stray spaces.
-_DIGIT_LAYOUTS = (("{}", 0.7), ("{}.", 0.1), (" {} ", 0.1), ("{} ", 0.1))
-
-# A menu option is a lone 1, 2 or 3: not part of a time (1:30), date (1/3), decimal or word.
-_MENU_OPTION = re.compile(r"(?<![\w:/.,])([123])(?![\w:/]|[.,]\d)")
-
-_FFT_DONT_KNOW = 6
-_FFT_DONT_KNOW_RATE = 0.02
-# Cut points on satisfaction for Very poor (5), Poor (4), Neither (3), Good (2);
-# above the last is Very good (1).
-_FFT_CUTS: tuple[tuple[float, int], ...] = ((-2.4, 5), (-2.0, 4), (-1.55, 3), (-0.45, 2))
+    channel: str = "sms"  # channel preference: "voice" for a landline
 
 
 @dataclass(frozen=True)
@@ -139,26 +115,23 @@ _ETHNIC_REPLY_SHIFT = {
     "Z": -0.4,
 }
 
-# Four-digit blocks after +44 that are wholly mobile in the GB numbering plan as
-# `phonenumbers` knows it. Blocks shared with Jersey, Guernsey or Man are left out.
-_MOBILE_RANGES: tuple[tuple[int, int], ...] = (
-    *((7400, 7450), (7460, 7509), (7510, 7520), (7530, 7600)),
-    *((7800, 7820), (7840, 7910), (7920, 7930), (7940, 8000)),
-)
-MOBILE_BLOCKS: tuple[int, ...] = tuple(b for low, high in _MOBILE_RANGES for b in range(low, high))
-_NUMBERS_PER_BLOCK = 1_000_000
 
-
-def generate_population(n: int, seed: int, start_year: int = 2026) -> list[Persona]:
-    """Draw `n` personas, the same ones for the same (n, seed, start_year).
+def generate_population(
+    n: int, seed: int, start_year: int = 2026, *, landline_share: float = 0.0
+) -> list[Persona]:
+    """Draw `n` personas, the same ones for the same arguments.
 
     About three in four prefer English and one in twenty Welsh; the rest are spread over
     the other project locales, each with its own mix of ethnic categories, ages (16 to 95
-    in `start_year`) and deprivation. Refuses a negative `n` or more people than there are
-    numbers to give them (ValueError).
+    in `start_year`) and deprivation. About `landline_share` of them, older people more
+    often, have a landline instead of a mobile and prefer voice calls; everything else
+    about them is drawn as if they had none. Refuses a negative `n`, a share outside 0
+    to 1, or more people than there are numbers to give them (ValueError).
     """
     if n < 0:
         raise ValueError("n must not be negative")
+    if not 0.0 <= landline_share <= 1.0:
+        raise ValueError("landline_share must be between 0 and 1")
     rng = np.random.default_rng(seed)
     codes = tuple(_PROFILES)
     shares = np.array([_PROFILES[code].share for code in codes])
@@ -166,13 +139,14 @@ def generate_population(n: int, seed: int, start_year: int = 2026) -> list[Perso
     locales = [codes[i] for i in locale_index]
     ages, imd, digit_mean, ethnic = _draw_by_locale(rng, codes, locale_index)
     sexes = rng.choice(len(_SEXES), size=n, p=_SEX_SHARES)
-    phones = _draw_phones(rng, n)
+    phones = draw_mobiles(rng, n)
     english = np.array([code in ("en", "cy") for code in locales], dtype=bool)
     propensity = _response_propensity(rng, ages, imd, english, ethnic)
     dna = _dna_probability(rng, ages, imd, english)
     reminder = np.clip(np.exp(rng.normal(np.log(0.68), 0.12, n)), 0.4, 1.0)
     digit_rate = _digit_rate(rng, digit_mean)
     satisfaction = rng.normal(0.0, 1.0, n) + 0.2 * (ages - 50) / 10 + 0.1 * (imd - 3)
+    channels = _give_landlines(seed, ages, phones, landline_share)
     return [
         Persona(
             external_id=f"P{i + 1:06d}",
@@ -187,9 +161,28 @@ def generate_population(n: int, seed: int, start_year: int = 2026) -> list[Perso
             reminder_effect=float(reminder[i]),
             native_digit_rate=float(digit_rate[i]),
             satisfaction=float(satisfaction[i]),
+            channel=channels[i],
         )
         for i in range(n)
     ]
+
+
+def _give_landlines(seed: int, ages: FloatArray, phones: list[str], share: float) -> list[str]:
+    """Swap some mobiles for landlines (in place); each persona's channel preference.
+
+    A generator of its own keeps every other trait as it would be without landlines.
+    """
+    if share <= 0 or not phones:
+        return ["sms"] * len(phones)
+    rng = np.random.default_rng([seed, 0x1A4D])
+    weight = np.exp((ages - 60) / 15)
+    chosen = np.flatnonzero(
+        rng.random(len(phones)) < np.minimum(1.0, share * weight / weight.mean())
+    )
+    for index, number in zip(chosen.tolist(), draw_landlines(rng, len(chosen)), strict=True):
+        phones[index] = number
+    landline = set(chosen.tolist())
+    return ["voice" if i in landline else "sms" for i in range(len(phones))]
 
 
 def _draw_by_locale(
@@ -214,20 +207,6 @@ def _choose(rng: np.random.Generator, weights: dict[str, float], size: int) -> l
     keys = list(weights)
     p = np.array([weights[key] for key in keys])
     return [keys[i] for i in rng.choice(len(keys), size=size, p=p / p.sum())]
-
-
-def _draw_phones(rng: np.random.Generator, n: int) -> list[str]:
-    """Unique E.164 numbers spread over MOBILE_BLOCKS, in draw order."""
-    space = len(MOBILE_BLOCKS) * _NUMBERS_PER_BLOCK
-    if n > space:
-        raise ValueError("more personas than synthetic mobile numbers")
-    chosen: dict[int, None] = {}
-    while len(chosen) < n:
-        for value in rng.integers(0, space, size=n - len(chosen)).tolist():
-            chosen.setdefault(value)
-    return [
-        f"+44{MOBILE_BLOCKS[v // _NUMBERS_PER_BLOCK]}{v % _NUMBERS_PER_BLOCK:06d}" for v in chosen
-    ]
 
 
 def _logistic(x: FloatArray) -> FloatArray:
@@ -264,111 +243,3 @@ def _digit_rate(rng: np.random.Generator, mean: FloatArray) -> FloatArray:
     safe = np.where(has_digits, mean, 0.5)
     draw = rng.beta(safe * 6.0, (1 - safe) * 6.0)
     return np.where(has_digits, draw, 0.0)
-
-
-def offers_menu(body: str) -> bool:
-    """Say whether `body` offers the numbered reply menu: lone 1, 2 and 3 in any script."""
-    ascii_body = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in body)
-    return {"1", "2", "3"} <= set(_MENU_OPTION.findall(ascii_body))
-
-
-def _rng(seed: int, *parts: str) -> random.Random:
-    """A generator seeded from a hash of the seed and the event, independent of call order."""
-    key = "\x1f".join((str(seed), *parts)).encode()
-    return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=16).digest(), "big"))
-
-
-def _pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
-    values = [value for value, _ in table]
-    return rng.choices(values, weights=[weight for _, weight in table])[0]
-
-
-class Behaviour:
-    """How the personas answer messages. Deterministic for a given seed and message history."""
-
-    def __init__(self, personas: Sequence[Persona], seed: int) -> None:
-        """Index `personas` by phone. Refuses two personas sharing a number (ValueError)."""
-        self._by_phone = {persona.phone: persona for persona in personas}
-        if len(self._by_phone) != len(personas):
-            raise ValueError("two personas share a phone number")
-        self._seed = seed
-        self._opted_out: set[str] = set()
-        self._menus_seen: dict[str, int] = {}
-
-    def find(self, phone: str) -> Persona | None:
-        """The persona with this E.164 number, or None if nobody in the population has it."""
-        return self._by_phone.get(phone)
-
-    def get_persona(self, phone: str) -> Persona:
-        """The persona with this number; raises KeyError if there is none."""
-        persona = self.find(phone)
-        if persona is None:
-            raise KeyError("no persona has that number")
-        return persona
-
-    def reply_to(self, phone: str, body: str) -> str | None:
-        """The persona's reply to `body`, or None for silence.
-
-        Only a message offering the 1/2/3 menu gets a reply, and only with the persona's
-        response propensity: a menu digit (in the persona's own script at their
-        native_digit_rate), "STOP", or a short sentence in their language. A persona who
-        has sent STOP never replies again, and an unknown number never replies. The n-th
-        menu sent to a phone always gets the same answer for the same seed.
-        """
-        persona = self.find(phone)
-        if persona is None or phone in self._opted_out or not offers_menu(body):
-            return None
-        seen = self._menus_seen.get(phone, 0)
-        self._menus_seen[phone] = seen + 1
-        rng = _rng(self._seed, "reply", phone, str(seen))
-        if rng.random() >= persona.response_propensity:
-            return None
-        kind = _pick(rng, _REPLY_KINDS)
-        if kind == "stop":
-            self._opted_out.add(phone)
-            return OPT_OUT_REPLY
-        if kind == "text":
-            return rng.choice(PHRASEBOOK[persona.locale])
-        return _write_digit(rng, persona, kind)
-
-    def has_opted_out(self, phone: str) -> bool:
-        """Whether this persona has sent STOP."""
-        return phone in self._opted_out
-
-    def attends(self, phone: str, reminded: bool, confirmed: bool, rng_key: str) -> bool:
-        """Whether the persona turns up to the appointment identified by `rng_key`.
-
-        The DNA odds start from base_dna_probability, are multiplied by reminder_effect
-        when a reminder was delivered and by CONFIRMED_ODDS_RATIO when the patient
-        confirmed. The random draw depends only on (seed, phone, rng_key), so a reminder
-        can only turn a miss into an attendance, never the reverse. Raises KeyError for an
-        unknown number.
-        """
-        persona = self.get_persona(phone)
-        odds = persona.base_dna_probability / (1 - persona.base_dna_probability)
-        if reminded:
-            odds *= persona.reminder_effect
-        if confirmed:
-            odds *= CONFIRMED_ODDS_RATIO
-        draw = _rng(self._seed, "attend", phone, rng_key).random()
-        return draw >= odds / (1 + odds)
-
-    def true_fft_answer(self, phone: str) -> int:
-        """The persona's honest Friends and Family Test answer, 1 (Very good) to 6 (Don't know).
-
-        Fixed for a given seed and persona. Raises KeyError for an unknown number.
-        """
-        persona = self.get_persona(phone)
-        if _rng(self._seed, "fft", phone).random() < _FFT_DONT_KNOW_RATE:
-            return _FFT_DONT_KNOW
-        for cut, answer in _FFT_CUTS:
-            if persona.satisfaction < cut:
-                return answer
-        return 1
-
-
-def _write_digit(rng: random.Random, persona: Persona, digit: str) -> str:
-    native = DIGITS.get(persona.locale)
-    if native is not None and rng.random() < persona.native_digit_rate:
-        digit = native[int(digit)]
-    return _pick(rng, _DIGIT_LAYOUTS).format(digit)

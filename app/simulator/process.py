@@ -9,16 +9,25 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 from app.core.clock import SharedClock
+from app.simulator.calls import Prompt
 from app.simulator.population import Behaviour, generate_population
 from app.simulator.server import TwilioSimulator
 
 
-class _PopulationResponder:
+class PopulationAgent:
+    """The simulator's responder and callee: the population's behaviour behind both."""
+
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
 
     def reply(self, *, to: str, from_: str, body: str) -> str | None:
         return self.behaviour.reply_to(to, body)
+
+    def answer_call(self, *, to: str, from_: str) -> str:
+        return self.behaviour.answer_call(to)
+
+    def press(self, *, to: str, prompt: Prompt) -> str | None:
+        return self.behaviour.press(to, prompt.heard)
 
 
 def _serve(
@@ -28,13 +37,16 @@ def _serve(
     auth_token: str,
     n_patients: int,
     seed: int,
+    landline_share: float,
 ) -> None:
-    personas = generate_population(n_patients, seed)
+    personas = generate_population(n_patients, seed, landline_share=landline_share)
+    agent = PopulationAgent(Behaviour(personas, seed))
     sim = TwilioSimulator(
         account_sid,
         auth_token,
         seed=seed,
-        responder=_PopulationResponder(Behaviour(personas, seed)),
+        responder=agent,
+        callee=agent,
         clock=SharedClock(now_ts).now,
     )
     # The create response already reports "queued"; the app needs the carrier's answers.
@@ -48,7 +60,13 @@ def _serve(
             sim.inbound_url = str(argument)
             conn.send(True)
         elif command == "stats":
-            conn.send({"creates": len(sim.ledger), "duplicate_sends": sim.duplicate_sends()})
+            conn.send(
+                {
+                    "creates": len(sim.ledger),
+                    "calls": len(sim.calls),
+                    "duplicate_sends": sim.duplicate_sends(),
+                }
+            )
         elif command == "stop":
             sim.stop()
             conn.send(True)
@@ -66,13 +84,14 @@ class SimulatorProcess:
         n_patients: int,
         seed: int,
         now: Synchronized,  # type: ignore[type-arg]
+        landline_share: float = 0.0,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._now = now
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_serve,
-            args=(child, self._now, account_sid, auth_token, n_patients, seed),
+            args=(child, self._now, account_sid, auth_token, n_patients, seed, landline_share),
             name="twilio-simulator",
             daemon=True,
         )

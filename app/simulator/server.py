@@ -1,56 +1,40 @@
-"""A loopback Twilio: the Messages REST API, signed webhooks, faults on demand.
+"""A loopback Twilio: the Messages and Calls REST API, signed webhooks, faults on demand.
 
 The real `twilio` SDK talks to it over HTTP, so code under test takes the production
 path. Every create is written to a ledger, whatever its fate, so tests can count sends.
+Messages are SMS or, with `whatsapp:` addresses, WhatsApp (see `whatsapp`); a text to a
+landline is undelivered with error 30006. Calls ring a callee and play the app's TwiML
+(see `calls`).
 """
 
 from __future__ import annotations
 
-import random
 import threading
-from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any
 
 from app.simulator.api import ApiResponse, SimulatorHTTPServer, error
-from app.simulator.delivery import (
-    Scheduler,
-    WebhookPoster,
-    WebhookRecord,
-    inbound_form,
-    status_form,
-)
+from app.simulator.calls import Callee, SimCall, Switchboard
+from app.simulator.delivery import Dice, Scheduler, WebhookPoster, WebhookRecord
 from app.simulator.faults import (
-    ERROR_MESSAGES,
-    FAILED_CODES,
-    STORED_OUTCOMES,
     CreateOutcome,
     Faults,
+    Ledger,
     LedgerEntry,
-    refusal_code,
+    call_refusal_code,
+    message_refusal,
 )
+from app.simulator.messages import Courier, DeliveredHook, Responder
 from app.simulator.store import (
-    PRICE_PER_SEGMENT,
+    CALL_DATE,
     FilterError,
     ListQuery,
     MessageStore,
-    SimMessage,
-    new_sid,
+    RecordStore,
     page_payload,
 )
-
-
-class Responder(Protocol):
-    """A simulated patient population: who answers a delivered text, and with what."""
-
-    def reply(self, *, to: str, from_: str, body: str) -> str | None:
-        """The text the patient at `to` sends back to `from_`, or None for silence."""
-        ...
-
-
-#: Called with (patient number, body, sid) once a message is delivered.
-DeliveredHook = Callable[[str, str, str], None]
+from app.simulator.whatsapp import OUTSIDE_WINDOW, Windows, bare, is_whatsapp
 
 
 class TwilioSimulator:
@@ -67,6 +51,8 @@ class TwilioSimulator:
         service_numbers: Mapping[str, str] | None = None,
         on_delivered: DeliveredHook | None = None,
         clock: Callable[[], datetime] | None = None,
+        callee: Callee | None = None,
+        content_templates: Mapping[str, str] | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -75,16 +61,22 @@ class TwilioSimulator:
         self.on_delivered = on_delivered
         #: Messaging Service sid → the number it sends from and receives on.
         self.service_numbers = dict(service_numbers or {})
+        #: Approved WhatsApp templates: Content SID → text with {{1}}, {{2}} … slots.
+        self.content_templates = dict(content_templates or {})
         self.faults = Faults()
-        self.messages = MessageStore()
-        self.ledger: list[LedgerEntry] = []
+        self.ledger = Ledger()
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._rng = random.Random(seed)
+        self._dice = Dice(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._scheduler = Scheduler()
         self._poster = WebhookPoster(auth_token)
         self._http: SimulatorHTTPServer | None = None
+        self.courier = Courier(
+            account_sid, self, self._scheduler, self._poster, self._dice, self._now
+        )
+        self.switchboard = Switchboard(self._poster, self._now, self._post_call_status)
+        self.switchboard.callee = callee
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -126,6 +118,28 @@ class TwilioSimulator:
     def stall(self, seconds: float) -> None:
         self._stopping.wait(seconds)
 
+    @property
+    def messages(self) -> MessageStore:
+        return self.courier.messages
+
+    @property
+    def windows(self) -> Windows:
+        """When each patient last wrote on WhatsApp (the 24-hour windows)."""
+        return self.courier.windows
+
+    @property
+    def calls(self) -> RecordStore[SimCall]:
+        return self.switchboard.calls
+
+    @property
+    def callee(self) -> Callee | None:
+        """Who takes the calls; None answers every call and presses nothing."""
+        return self.switchboard.callee
+
+    @callee.setter
+    def callee(self, callee: Callee | None) -> None:
+        self.switchboard.callee = callee
+
     # -- what tests read -------------------------------------------------------------
 
     @property
@@ -134,14 +148,9 @@ class TwilioSimulator:
         return list(self._poster.log)
 
     def creates_to(self, number: str, *, stored_only: bool = False) -> int:
-        """How many create requests named `number` (only those the provider kept, if
-        `stored_only`)."""
-        with self._lock:
-            return sum(
-                1
-                for e in self.ledger
-                if e.to == number and (not stored_only or e.outcome in STORED_OUTCOMES)
-            )
+        """How many create requests (messages on any channel, and calls) named `number`
+        (only those the provider kept, if `stored_only`)."""
+        return self.ledger.creates_to(number, stored_only=stored_only)
 
     def duplicate_sends(self) -> int:
         """Extra stored creates of one logical message: same To and same StatusCallback.
@@ -150,32 +159,63 @@ class TwilioSimulator:
         share it are the same message sent twice. Refused creates (429, 400) and creates
         without a callback are not counted.
         """
-        with self._lock:
-            keys = Counter(
-                (e.to, e.status_callback)
-                for e in self.ledger
-                if e.status_callback and e.outcome in STORED_OUTCOMES
-            )
-        return sum(n - 1 for n in keys.values())
+        return self.ledger.duplicate_sends()
 
     # -- the REST API ----------------------------------------------------------------
 
     def create_message(self, form: Mapping[str, str]) -> ApiResponse:
-        """Create as Twilio does, after applying any fault that is due."""
-        to, body = form.get("To", ""), form.get("Body")
+        """Create as Twilio does, after applying any fault that is due.
+
+        A WhatsApp template (ContentSid) is rendered with its ContentVariables. Free
+        WhatsApp text outside the patient's 24-hour window is accepted, then fails 63016.
+        """
+        to = form.get("To", "")
         sender = form.get("From") or form.get("MessagingServiceSid", "")
         callback = form.get("StatusCallback") or None
         if self._take("rate_limit_next"):
             self._write_ledger(form, None, CreateOutcome.RATE_LIMITED, 20429)
             return error(429, 20429)
-        service = form.get("MessagingServiceSid")
-        code = refusal_code(to, form.get("From"), service, body, self.service_numbers)
-        code = code or self.faults.reject_numbers.get(to)
+        code, body = message_refusal(form, self.content_templates, self.service_numbers)
+        code = code or self.faults.reject_numbers.get(bare(to))
         if code is not None:
             self._write_ledger(form, None, CreateOutcome.REJECTED, code)
             return error(400, code)
-        message = self._store_outbound(to, sender, body or "", callback)
-        return self._answer_create(form, message)
+        late = is_whatsapp(to) and not form.get("ContentSid")
+        late = late and not self.windows.is_open(to, self._now())
+        message = self.courier.send(to, sender, body, callback, OUTSIDE_WINDOW if late else None)
+        return self._answer_create(form, message.sid, message.to_json())
+
+    def create_call(self, form: Mapping[str, str]) -> ApiResponse:
+        """Create a call as Twilio does, after applying any fault that is due. It rings
+        on the delivery thread once the create is answered."""
+        if self._take("rate_limit_next"):
+            self._write_ledger(form, None, CreateOutcome.RATE_LIMITED, 20429, kind="call")
+            return error(429, 20429)
+        to, from_ = form.get("To", ""), form.get("From")
+        code = call_refusal_code(to, from_, form.get("Url"))
+        code = code or self.faults.reject_numbers.get(to)
+        if code is not None:
+            self._write_ledger(form, None, CreateOutcome.REJECTED, code, kind="call")
+            return error(400, code)
+        call = self.switchboard.open(form, self.account_sid, self._now())
+        forced = self.faults.call_outcomes.get(to)
+        delay = self._dice.uniform(self.faults.status_delay)
+        self._scheduler.after(delay, lambda: self.switchboard.place(call.sid, forced))
+        return self._answer_create(form, call.sid, call.to_json(), kind="call")
+
+    def list_calls(self, params: Mapping[str, str]) -> ApiResponse:
+        """One page of the calls, newest first; StartTime filters the start (or, for a
+        call not yet answered, the creation)."""
+        try:
+            query = ListQuery.from_params(params, CALL_DATE)
+        except FilterError as exc:
+            return error(400, 20001, str(exc))
+        found, more = self.calls.page(query)
+        return ApiResponse(200, page_payload(self.account_sid, query, found, more, "Calls"))
+
+    def fetch_call(self, sid: str) -> ApiResponse:
+        call = self.calls.find(sid)
+        return ApiResponse(200, call.to_json()) if call else error(404, 20404)
 
     def list_messages(self, params: Mapping[str, str]) -> ApiResponse:
         """One page of Twilio's list, newest first, with its paging links."""
@@ -199,39 +239,22 @@ class TwilioSimulator:
 
     def inject_inbound(self, from_: str, to: str, body: str) -> str:
         """A text the patient at `from_` starts; stored, and posted to `inbound_url`."""
-        service = next((mg for mg, n in self.service_numbers.items() if n == to), None)
-        return self._receive(from_, to, body, service)
+        service = next((mg for mg, n in self.service_numbers.items() if n == bare(to)), None)
+        return self.courier.receive(from_, to, body, service)
 
     # -- creating --------------------------------------------------------------------
 
-    def _store_outbound(self, to: str, sender: str, body: str, callback: str | None) -> SimMessage:
-        via_service = sender.startswith("MG")
-        message = SimMessage(
-            sid=new_sid("SM"),
-            account_sid=self.account_sid,
-            to=to,
-            from_number=self.service_numbers[sender] if via_service else sender,
-            body=body,
-            direction="outbound-api",
-            status="accepted" if via_service else "queued",
-            created_at=self._now(),
-            messaging_service_sid=sender if via_service else None,
-            status_callback=callback,
-        )
-        self.messages.add(message)
-        self._schedule_lifecycle(message)
-        return message
-
-    def _answer_create(self, form: Mapping[str, str], message: SimMessage) -> ApiResponse:
-        created = ApiResponse(201, message.to_json())
+    def _answer_create(
+        self, form: Mapping[str, str], sid: str, payload: dict[str, Any], kind: str = "message"
+    ) -> ApiResponse:
         if self._take("server_error_next"):
-            self._write_ledger(form, message.sid, CreateOutcome.SERVER_ERROR, 20500)
+            self._write_ledger(form, sid, CreateOutcome.SERVER_ERROR, 20500, kind=kind)
             return error(500, 20500)
         if self._take("hang_next"):
-            self._write_ledger(form, message.sid, CreateOutcome.HUNG)
-            return ApiResponse(201, created.payload, self.faults.hang_seconds)
-        self._write_ledger(form, message.sid, CreateOutcome.ACCEPTED)
-        return created
+            self._write_ledger(form, sid, CreateOutcome.HUNG, kind=kind)
+            return ApiResponse(201, payload, self.faults.hang_seconds)
+        self._write_ledger(form, sid, CreateOutcome.ACCEPTED, kind=kind)
+        return ApiResponse(201, payload)
 
     def _take(self, counter: str) -> bool:
         """Use up one firing of a countdown fault, if any is left."""
@@ -248,6 +271,7 @@ class TwilioSimulator:
         sid: str | None,
         outcome: CreateOutcome,
         code: int | None = None,
+        kind: str = "message",
     ) -> None:
         validity = form.get("ValidityPeriod", "")
         entry = LedgerEntry(
@@ -260,130 +284,22 @@ class TwilioSimulator:
             outcome=outcome,
             error_code=code,
             validity_period=int(validity) if validity.isdigit() else None,
+            kind=kind,
+            content_sid=form.get("ContentSid") or None,
         )
-        with self._lock:
-            self.ledger.append(entry)
+        self.ledger.record(entry)
 
-    # -- delivery --------------------------------------------------------------------
-
-    def _schedule_lifecycle(self, message: SimMessage) -> None:
-        """Queue the status changes of one accepted message, and its callbacks."""
-        steps = self._steps(message.to)
-        at = 0.0
-        times = []
-        for status, code in steps:
-            at += self._uniform(self.faults.status_delay)
-            times.append(at)
-            self._scheduler.after(at, self._advance_action(message, status, code))
-        if message.status_callback:
-            self._schedule_callbacks(message, steps, times)
-
-    def _steps(self, to: str) -> list[tuple[str, int | None]]:
-        code = self.faults.undelivered_numbers.get(to)
-        if code is None:
-            return [("queued", None), ("sent", None), ("delivered", None)]
-        if code in FAILED_CODES:
-            return [("queued", None), ("failed", code)]
-        return [("queued", None), ("sent", None), ("undelivered", code)]
-
-    def _schedule_callbacks(
-        self, message: SimMessage, steps: list[tuple[str, int | None]], times: list[float]
-    ) -> None:
-        url = message.status_callback or ""
-        order = list(steps)
-        if self.faults.reorder:
-            self._shuffle(order)
-        for (status, code), at in zip(order, times, strict=True):
-            if status not in self.faults.callback_statuses:
-                continue
-            form = status_form(message, status, code)
-            copies = 2 if self._chance(self.faults.duplicate_callbacks) else 1
-            for copy in range(copies):
-                delay = at + copy * self._uniform(self.faults.status_delay)
-                if self._chance(self.faults.drop_callbacks):
-                    self._scheduler.after(delay, lambda: self._poster.drop("status", url))
-                else:
-                    self._scheduler.after(delay, _post_action(self._poster, "status", url, form))
-
-    def _advance_action(
-        self, message: SimMessage, status: str, code: int | None
-    ) -> Callable[[], None]:
-        def advance() -> None:
-            now = self._now()
-            changes: dict[str, object] = {"status": status, "updated_at": now}
-            if status == "sent":
-                segments = message.num_segments or 1
-                changes |= {"sent_at": now, "price": f"-{float(PRICE_PER_SEGMENT) * segments:.5f}"}
-            if code is not None:
-                changes |= {"error_code": code, "error_message": ERROR_MESSAGES.get(code)}
-            self.messages.update(message.sid, **changes)
-            if status == "delivered":
-                self._delivered(message)
-
-        return advance
-
-    def _delivered(self, message: SimMessage) -> None:
-        if self.on_delivered is not None:
-            self.on_delivered(message.to, message.body, message.sid)
-        if self.responder is None or message.from_number is None:
-            return
-        text = self.responder.reply(to=message.to, from_=message.from_number, body=message.body)
-        if text is not None:
-            patient, clinic = message.to, message.from_number
-            service = message.messaging_service_sid
-
-            def answer() -> None:
-                self._receive(patient, clinic, text, service)
-
-            self._scheduler.after(self._uniform(self.faults.reply_delay), answer)
-
-    def _receive(self, from_: str, to: str, body: str, service: str | None) -> str:
-        now = self._now()
-        message = SimMessage(
-            sid=new_sid("SM"),
-            account_sid=self.account_sid,
-            to=to,
-            from_number=from_,
-            body=body,
-            direction="inbound",
-            status="received",
-            created_at=now,
-            sent_at=now,
-            messaging_service_sid=service,
-        )
-        self.messages.add(message)
-        if self.inbound_url:
-            url = self.inbound_url
-            if self._chance(self.faults.drop_inbound):
-                self._scheduler.after(0.0, lambda: self._poster.drop("inbound", url))
+    def _post_call_status(self, url: str, form: dict[str, str]) -> None:
+        """Post one call progress callback now, dropped or doubled as the faults say."""
+        copies = 2 if self._dice.chance(self.faults.duplicate_callbacks) else 1
+        for _ in range(copies):
+            if self._dice.chance(self.faults.drop_callbacks):
+                self._poster.drop("status", url)
             else:
-                form = inbound_form(message)
-                self._scheduler.after(0.0, _post_action(self._poster, "inbound", url, form))
-        return message.sid
+                self._poster.post("status", url, form)
 
     # -- randomness and time ---------------------------------------------------------
 
     def _now(self) -> datetime:
         # Twilio's timestamps have whole seconds; keeping ours alike makes filters agree.
         return self._clock().astimezone(UTC).replace(microsecond=0)
-
-    def _uniform(self, bounds: tuple[float, float]) -> float:
-        with self._lock:
-            return self._rng.uniform(*bounds)
-
-    def _chance(self, probability: float) -> bool:
-        with self._lock:
-            return probability > 0 and self._rng.random() < probability
-
-    def _shuffle(self, items: list[tuple[str, int | None]]) -> None:
-        with self._lock:
-            self._rng.shuffle(items)
-
-
-def _post_action(
-    poster: WebhookPoster, kind: str, url: str, form: dict[str, str]
-) -> Callable[[], None]:
-    def post() -> None:
-        poster.post(kind, url, form)
-
-    return post

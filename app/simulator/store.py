@@ -1,4 +1,8 @@
-"""The simulator's message store: records shaped like Twilio's, with its list filters."""
+"""The simulator's stores: records shaped like Twilio's, with its list filters and paging.
+
+Messages and calls share the store and the list query; they differ in the date filter
+the list takes (DateSent for messages, StartTime for calls) and the collection name.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from app.core.sms import measure
@@ -16,8 +20,12 @@ from app.core.sms import measure
 API_VERSION = "2010-04-01"
 PRICE_PER_SEGMENT = "0.04000"
 
-#: Filters the list endpoint understands, as the SDK names them in the query string.
-DATE_FILTERS = ("DateSent", "DateSent<", "DateSent>")
+#: The date filter of each list as the SDK names it; "<" and ">" may follow the name.
+MESSAGE_DATE = "DateSent"
+CALL_DATE = "StartTime"
+_DATE_OPS = ("", "<", ">")
+#: Filters the Messages list understands, as the SDK names them in the query string.
+DATE_FILTERS = tuple(MESSAGE_DATE + op for op in _DATE_OPS)
 
 
 def new_sid(prefix: str) -> str:
@@ -59,6 +67,11 @@ class SimMessage:
             self.num_segments = measure(self.body).segments
 
     @property
+    def listed_at(self) -> datetime:
+        """The instant the list's date filters compare."""
+        return self.sent_at or self.created_at
+
+    @property
     def uri(self) -> str:
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
 
@@ -92,19 +105,38 @@ class FilterError(ValueError):
     """A list filter the API cannot read."""
 
 
+class Record(Protocol):
+    """What the stores and list filters need of a message or a call."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    sid: str
+    to: str
+    from_number: str | None
+    status: str
+
+    @property
+    def listed_at(self) -> datetime: ...
+
+
+R = TypeVar("R", bound=Record)
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """The filters and paging of one list request."""
 
     to: str | None = None
     from_number: str | None = None
+    #: (operator, value) pairs; the operator is "", "<" or ">" after `date_name`.
     date_filters: tuple[tuple[str, str], ...] = ()
     page: int = 0
     page_size: int = 50
     page_token: str | None = None
+    status: str | None = None
+    date_name: str = MESSAGE_DATE
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> ListQuery:
+    def from_params(cls, params: Mapping[str, str], date_name: str = MESSAGE_DATE) -> ListQuery:
         """Read the query string; raises FilterError on a malformed value."""
         try:
             page = int(params.get("Page", "0"))
@@ -113,7 +145,9 @@ class ListQuery:
             raise FilterError("Page and PageSize must be integers") from exc
         if page < 0 or not 1 <= size <= 1000:
             raise FilterError("PageSize must be between 1 and 1000")
-        dates = tuple((k, params[k]) for k in DATE_FILTERS if params.get(k))
+        dates = tuple(
+            (op, params[date_name + op]) for op in _DATE_OPS if params.get(date_name + op)
+        )
         for _, value in dates:
             _parse_date(value)
         return cls(
@@ -123,20 +157,25 @@ class ListQuery:
             page=page,
             page_size=size,
             page_token=params.get("PageToken") or None,
+            status=params.get("Status") or None,
+            date_name=date_name,
         )
 
-    def matches(self, message: SimMessage) -> bool:
-        if self.to is not None and message.to != self.to:
+    def matches(self, record: Record) -> bool:
+        if self.to is not None and record.to != self.to:
             return False
-        if self.from_number is not None and message.from_number != self.from_number:
+        if self.from_number is not None and record.from_number != self.from_number:
             return False
-        moment = message.sent_at or message.created_at
+        if self.status is not None and record.status != self.status:
+            return False
+        moment = record.listed_at
         return all(_date_matches(op, value, moment) for op, value in self.date_filters)
 
     def params(self) -> dict[str, str]:
         """The filters as query parameters, for the paging links."""
-        out = {k: v for k, v in (("To", self.to), ("From", self.from_number)) if v}
-        out.update(dict(self.date_filters))
+        pairs = (("To", self.to), ("From", self.from_number), ("Status", self.status))
+        out = {k: v for k, v in pairs if v}
+        out.update({self.date_name + op: value for op, value in self.date_filters})
         return out
 
 
@@ -158,33 +197,33 @@ def _date_matches(op: str, value: str, moment: datetime) -> bool:
 
 
 def _compare(op: str, left: date, right: date) -> bool:
-    if op == "DateSent<":
+    if op == "<":
         return left <= right
-    if op == "DateSent>":
+    if op == ">":
         return left >= right
     return left == right
 
 
-class MessageStore:
-    """Every message the simulated account holds, newest first, safe across threads."""
+class RecordStore(Generic[R]):
+    """Every record of one kind the simulated account holds, newest first, safe across
+    threads. Readers get copies, so they never see a half-made update."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_sid: dict[str, SimMessage] = {}
+        self._by_sid: dict[str, R] = {}
 
-    def add(self, message: SimMessage) -> None:
+    def add(self, record: R) -> None:
         """Keep a copy: the caller's object is not shared with the delivery thread."""
         with self._lock:
-            self._by_sid[message.sid] = replace(message)
+            self._by_sid[record.sid] = replace(record)
 
-    def find(self, sid: str) -> SimMessage | None:
-        """A copy of the message, so readers never see a half-made update."""
+    def find(self, sid: str) -> R | None:
         with self._lock:
             found = self._by_sid.get(sid)
             return replace(found) if found else None
 
-    def update(self, sid: str, **changes: Any) -> SimMessage | None:
-        """Apply `changes` to one message; None if the sid is unknown."""
+    def update(self, sid: str, **changes: Any) -> R | None:
+        """Apply `changes` to one record; None if the sid is unknown."""
         with self._lock:
             found = self._by_sid.get(sid)
             if found is None:
@@ -193,8 +232,8 @@ class MessageStore:
                 setattr(found, name, value)
             return replace(found)
 
-    def all(self) -> list[SimMessage]:
-        """Copies of every message, newest first (Twilio's list order)."""
+    def all(self) -> list[R]:
+        """Copies of every record, newest first (Twilio's list order)."""
         with self._lock:
             ordered = list(reversed(self._by_sid.values()))
             return [replace(m) for m in ordered]
@@ -203,10 +242,10 @@ class MessageStore:
         with self._lock:
             return len(self._by_sid)
 
-    def page(self, query: ListQuery) -> tuple[list[SimMessage], bool]:
+    def page(self, query: ListQuery) -> tuple[list[R], bool]:
         """One page of matches, and whether more follow.
 
-        A page token names the last sid of the previous page, so messages created while
+        A page token names the last sid of the previous page, so records created while
         a client pages through do not shift what it sees (they sort before the token).
         """
         matches = [m for m in self.all() if query.matches(m)]
@@ -219,11 +258,20 @@ class MessageStore:
         return matches[start:end], end < len(matches)
 
 
+class MessageStore(RecordStore[SimMessage]):
+    """Every message the simulated account holds."""
+
+
 def page_payload(
-    account_sid: str, query: ListQuery, found: list[SimMessage], more: bool
+    account_sid: str,
+    query: ListQuery,
+    found: list[Any],
+    more: bool,
+    collection: str = "Messages",
 ) -> dict[str, object]:
-    """A list page as Twilio renders it; the next link carries a page token."""
-    base = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
+    """A list page of `collection` ("Messages" or "Calls") as Twilio renders it; the
+    next link carries a page token."""
+    base = f"/{API_VERSION}/Accounts/{account_sid}/{collection}.json"
     filters = query.params()
 
     def link(**extra: str | int) -> str:
@@ -234,7 +282,7 @@ def page_payload(
     next_uri = link(Page=query.page + 1, PageToken="PA" + found[-1].sid) if more else None
     previous = link(Page=query.page - 1) if query.page > 0 else None
     return {
-        "messages": [m.to_json() for m in found],
+        collection.lower(): [m.to_json() for m in found],
         "page": query.page,
         "page_size": query.page_size,
         "start": start,

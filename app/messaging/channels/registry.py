@@ -7,6 +7,9 @@ from typing import Any
 
 from app.messaging.channels.base import Channel
 
+#: Channel names and what carries them: a web link travels by SMS.
+CHANNEL_NAMES = ("sms", "whatsapp", "voice", "web")
+
 
 def twilio_settings(config: Mapping[str, Any]) -> Any:
     """Twilio settings from the app configuration."""
@@ -21,8 +24,22 @@ def twilio_settings(config: Mapping[str, Any]) -> Any:
 
 
 def build_channels(config: Mapping[str, Any]) -> dict[str, Channel]:
-    """One instance per channel name; Twilio clients are created here, not at import."""
+    """One instance per channel name in CHANNEL_NAMES; "web" is the SMS instance.
+
+    The Twilio channels share one client (one connection pool). Clients are created
+    here, not at import.
+    """
+    from app.messaging.channels.twilio_common import build_client
     from app.messaging.channels.twilio_sms import TwilioSMSChannel
+    from app.messaging.channels.twilio_voice import TwilioVoiceChannel
+    from app.messaging.channels.twilio_whatsapp import TwilioWhatsAppChannel
 
     settings = twilio_settings(config)
-    return {"sms": TwilioSMSChannel(settings)}
+    client = build_client(settings)
+    sms = TwilioSMSChannel(settings, client=client)
+    return {
+        "sms": sms,
+        "whatsapp": TwilioWhatsAppChannel(settings, client=client),
+        "voice": TwilioVoiceChannel(settings, client=client),
+        "web": sms,
+    }

@@ -1,18 +1,26 @@
-"""What every Twilio channel shares: settings, a client with timeouts, signature checks."""
+"""What every Twilio channel shares: settings, a client with timeouts, signature checks,
+and the mapping of a create request's failure onto a send outcome."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from app.messaging.channels.base import SendOutcome, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +132,87 @@ def _valid(validator: Any, url: str, params: dict[str, str], signature: str) -> 
     except (ValueError, TypeError, UnicodeError):
         # A URL with a bad port, or a signature that is not text: not Twilio's.
         return False
+
+
+# -- what every Twilio create call shares ----------------------------------------------
+
+RATE_LIMITED = 20429
+UNSUBSCRIBED = 21610
+#: Seconds before retrying after a 429; jittered up to twice this so workers spread out.
+RATE_LIMIT_BACKOFF = 2.0
+#: Seconds before retrying when Twilio could not be reached at all.
+UNREACHABLE_BACKOFF = 5.0
+
+
+def attempt(create: Callable[[], Any]) -> tuple[Any, SendResult | None]:
+    """Run one create request; (resource, None) on success, else (None, the outcome).
+
+    RETRY only when Twilio certainly does not have the request (429, or no connection
+    was ever made). UNKNOWN whenever it may have arrived: a read timeout, a 5xx, a
+    dropped connection or anything unexpected. Never raises for provider errors.
+    """
+    try:
+        return create(), None
+    except TwilioException as exc:
+        return None, from_api_error(exc)
+    except requests.ConnectionError as exc:
+        if never_connected(exc):
+            return None, retry(UNREACHABLE_BACKOFF, "twilio unreachable")
+        return None, SendResult(SendOutcome.UNKNOWN, detail="connection lost after sending")
+    except requests.Timeout:
+        return None, SendResult(SendOutcome.UNKNOWN, detail="no answer within the read timeout")
+    except Exception as exc:
+        return None, SendResult(SendOutcome.UNKNOWN, detail=f"unexpected {type(exc).__name__}")
+
+
+def from_api_error(exc: TwilioException) -> SendResult:
+    """The outcome of a refused request, from its HTTP status and Twilio error code."""
+    # Twilio's message text can quote the number, so only status and code are kept.
+    status: int | None = getattr(exc, "status", None)
+    code: int | None = getattr(exc, "code", None)
+    detail = f"twilio http {status} code {code}"
+    if code == RATE_LIMITED or status == 429:
+        return retry(RATE_LIMIT_BACKOFF, detail, code)
+    if status is None or status >= 500:
+        return SendResult(SendOutcome.UNKNOWN, error_code=code, detail=detail)
+    if code == UNSUBSCRIBED:
+        return SendResult(SendOutcome.OPTED_OUT, error_code=code, detail=detail)
+    return SendResult(SendOutcome.FAILED, error_code=code, detail=detail)
+
+
+def retry(backoff: float, detail: str, code: int | None = None) -> SendResult:
+    """A RETRY outcome whose wait is `backoff` jittered up to twice as long."""
+    wait = backoff * (1 + random.random())
+    return SendResult(SendOutcome.RETRY, error_code=code, retry_after=wait, detail=detail)
+
+
+def never_connected(exc: BaseException) -> bool:
+    """Whether the failure happened before a connection existed, so nothing was sent.
+
+    requests wraps urllib3's MaxRetryError, whose `reason` says what went wrong.
+    """
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError | ConnectTimeoutError | ConnectionRefusedError):
+            return True
+        linked = (*current.args, getattr(current, "reason", None), current.__cause__)
+        todo += [e for e in linked if isinstance(e, BaseException)]
+    return False
+
+
+def error_code(raw: str | None) -> int | None:
+    """A webhook's ErrorCode field as a number; None when absent or not a number."""
+    return int(raw) if raw and raw.strip().isdigit() else None
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """`moment` in UTC (a naive one is taken as UTC), for the SDK's date filters."""
+    # The SDK formats with strftime and a literal Z, so the instant must already be UTC.
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-import requests
-from twilio.base.exceptions import TwilioException
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from app.messaging.channels.base import (
     OutboundRequest,
@@ -18,14 +13,28 @@ from app.messaging.channels.base import (
     SendResult,
     StatusUpdate,
 )
-from app.messaging.channels.twilio_common import TwilioSettings, build_client, verify_signature
+from app.messaging.channels.twilio_common import (
+    RATE_LIMIT_BACKOFF,
+    RATE_LIMITED,
+    UNREACHABLE_BACKOFF,
+    UNSUBSCRIBED,
+    TwilioSettings,
+    as_utc,
+    attempt,
+    build_client,
+    error_code,
+    verify_signature,
+)
 
-RATE_LIMITED = 20429
-UNSUBSCRIBED = 21610
-#: Seconds before retrying after a 429; jittered up to twice this so workers spread out.
-RATE_LIMIT_BACKOFF = 2.0
-#: Seconds before retrying when Twilio could not be reached at all.
-UNREACHABLE_BACKOFF = 5.0
+__all__ = [
+    "MAX_VALIDITY_SECONDS",
+    "RATE_LIMITED",
+    "RATE_LIMIT_BACKOFF",
+    "UNREACHABLE_BACKOFF",
+    "UNSUBSCRIBED",
+    "TwilioSMSChannel",
+]
+
 #: Twilio accepts a ValidityPeriod of 1 to 36000 seconds and refuses anything else.
 MAX_VALIDITY_SECONDS = 36000
 
@@ -46,32 +55,15 @@ class TwilioSMSChannel:
         message (429, or no connection was ever made). UNKNOWN whenever the request may
         have arrived: a read timeout, a 5xx, a dropped connection or anything unexpected.
         """
-        try:
-            message = self._client.messages.create(**_create_args(request))
-        except TwilioException as exc:
-            return _from_api_error(exc)
-        except requests.ConnectionError as exc:
-            if _never_connected(exc):
-                return _retry(UNREACHABLE_BACKOFF, "twilio unreachable")
-            return SendResult(SendOutcome.UNKNOWN, detail="connection lost after sending")
-        except requests.Timeout:
-            return SendResult(SendOutcome.UNKNOWN, detail="no answer within the read timeout")
-        except Exception as exc:
-            return SendResult(SendOutcome.UNKNOWN, detail=f"unexpected {type(exc).__name__}")
-        return SendResult(
-            SendOutcome.ACCEPTED,
-            provider_sid=message.sid,
-            provider_status=message.status,
-            error_code=message.error_code,
-        )
+        message, refused = attempt(lambda: self._client.messages.create(**_create_args(request)))
+        if refused is not None:
+            return refused
+        return accepted(message)
 
     def parse_status(self, form: Mapping[str, str]) -> StatusUpdate | None:
         """The status a callback reports; None for a form without MessageSid and
         MessageStatus (an incoming message, for one)."""
-        sid, status = form.get("MessageSid"), form.get("MessageStatus")
-        if not sid or not status:
-            return None
-        return StatusUpdate(sid, status.lower(), _error_code(form.get("ErrorCode")))
+        return parse_message_status(form)
 
     def verify(self, url: str, form: Mapping[str, str], signature: str | None) -> bool:
         """True if Twilio signed `url` and `form` with the current or the previous token."""
@@ -82,11 +74,7 @@ class TwilioSMSChannel:
     ) -> list[ProviderMessage]:
         """Every message Twilio lists for these filters, all pages; `since` compares to
         the second against the date sent. Raises the SDK's errors: callers retry later."""
-        filters: dict[str, Any] = {"to": to, "from_": from_, "date_sent_after": _utc(since)}
-        found = self._client.messages.list(
-            **{k: v for k, v in filters.items() if v is not None}, page_size=200
-        )
-        return [_provider_message(m) for m in found]
+        return list_provider_messages(self._client, to=to, from_=from_, since=since)
 
     def redact(self, provider_sid: str) -> None:
         """Blank the body Twilio keeps for a message (erasure). Raises the SDK's errors."""
@@ -100,65 +88,62 @@ def _create_args(request: OutboundRequest) -> dict[str, Any]:
         "body": request.body,
         sender_key: request.sender,
         "status_callback": request.status_callback,
-        "validity_period": min(max(request.validity_seconds, 1), MAX_VALIDITY_SECONDS),
+        "validity_period": validity_period(request.validity_seconds),
     }
 
 
-def _from_api_error(exc: TwilioException) -> SendResult:
-    # Twilio's message text can quote the number, so only status and code are kept.
-    status: int | None = getattr(exc, "status", None)
-    code: int | None = getattr(exc, "code", None)
-    detail = f"twilio http {status} code {code}"
-    if code == RATE_LIMITED or status == 429:
-        return _retry(RATE_LIMIT_BACKOFF, detail, code)
-    if status is None or status >= 500:
-        return SendResult(SendOutcome.UNKNOWN, error_code=code, detail=detail)
-    if code == UNSUBSCRIBED:
-        return SendResult(SendOutcome.OPTED_OUT, error_code=code, detail=detail)
-    return SendResult(SendOutcome.FAILED, error_code=code, detail=detail)
+def validity_period(seconds: int) -> int:
+    """`seconds` clamped to the ValidityPeriod range Twilio accepts."""
+    return min(max(seconds, 1), MAX_VALIDITY_SECONDS)
 
 
-def _retry(backoff: float, detail: str, code: int | None = None) -> SendResult:
-    wait = backoff * (1 + random.random())
-    return SendResult(SendOutcome.RETRY, error_code=code, retry_after=wait, detail=detail)
+def accepted(message: Any) -> SendResult:
+    """The ACCEPTED outcome of a created Message resource."""
+    return SendResult(
+        SendOutcome.ACCEPTED,
+        provider_sid=message.sid,
+        provider_status=message.status,
+        error_code=message.error_code,
+    )
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """Whether the failure happened before a connection existed, so nothing was sent.
-
-    requests wraps urllib3's MaxRetryError, whose `reason` says what went wrong.
-    """
-    todo: list[BaseException] = [exc]
-    seen: set[int] = set()
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, NewConnectionError | ConnectTimeoutError | ConnectionRefusedError):
-            return True
-        linked = (*current.args, getattr(current, "reason", None), current.__cause__)
-        todo += [e for e in linked if isinstance(e, BaseException)]
-    return False
-
-
-def _error_code(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.strip().isdigit() else None
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    # The SDK formats with strftime and a literal Z, so the instant must already be UTC.
-    if moment is None:
+def parse_message_status(form: Mapping[str, str]) -> StatusUpdate | None:
+    """A Messages API status callback (SMS or WhatsApp); None without MessageSid and
+    MessageStatus."""
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not sid or not status:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return StatusUpdate(sid, status.lower(), error_code(form.get("ErrorCode")))
 
 
-def _provider_message(m: Any) -> ProviderMessage:
+def list_provider_messages(
+    client: Any,
+    *,
+    to: str | None = None,
+    from_: str | None = None,
+    since: datetime | None = None,
+    strip: str = "",
+) -> list[ProviderMessage]:
+    """Every message Twilio lists for these filters, all pages, with `strip` (an address
+    prefix such as "whatsapp:") taken off the numbers."""
+    filters: dict[str, Any] = {"to": to, "from_": from_, "date_sent_after": as_utc(since)}
+    found = client.messages.list(
+        **{k: v for k, v in filters.items() if v is not None}, page_size=200
+    )
+    return [_provider_message(m, strip) for m in found]
+
+
+def _bare(address: str | None, prefix: str) -> str:
+    text = address or ""
+    return text.removeprefix(prefix) if prefix else text
+
+
+def _provider_message(m: Any, strip: str) -> ProviderMessage:
     return ProviderMessage(
         sid=m.sid,
         direction=m.direction,
-        from_number=m.from_ or "",
-        to=m.to or "",
+        from_number=_bare(m.from_, strip),
+        to=_bare(m.to, strip),
         body=m.body or "",
         status=m.status,
         error_code=m.error_code,
