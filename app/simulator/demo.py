@@ -28,6 +28,7 @@ from rq import SimpleWorker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app.core.clock import FixedClock
+from app.extensions import db
 from app.queueing import WORKER_QUEUES
 from app.runtime import get_runtime
 from app.simulator.population import Behaviour, Persona, generate_population
@@ -42,8 +43,27 @@ CLINICS = (
     ("south", "South Road Clinic", "+441614960123"),
 )
 DATA_DIR = Path("instance")
-#: Patients with a landline only: texts to them fail (30006) and fall back to a call.
+#: Patients with a landline only: they are called (key presses for replies).
 LANDLINE_SHARE = 0.03
+#: Mobile users who prefer WhatsApp, and the web form for surveys.
+APP_SHARES = (0.08, 0.08)
+#: The clinics' approved WhatsApp templates (Content SIDs) for use outside the 24-hour
+#: window, and their text as WhatsApp would hold it.
+WHATSAPP_TEMPLATES = {
+    "reminder": "HX" + "7e" * 16,
+    "survey_invite": "HX" + "5f" * 16,
+}
+TEMPLATE_TEXTS = {
+    WHATSAPP_TEMPLATES["reminder"]: (
+        "{{1}}: your appointment is on {{2}} at {{3}}. Reply 1 to confirm, 2 to cancel or 3 "
+        "to ask for a new time. Reply STOP to opt out."
+    ),
+    WHATSAPP_TEMPLATES["survey_invite"]: (
+        "{{1}}: thank you for your visit. Overall, how was your experience of our service? "
+        "Reply with a number: 1 Very good, 2 Good, 3 Neither good nor poor, 4 Poor, "
+        "5 Very poor, 6 Don't know."
+    ),
+}
 
 
 @dataclass
@@ -111,7 +131,9 @@ class Demo:
         self.clock = FixedClock(START)
         # The simulator runs in a process of its own and reads the simulated time here.
         self.shared_now = multiprocessing.get_context("spawn").Value("d", START.timestamp())
-        self.personas = generate_population(n_patients, seed, landline_share=LANDLINE_SHARE)
+        self.personas = generate_population(
+            n_patients, seed, landline_share=LANDLINE_SHARE, app_shares=APP_SHARES
+        )
         self.behaviour = Behaviour(self.personas, seed)
         self.bookings = _bookings(self.personas, random.Random(seed))
         self.sim = SimulatorProcess(
@@ -121,6 +143,8 @@ class Demo:
             seed=seed,
             now=self.shared_now,
             landline_share=LANDLINE_SHARE,
+            app_shares=APP_SHARES,
+            content_templates=TEMPLATE_TEXTS,
         )
         sim_url = self.sim.base_url
         DATA_DIR.mkdir(exist_ok=True)
@@ -149,7 +173,7 @@ class Demo:
         with self.app.app_context():
             upgrade()
             for slug, name, sender in CLINICS:
-                create_clinic(
+                clinic = create_clinic(
                     slug,
                     name=name,
                     timezone="Europe/London",
@@ -157,6 +181,8 @@ class Demo:
                     org_slug="demo-trust",
                     clock=self.clock,
                 )
+                clinic.whatsapp_templates = dict(WHATSAPP_TEMPLATES)
+            db.session.commit()
             for index, (slug, _name, _sender) in enumerate(CLINICS):
                 rows = [_patient_row(p) for p in self.personas[index::2]]
                 clinic = get_clinic_by_slug(slug)
@@ -258,6 +284,7 @@ def _progress(day: int, demo: Demo) -> None:
 
 def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
     from app.simulator.demo_outcomes import summarise
+    from app.simulator.demo_results import store_snapshots, summarise_surveys
 
     started = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -270,6 +297,8 @@ def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool)
     demo.run()
     with demo.app.app_context():
         summary = summarise(demo.sim.stats()["duplicate_sends"], len(demo.personas))
+        summary |= summarise_surveys(demo.behaviour)
+        summary["result_snapshots"] = store_snapshots(demo.clock.now())
     summary["elapsed_s"] = round(time.monotonic() - started, 2)
     _print_summary(summary)
     if json_path is not None:

@@ -117,7 +117,12 @@ _ETHNIC_REPLY_SHIFT = {
 
 
 def generate_population(
-    n: int, seed: int, start_year: int = 2026, *, landline_share: float = 0.0
+    n: int,
+    seed: int,
+    start_year: int = 2026,
+    *,
+    landline_share: float = 0.0,
+    app_shares: tuple[float, float] = (0.0, 0.0),
 ) -> list[Persona]:
     """Draw `n` personas, the same ones for the same arguments.
 
@@ -145,8 +150,11 @@ def generate_population(
     dna = _dna_probability(rng, ages, imd, english)
     reminder = np.clip(np.exp(rng.normal(np.log(0.68), 0.12, n)), 0.4, 1.0)
     digit_rate = _digit_rate(rng, digit_mean)
-    satisfaction = rng.normal(0.0, 1.0, n) + 0.2 * (ages - 50) / 10 + 0.1 * (imd - 3)
+    # Older and less deprived patients are happier, and also answer more often: the
+    # unweighted share positive is biased upwards, which weighting should correct.
+    satisfaction = rng.normal(0.0, 1.0, n) + 0.4 * (ages - 50) / 10 + 0.3 * (imd - 3)
     channels = _give_landlines(seed, ages, phones, landline_share)
+    _prefer_apps(seed, ages, channels, *app_shares)
     return [
         Persona(
             external_id=f"P{i + 1:06d}",
@@ -183,6 +191,29 @@ def _give_landlines(seed: int, ages: FloatArray, phones: list[str], share: float
         phones[index] = number
     landline = set(chosen.tolist())
     return ["voice" if i in landline else "sms" for i in range(len(phones))]
+
+
+def _prefer_apps(
+    seed: int, ages: FloatArray, channels: list[str], whatsapp: float, web: float
+) -> None:
+    """Give some mobile users a preference for WhatsApp or the web form (in place).
+
+    Younger people choose either more often. A generator of its own keeps every other
+    trait unchanged.
+    """
+    if whatsapp <= 0 and web <= 0:
+        return
+    rng = np.random.default_rng([seed, 0xA995])
+    weight = np.exp(-(ages - 45) / 20)
+    scale = weight / weight.mean()
+    draws = rng.random(len(channels))
+    for i, channel in enumerate(channels):
+        if channel != "sms":
+            continue
+        if draws[i] < min(1.0, whatsapp * scale[i]):
+            channels[i] = "whatsapp"
+        elif draws[i] < min(1.0, (whatsapp + web) * scale[i]):
+            channels[i] = "web"
 
 
 def _draw_by_locale(

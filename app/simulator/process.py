@@ -12,15 +12,21 @@ from app.core.clock import SharedClock
 from app.simulator.calls import Prompt
 from app.simulator.population import Behaviour, generate_population
 from app.simulator.server import TwilioSimulator
+from app.simulator.web_visitor import WebVisitor, survey_link
 
 
 class PopulationAgent:
     """The simulator's responder and callee: the population's behaviour behind both."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(self, behaviour: Behaviour, seed: int = 0) -> None:
         self.behaviour = behaviour
+        self.web = WebVisitor(behaviour, seed)
 
     def reply(self, *, to: str, from_: str, body: str) -> str | None:
+        link = survey_link(body)
+        if link is not None:  # a survey link is answered on the web, not by text
+            self.web.visit(to, link)
+            return None
         return self.behaviour.reply_to(to, body)
 
     def answer_call(self, *, to: str, from_: str) -> str:
@@ -38,9 +44,13 @@ def _serve(
     n_patients: int,
     seed: int,
     landline_share: float,
+    app_shares: tuple[float, float],
+    content_templates: dict[str, str],
 ) -> None:
-    personas = generate_population(n_patients, seed, landline_share=landline_share)
-    agent = PopulationAgent(Behaviour(personas, seed))
+    personas = generate_population(
+        n_patients, seed, landline_share=landline_share, app_shares=app_shares
+    )
+    agent = PopulationAgent(Behaviour(personas, seed), seed)
     sim = TwilioSimulator(
         account_sid,
         auth_token,
@@ -48,6 +58,7 @@ def _serve(
         responder=agent,
         callee=agent,
         clock=SharedClock(now_ts).now,
+        content_templates=content_templates,
     )
     # The create response already reports "queued"; the app needs the carrier's answers.
     sim.faults.callback_statuses = frozenset({"sent", "delivered", "undelivered", "failed"})
@@ -85,13 +96,25 @@ class SimulatorProcess:
         seed: int,
         now: Synchronized,  # type: ignore[type-arg]
         landline_share: float = 0.0,
+        app_shares: tuple[float, float] = (0.0, 0.0),
+        content_templates: dict[str, str] | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._now = now
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_serve,
-            args=(child, self._now, account_sid, auth_token, n_patients, seed, landline_share),
+            args=(
+                child,
+                self._now,
+                account_sid,
+                auth_token,
+                n_patients,
+                seed,
+                landline_share,
+                app_shares,
+                dict(content_templates or {}),
+            ),
             name="twilio-simulator",
             daemon=True,
         )
