@@ -25,24 +25,33 @@ WEBHOOK_TIMEOUT = (2.0, 5.0)
 
 
 class Scheduler:
-    """Runs actions at their due time, in time order, on one background thread.
+    """Runs actions at their due time, in time order, on background threads.
 
-    Actions scheduled for the same instant run in the order they were scheduled. An
-    action may schedule more actions; `flush` waits for those too.
+    With one thread (the default) actions scheduled for the same instant run in the
+    order they were scheduled. With several, due actions start in that order but may
+    overlap, as Twilio's own webhooks do. An action may schedule more actions; `flush`
+    waits for those too.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        if threads < 1:
+            raise ValueError("a scheduler needs at least one thread")
         self._queue: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._unfinished = 0
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._size = threads
 
     def start(self) -> None:
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="sim-delivery", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"sim-delivery-{i}", daemon=True)
+            for i in range(self._size)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         """Stop the thread; actions not yet due are dropped."""
@@ -51,8 +60,8 @@ class Scheduler:
             self._queue.clear()
             self._unfinished = 0
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
+        for thread in self._threads:
+            thread.join(timeout=5.0)
 
     def after(self, delay: float, action: Callable[[], None]) -> None:
         """Run `action` once, `delay` seconds from now."""

@@ -126,6 +126,21 @@ def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Fla
     )
 
 
+class DemoWorker(SimpleWorker):
+    """RQ's in-process worker without the command channel.
+
+    A worker normally listens on a Redis pub/sub channel for commands (shutdown, kill a
+    job) in a thread of its own. The demo runs the worker in short bursts on an
+    in-process Redis, where that listener would only spin; nothing sends it commands.
+    """
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
+
+
 class Demo:
     def __init__(self, n_patients: int, seed: int, port: int) -> None:
         self.clock = FixedClock(START)
@@ -160,7 +175,7 @@ class Demo:
 
         bind(self.app)
         runtime = get_runtime(self.app)
-        self.worker = SimpleWorker(
+        self.worker = DemoWorker(
             [runtime.queue.queue(name) for name in WORKER_QUEUES],
             connection=runtime.queue.connection,
         )

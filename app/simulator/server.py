@@ -53,6 +53,7 @@ class TwilioSimulator:
         clock: Callable[[], datetime] | None = None,
         callee: Callee | None = None,
         content_templates: Mapping[str, str] | None = None,
+        delivery_threads: int = 1,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -69,7 +70,7 @@ class TwilioSimulator:
         self._dice = Dice(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._scheduler = Scheduler()
+        self._scheduler = Scheduler(delivery_threads)
         self._poster = WebhookPoster(auth_token)
         self._http: SimulatorHTTPServer | None = None
         self.courier = Courier(
