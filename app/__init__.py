@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _import_models() -> None:
     # Mapped classes must be known to the metadata before migrations or create_all.
     from app.appointments import models as _appointments  # noqa: F401
+    from app.attendance import models as _attendance  # noqa: F401
     from app.clinics import models as _clinics  # noqa: F401
     from app.messaging import models as _messaging  # noqa: F401
     from app.patients import models as _patients  # noqa: F401
@@ -55,6 +56,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
+    from app.attendance.api import bp as attendance_api_bp
     from app.messaging.voice import bp as voice_bp
     from app.messaging.webhooks import bp as webhooks_bp
     from app.results.api import bp as results_api_bp
@@ -65,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voice_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(results_api_bp)
+    app.register_blueprint(attendance_api_bp)
     app.register_blueprint(survey_web_bp)
     init_web(app)
 

@@ -33,14 +33,19 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the domain command groups to the Flask CLI."""
+    from app.attendance.cli import attendance_cli, experiment_cli, import_fhir, import_outcomes
     from app.results.cli import results_cli
     from app.results.rake import rake_command
     from app.surveys.cli import survey_cli, templates_override
 
     templates_cli.add_command(templates_override)
+    import_cli.add_command(import_outcomes)
+    import_cli.add_command(import_fhir)
     for command in (
         survey_cli,
         results_cli,
+        attendance_cli,
+        experiment_cli,
         rake_command,
         clinic_cli,
         import_cli,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from app.attendance.service import refresh_counts
 from app.extensions import db
 from app.messaging.sweeps import sweep
 from app.queueing import JobName
@@ -38,12 +39,19 @@ def _recompute_results(runtime: Runtime) -> None:
         log.info("results: %s new snapshot version(s)", written)
 
 
+def _refresh_attendance(runtime: Runtime) -> None:
+    refresh_counts({}, runtime.clock)
+
+
 def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
     return (
         Periodic("sweep", sweep_seconds, sweep),
         Periodic("reconcile", 60.0, _enqueue_reconcile),
         # Nightly in effect: a snapshot is rewritten only when its inputs changed.
         Periodic("results", 24 * 3600.0, _recompute_results),
+        # Keeps the DNA reports' stored counts close to current, so a report rarely has
+        # many late changes to catch up on.
+        Periodic("attendance", 300.0, _refresh_attendance),
     )
 
 

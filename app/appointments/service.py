@@ -185,6 +185,11 @@ def _apply(clinic: Clinic, changes: Sequence[_Change], report: ImportReport, clo
     db.session.flush()
     for appointment in created:
         plan_appointment_reminders(appointment, clinic, clock)
+    if created:
+        from app.attendance.experiments import assign_new_appointments
+
+        db.session.flush()
+        assign_new_appointments([a.id for a in created], clock)
     report.created += len(created)
 
 

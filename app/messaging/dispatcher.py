@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, update
 
+from app.attendance.wording import find_reminder_variant
 from app.core.clock import Clock
-from app.core.sms import measure
+from app.core.sms import measure, normalise_invisible
 from app.extensions import db
 from app.messaging import compose
 from app.messaging import statements as sql
@@ -133,11 +134,18 @@ def _reminder_values(starts_at: datetime, row: Any, chain: tuple[str, ...]) -> d
 
 
 def _compose_reminder(starts_at: datetime, row: Any) -> compose.Composed:
+    """The reminder in the patient's language: an experiment arm's wording if the
+    appointment is in a running experiment, else the clinic's or the catalogue's."""
     chain = compose.chain_for(row.locale, row.default_locale)
+    values = _reminder_values(starts_at, row, chain)
+    if row.channel != "voice" and row.appointment_id is not None:
+        variant = find_reminder_variant(row.appointment_id, chain)
+        if variant is not None:  # dates in the language of the text chosen
+            values = _reminder_values(starts_at, row, (variant.locale,))
+            body = normalise_invisible(variant.text % values)
+            return compose.Composed(body, variant.locale, measure(body))
     template = VOICE_REMINDER if row.channel == "voice" else compose.REMINDER
-    return compose.compose(
-        template, chain, overrides_for(row.clinic_id), **_reminder_values(starts_at, row, chain)
-    )
+    return compose.compose(template, chain, overrides_for(row.clinic_id), **values)
 
 
 def _compose(message_id: int, row: Any, now: datetime, settings: SendSettings) -> tuple[str, str]:

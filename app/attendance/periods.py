@@ -1,0 +1,51 @@
+"""Months and days as the attendance counts use them: local to the clinic (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.scheduling.rules import to_utc
+
+
+def month_of(day: date) -> date:
+    """The first day of the month holding `day`."""
+    return date(day.year, day.month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def months_from(first: date, last: date) -> list[date]:
+    """Every month from the one holding `first` to the one holding `last`."""
+    months, month = [], month_of(first)
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def days_of(month: date) -> list[date]:
+    """Every day of `month`."""
+    return [date.fromordinal(n) for n in range(month.toordinal(), next_month(month).toordinal())]
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which `day` begins in `zone` (a skipped midnight: just after)."""
+    return to_utc(datetime(day.year, day.month, day.day), zone)
+
+
+def day_bounds(days: Sequence[date], zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """Each day as [start, end) in UTC."""
+    return [
+        (local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)) for day in days
+    ]
+
+
+def local_days(utc_day: date, zone: ZoneInfo) -> set[date]:
+    """The local days (one or two) that the UTC day `utc_day` overlaps in `zone`."""
+    start = datetime(utc_day.year, utc_day.month, utc_day.day, tzinfo=UTC)
+    last = start + timedelta(days=1) - timedelta(microseconds=1)
+    return {start.astimezone(zone).date(), last.astimezone(zone).date()}
