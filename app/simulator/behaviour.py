@@ -29,6 +29,9 @@ OPT_OUT_REPLY = "STOP"
 
 # Odds ratio on the DNA odds for a patient who confirmed: confirmers rarely miss.
 CONFIRMED_ODDS_RATIO = 0.5
+#: A reminder stating what a missed appointment costs lowers the odds of not attending
+#: (Hallsworth et al. 2015 found an odds ratio of about 0.74).
+COST_MESSAGE_ODDS_RATIO = 0.7
 
 # What a persona who answers a menu does, with its share of answers.
 _REPLY_KINDS: tuple[tuple[str, float], ...] = (
@@ -214,19 +217,30 @@ class Behaviour:
         """Whether this persona has sent STOP."""
         return phone in self._opted_out
 
-    def attends(self, phone: str, reminded: bool, confirmed: bool, rng_key: str) -> bool:
+    def attends(
+        self,
+        phone: str,
+        reminded: bool,
+        confirmed: bool,
+        rng_key: str,
+        *,
+        told_the_cost: bool = False,
+    ) -> bool:
         """Whether the persona turns up to the appointment identified by `rng_key`.
 
         The DNA odds start from base_dna_probability, are multiplied by reminder_effect
-        when a reminder was delivered and by CONFIRMED_ODDS_RATIO when the patient
-        confirmed. The random draw depends only on (seed, phone, rng_key), so a reminder
-        can only turn a miss into an attendance, never the reverse. Raises KeyError for an
-        unknown number.
+        when a reminder was delivered, by COST_MESSAGE_ODDS_RATIO when that reminder said
+        what a missed appointment costs (the wording experiment's true effect), and by
+        CONFIRMED_ODDS_RATIO when the patient confirmed. The random draw depends only on
+        (seed, phone, rng_key), so a reminder can only turn a miss into an attendance,
+        never the reverse. Raises KeyError for an unknown number.
         """
         persona = self.get_persona(phone)
         odds = persona.base_dna_probability / (1 - persona.base_dna_probability)
         if reminded:
             odds *= persona.reminder_effect
+            if told_the_cost:
+                odds *= COST_MESSAGE_ODDS_RATIO
         if confirmed:
             odds *= CONFIRMED_ODDS_RATIO
         draw = _rng(self._seed, "attend", phone, rng_key).random()

@@ -53,6 +53,32 @@ WHATSAPP_TEMPLATES = {
     "reminder": "HX" + "7e" * 16,
     "survey_invite": "HX" + "5f" * 16,
 }
+#: A two-arm reminder-wording experiment over the month: B states what a missed
+#: appointment costs. The simulator gives that wording a true effect (see Behaviour).
+EXPERIMENT: dict[str, Any] = {
+    "slug": "cost-wording",
+    "title": "Stating the cost of a missed appointment",
+    "clinics": [slug for slug, _name, _sender in CLINICS],
+    "seed": "demo-cost-wording",
+    "starts_at": START.isoformat(),
+    "baseline": 0.111,
+    "min_difference": 0.027,
+    "looks": 3,
+    "arms": [
+        {"name": "standard", "weight": 1},
+        {
+            "name": "cost",
+            "weight": 1,
+            "reminder": {
+                "en": (
+                    "%(clinic)s: your appointment is on %(date)s at %(time)s. A missed "
+                    "appointment costs the NHS £160. Reply 1 to confirm, 2 to cancel or 3 to "
+                    "ask for a new time. Reply STOP to opt out."
+                )
+            },
+        },
+    ],
+}
 TEMPLATE_TEXTS = {
     WHATSAPP_TEMPLATES["reminder"]: (
         "{{1}}: your appointment is on {{2}} at {{3}}. Reply 1 to confirm, 2 to cancel or 3 "
@@ -181,6 +207,8 @@ class Demo:
         )
 
     def setup(self) -> None:
+        from app.attendance.definitions import parse_definition as parse_experiment
+        from app.attendance.experiments import create_experiment
         from app.clinics.queries import get_clinic_by_slug
         from app.clinics.service import create_clinic
         from app.patients.service import import_patient_rows
@@ -198,6 +226,7 @@ class Demo:
                 )
                 clinic.whatsapp_templates = dict(WHATSAPP_TEMPLATES)
             db.session.commit()
+            create_experiment(parse_experiment(EXPERIMENT, "demo"), self.clock)
             for index, (slug, _name, _sender) in enumerate(CLINICS):
                 rows = [_patient_row(p) for p in self.personas[index::2]]
                 clinic = get_clinic_by_slug(slug)
@@ -299,7 +328,11 @@ def _progress(day: int, demo: Demo) -> None:
 
 def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
     from app.simulator.demo_outcomes import summarise
-    from app.simulator.demo_results import store_snapshots, summarise_surveys
+    from app.simulator.demo_results import (
+        store_snapshots,
+        summarise_experiment,
+        summarise_surveys,
+    )
 
     started = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -313,6 +346,7 @@ def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool)
     with demo.app.app_context():
         summary = summarise(demo.sim.stats()["duplicate_sends"], len(demo.personas))
         summary |= summarise_surveys(demo.behaviour)
+        summary["experiment"] = summarise_experiment(str(EXPERIMENT["slug"]), demo.clock)
         summary["result_snapshots"] = store_snapshots(demo.clock.now())
     summary["elapsed_s"] = round(time.monotonic() - started, 2)
     _print_summary(summary)

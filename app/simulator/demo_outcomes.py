@@ -43,6 +43,26 @@ def _delivered_reminder_appointments(ids: list[int]) -> set[int]:
     )
 
 
+#: What the experiment's second wording says and the usual one does not.
+COST_MARKER = "£160"
+
+
+def _told_the_cost(ids: list[int]) -> set[int]:
+    """Appointments whose patient received a reminder stating the cost of missing it."""
+    return set(
+        db.session.scalars(
+            select(OutboundMessage.appointment_id)
+            .distinct()
+            .where(
+                OutboundMessage.appointment_id.in_(ids),
+                OutboundMessage.kind == REMINDER,
+                OutboundMessage.state == MessageState.DELIVERED,
+                OutboundMessage.body.contains(COST_MARKER),
+            )
+        )
+    )
+
+
 def record_outcomes(behaviour: Behaviour, now: datetime, clock: Clock) -> int:
     """Record attended or DNA for every booked appointment that has started. Commits."""
     rows = db.session.execute(
@@ -53,12 +73,14 @@ def record_outcomes(behaviour: Behaviour, now: datetime, clock: Clock) -> int:
     if not rows:
         return 0
     reminded = _delivered_reminder_appointments([r.id for r in rows])
+    told = _told_the_cost([r.id for r in rows])
     for row in rows:
         came = behaviour.attends(
             row.phone,
             reminded=row.id in reminded,
             confirmed=row.confirmed_at is not None,
             rng_key=row.external_id,
+            told_the_cost=row.id in told,
         )
         record_outcome(row.id, AppointmentStatus.ATTENDED if came else AppointmentStatus.DNA, clock)
     db.session.commit()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.core.clock import Clock
 from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import PROVIDER_STATES, MessageState
@@ -117,3 +118,28 @@ def _rates_by_group(nonresponse: dict[str, Any]) -> dict[str, dict[str, float | 
     for row in nonresponse.get("levels", []):
         groups.setdefault(row["variable"], {})[row["level"]] = _rounded(row["rate"])
     return groups
+
+
+def summarise_experiment(slug: str, clock: Clock) -> dict[str, Any]:
+    """The wording experiment's arms and analysis, with its recorded decision. Commits."""
+    from app.attendance.experiments import analyze_experiment, record_decision
+
+    analysis = analyze_experiment(slug)
+    decision = analysis.decision
+    if decision is not None:
+        analysis, _recorded = record_decision(slug, clock)
+    comparison = analysis.comparison
+    return {
+        "slug": slug,
+        "arms": [
+            {"name": arm.arm, "n": arm.n, "dna": arm.dna, "rate": _rounded(arm.rate)}
+            for arm in analysis.arms
+        ],
+        "odds_ratio": _rounded(comparison.odds_ratio) if comparison else None,
+        "or_ci": [_rounded(v) for v in comparison.or_ci] if comparison else None,
+        "risk_difference": _rounded(comparison.risk_difference) if comparison else None,
+        "p_value": _rounded(comparison.p_value, 6) if comparison else None,
+        "planned_n_per_arm": analysis.planned_n_per_arm,
+        "decision": analysis.decision,
+        "reasons": analysis.reasons,
+    }
