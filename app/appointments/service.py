@@ -325,7 +325,7 @@ def record_outcome(appointment_id: int, status: AppointmentStatus, clock: Clock)
     appointment.outcome_recorded_at = appointment.updated_at = now
     cancel_open_reminders(appointment.id, now)
     if status is AppointmentStatus.ATTENDED and previous is not AppointmentStatus.ATTENDED:
-        from app.surveys.service import plan_invitation
+        from app.surveys.invitations import plan_invitation
 
         db.session.flush()
         plan_invitation(appointment.id, clock)

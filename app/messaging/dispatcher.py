@@ -31,7 +31,7 @@ from app.messaging.queries import in_whatsapp_window, overrides_for
 from app.messaging.service import status_callback_url
 from app.messaging.states import MessageState
 from app.patients.consent import is_opted_out, record_opt_out
-from app.surveys.service import open_session
+from app.surveys.invitations import open_session
 from app.surveys.texts import VOICE_REMINDER
 
 log = logging.getLogger(__name__)

@@ -57,7 +57,7 @@ def fall_back(message_id: int, error_code: int | None, now: datetime) -> int | N
     if done is not None:
         return None
     if message.survey_session_id is not None:
-        from app.surveys.service import mark_undelivered
+        from app.surveys.invitations import mark_undelivered
 
         mark_undelivered(message.survey_session_id, now)
     composed_later = message.kind in _COMPOSED_AT_SEND

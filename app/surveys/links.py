@@ -65,7 +65,7 @@ def _serializer(secret_key: str | bytes, salt: str, clock: Clock | None) -> URLS
 
 
 def link_signer(secret_key: str | bytes, *, clock: Clock | None = None) -> URLSafeTimedSerializer:
-    """The serializer that signs survey links (`service.web_link` calls its `dumps`).
+    """The serializer that signs survey links (`invitations.web_link` calls its `dumps`).
 
     Timestamps come from `clock` (default: the system clock).
     """

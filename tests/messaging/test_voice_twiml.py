@@ -32,8 +32,8 @@ from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
 from app.patients.models import Patient
 from app.patients.service import import_patient_rows
+from app.surveys import invitations, texts
 from app.surveys import service as surveys
-from app.surveys import texts
 from app.surveys.definitions import parse_definition
 from app.surveys.models import SessionState, SurveyAnswer, SurveySession
 from tests.conftest import make_test_app
@@ -153,7 +153,7 @@ def _voice_message(booking: Booking, clock: FixedClock, kind: str = "reminder") 
 def _survey_call(booking: Booking, clock: FixedClock) -> tuple[int, int]:
     """A voice survey invitation whose session is open, as the dispatcher leaves it."""
     message_id = _voice_message(booking, clock, kind="survey_invite")
-    opened = surveys.open_session(message_id, clock.now(), BASE)
+    opened = invitations.open_session(message_id, clock.now(), BASE)
     assert opened is not None
     db.session.commit()
     return message_id, opened.session_id

@@ -9,6 +9,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from app.core.clock import FixedClock
+from app.surveys.invitations import web_link
 from app.surveys.links import (
     DEFAULT_LINK_MAX_AGE,
     LINK_SALT,
@@ -19,7 +20,6 @@ from app.surveys.links import (
     link_signer,
     read_link,
 )
-from app.surveys.service import web_link
 
 KEY = "link-test-secret-key-0123456789abcdef"
 OTHER_KEY = "another-secret-key-0123456789abcdefgh"

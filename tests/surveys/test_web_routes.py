@@ -1,7 +1,7 @@
 """The survey form through the Flask test client, on real PostgreSQL: languages,
 accessibility, one submission per link, required answers, skip logic and versions.
 
-Links come from `service.open_session` as the dispatcher makes them; answers are read
+Links come from `invitations.open_session` as the dispatcher makes them; answers are read
 back from the database.
 """
 

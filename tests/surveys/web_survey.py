@@ -34,7 +34,7 @@ from app.extensions import db
 from app.messaging import compose
 from app.patients.models import Patient
 from app.patients.service import import_patient_rows
-from app.surveys import service, texts, web_texts
+from app.surveys import invitations, service, texts, web_texts
 from app.surveys.links import link_signer
 from app.surveys.models import SurveyAnswer, SurveySession
 from app.surveys.routes import FORM_FIELD, bp, init_web
@@ -117,10 +117,10 @@ def invite_web(
     )
     db.session.add(appointment)
     db.session.flush()
-    planned = service.plan_invitation(appointment.id, clock)
+    planned = invitations.plan_invitation(appointment.id, clock)
     assert planned.message_id is not None, planned.reason
     signer = link_signer(app.config["SECRET_KEY"], clock=clock)
-    opened = service.open_session(planned.message_id, now, base_url, link_signer=signer)
+    opened = invitations.open_session(planned.message_id, now, base_url, link_signer=signer)
     assert opened is not None
     db.session.commit()
     match = _LINK.search(opened.body)
