@@ -71,9 +71,7 @@ def import_appointments_csv(
     an unknown clinic and Invalid for a file that is not UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    parsed = read_csv_file(path, APPOINTMENT_COLUMNS, ("pathway",))
-    rows = [item for item in parsed if isinstance(item, SourceRow)]
-    errors = [item for item in parsed if isinstance(item, RowError)]
+    rows, errors = read_csv_file(path, APPOINTMENT_COLUMNS, ("pathway",))
     return _import(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
 
 

@@ -76,9 +76,7 @@ def import_outcomes_csv(
     unknown clinic and Invalid for a file that is not UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    parsed = read_csv_file(path, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS)
-    rows = [item for item in parsed if isinstance(item, SourceRow)]
-    errors = [item for item in parsed if isinstance(item, RowError)]
+    rows, errors = read_csv_file(path, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS)
     return _import_outcomes(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
 
 

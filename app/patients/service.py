@@ -51,9 +51,7 @@ def import_patients_csv(
     UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    parsed = read_csv_file(path, PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
-    rows = [item for item in parsed if isinstance(item, SourceRow)]
-    errors = [item for item in parsed if isinstance(item, RowError)]
+    rows, errors = read_csv_file(path, PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
     return _import(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
 
 
@@ -77,15 +75,19 @@ def import_patient_rows(
 
 def read_csv_file(
     path: Path, columns: Sequence[str], optional: Sequence[str] = ()
-) -> list[SourceRow | RowError]:
-    """The rows of a UTF-8 CSV file (a byte-order mark is allowed). Raises Invalid."""
+) -> tuple[list[SourceRow], list[RowError]]:
+    """The rows of a UTF-8 CSV file (a byte-order mark is allowed) and the errors found
+    while reading it (header, row shape). Raises Invalid for a file that is not UTF-8 CSV."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            return read_csv(stream, str(path), columns, optional)
+            parsed = read_csv(stream, str(path), columns, optional)
     except UnicodeDecodeError:
         raise Invalid(f"{path}: not UTF-8 text") from None
     except CsvReadError as exc:
         raise Invalid(str(exc)) from None
+    rows = [item for item in parsed if isinstance(item, SourceRow)]
+    errors = [item for item in parsed if isinstance(item, RowError)]
+    return rows, errors
 
 
 def _import(
