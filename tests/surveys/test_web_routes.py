@@ -7,9 +7,6 @@ back from the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,12 +19,9 @@ from app.surveys.models import SessionState, SurveyAnswer
 from app.surveys.routes import FORM_FIELD
 from tests.surveys.test_web_form import CHECKUP
 from tests.surveys.web_survey import (
-    add_clinic,
-    draft_catalogues,
     form_token_in,
     invite_web,
     parse_page,
-    serve_survey_pages,
     session_row,
     stored_answers,
     submit,
@@ -35,22 +29,6 @@ from tests.surveys.web_survey import (
 )
 
 PHONE = "+447400123456"
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return serve_survey_pages(app).test_client()
-
-
-@pytest.fixture
-def clinic_id(app: Flask, clock: FixedClock) -> int:
-    return add_clinic(clock)
-
-
-@pytest.fixture
-def drafts(tmp_path: Path) -> Iterator[None]:
-    with draft_catalogues(tmp_path / "translations"):
-        yield
 
 
 # -- the form ---------------------------------------------------------------------------

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,34 +21,15 @@ from app.surveys.models import SessionState
 from app.surveys.routes import FORM_FIELD, SECURITY_HEADERS
 from tests.surveys.web_survey import (
     WebInvite,
-    add_clinic,
-    draft_catalogues,
     form_token_in,
     invite_web,
     parse_page,
-    serve_survey_pages,
     session_row,
     stored_answers,
     submit,
 )
 
 PHONE = "+447400123456"
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return serve_survey_pages(app).test_client()
-
-
-@pytest.fixture
-def clinic_id(app: Flask, clock: FixedClock) -> int:
-    return add_clinic(clock)
-
-
-@pytest.fixture
-def drafts(tmp_path: Path) -> Iterator[None]:
-    with draft_catalogues(tmp_path / "translations"):
-        yield
 
 
 @pytest.mark.parametrize("token", [None, "", "forged", "from-another-session"])
