@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import Flask
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -39,7 +38,7 @@ from app.simulator.delivery import WebhookPoster
 from app.simulator.server import TwilioSimulator
 from tests.conftest import make_test_app
 from workers.jobs import reconcile as reconcile_job
-from workers.worker import bind
+from workers.worker import InProcessWorker, bind
 
 ACCOUNT_SID = "AC" + "3" * 32
 AUTH_TOKEN = "integration-auth-token"
@@ -105,7 +104,7 @@ class Harness:
     sim: TwilioSimulator
     clock: FixedClock
     base_url: str
-    worker: SimpleWorker
+    worker: InProcessWorker
     poster: WebhookPoster
     _people: int = field(default=0)
     _bookings: int = field(default=0)
@@ -288,7 +287,7 @@ def running_harness(
     thread.start()
     bind(app)
     runtime = get_runtime(app)
-    worker = SimpleWorker(
+    worker = InProcessWorker(
         [runtime.queue.queue(name) for name in WORKER_QUEUES], connection=redis_conn
     )
     poster = WebhookPoster(AUTH_TOKEN)

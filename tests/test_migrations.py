@@ -23,7 +23,7 @@ from app.core.clock import FixedClock
 from app.extensions import db
 from tests.conftest import PG_URL, make_test_app
 
-MIGRATIONS_DB = "wesaid_migrations_test"
+MIGRATIONS_DB = f"{make_url(PG_URL).database}_migrations"
 
 
 def _script() -> ScriptDirectory:

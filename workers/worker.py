@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from rq import Worker, get_current_job
+from rq import SimpleWorker, Worker, get_current_job
 
 from app.extensions import db
 from app.runtime import Runtime, get_runtime
@@ -59,6 +59,22 @@ def job_context() -> Iterator[Runtime]:
             yield get_runtime(app)
         finally:
             db.session.remove()
+
+
+class InProcessWorker(SimpleWorker):
+    """RQ's worker that runs jobs in its own process, without the command channel.
+
+    A worker normally listens on a Redis pub/sub channel for commands (shutdown, kill a
+    job) in a thread of its own, and stopping that thread waits, with no timeout, for a
+    read that may block for up to a minute. Code that runs a worker in short bursts (the
+    demo, the tests) sends it no commands, so it does without the channel.
+    """
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
 
 
 def _configure_logging() -> None:
