@@ -25,9 +25,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from app.attendance.distributions import normal_sf
 from app.attendance.sequential import obf_boundaries
 from app.attendance.stats import Comparison
+from app.core.distributions import normal_sf
 
 Decision = Literal["continue", "stop", "ship"]
 Arms = Sequence[tuple[str, int]]

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from app.attendance.distributions import normal_upper_quantile
 from app.attendance.stats import funnel_limits, wilson_interval
+from app.core.distributions import normal_upper_quantile
 from app.results import categories
 
 ALPHA = 0.05

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from app.attendance.distributions import normal_sf, normal_sf_array, normal_upper_quantile
+from app.core.distributions import normal_sf, normal_sf_array, normal_upper_quantile
 
 FloatArray = NDArray[np.float64]
 

@@ -18,14 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from app.attendance.distributions import (
+from app.attendance.sequential import obf_boundaries
+from app.core.distributions import (
     ConditionalTable,
     binomial_cdf_window,
     chi2_1df_sf,
     normal_cdf,
     normal_upper_quantile,
 )
-from app.attendance.sequential import obf_boundaries
+from app.core.intervals import (
+    Interval,
+    check_count,
+    two_sided_z,
+    wilson,
+    wilson_interval,
+)
 
 __all__ = [
     "Comparison",
@@ -43,53 +50,16 @@ __all__ = [
 #: conditional methods replace the chi-square test and the Woolf interval.
 SMALL_EXPECTED = 5.0
 
-Interval = tuple[float, float]
-
-
-def _check_count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {value}")
-    return int(value)
-
 
 def _check_events(events: object, n: object, names: tuple[str, str]) -> tuple[int, int]:
     events_name, n_name = names
-    events_count = _check_count(events, events_name)
-    total = _check_count(n, n_name)
+    events_count = check_count(events, events_name)
+    total = check_count(n, n_name)
     if total == 0:
         raise ValueError(f"{n_name} must be at least 1")
     if events_count > total:
         raise ValueError(f"{events_name} ({events_count}) exceeds {n_name} ({total})")
     return events_count, total
-
-
-def _check_alpha(alpha: float) -> float:
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    return float(alpha)
-
-
-def _z(alpha: float) -> float:
-    return normal_upper_quantile(_check_alpha(alpha) / 2.0)
-
-
-def wilson_interval(events: int, n: int, alpha: float = 0.05) -> Interval:
-    """Wilson score interval for a proportion, without continuity correction.
-
-    The same interval as R's `prop.test(events, n, correct = FALSE)$conf.int`.
-    """
-    x, total = _check_events(events, n, ("events", "n"))
-    return _wilson(x, total, _z(alpha))
-
-
-def _wilson(x: int, n: int, z: float) -> Interval:
-    p = x / n
-    z2n = z * z / n
-    centre = (p + z2n / 2.0) / (1.0 + z2n)
-    half = z / (1.0 + z2n) * math.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -136,7 +106,7 @@ def compare_proportions(
     """
     a, na = _check_events(events_a, n_a, ("events_a", "n_a"))
     b, nb = _check_events(events_b, n_b, ("events_b", "n_b"))
-    z = _z(alpha)
+    z = two_sided_z(alpha)
     exact = _needs_exact(a, na, b, nb)
     odds_ratio, or_ci, p_value = (
         _exact_odds(a, na, b, nb, alpha) if exact else _woolf(a, na, b, nb, z)
@@ -206,8 +176,8 @@ def _katz(a: int, na: int, b: int, nb: int, z: float) -> tuple[float, Interval, 
 
 def _newcombe(a: int, na: int, b: int, nb: int, z: float) -> Interval:
     pa, pb = a / na, b / nb
-    low_a, high_a = _wilson(a, na, z)
-    low_b, high_b = _wilson(b, nb, z)
+    low_a, high_a = wilson(a, na, z)
+    low_b, high_b = wilson(b, nb, z)
     difference = pb - pa
     return (
         difference - math.hypot(pb - low_b, high_a - pa),
@@ -252,7 +222,7 @@ def sample_size_per_arm(
     null_sd = math.sqrt(pooled * (1.0 - pooled) * (1.0 + 1.0 / ratio))
     alternative_sd = math.sqrt(p1 * (1.0 - p1) + p2 * (1.0 - p2) / ratio)
     z_power = normal_upper_quantile(1.0 - power)
-    n = ((_z(alpha) * null_sd + z_power * alternative_sd) / (p2 - p1)) ** 2
+    n = ((two_sided_z(alpha) * null_sd + z_power * alternative_sd) / (p2 - p1)) ** 2
     return SampleSize(
         n_control=math.ceil(n - 1e-9),
         n_treatment=math.ceil(n * ratio - 1e-9),

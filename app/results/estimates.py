@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from app.results.distributions import beta_quantile, t_quantile
+from app.core.distributions import beta_quantile, t_quantile
 from app.results.weighting import Calibration, WeightingResult
 
 Floats = NDArray[np.float64]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from app.results.distributions import normal_quantile
+from app.core.intervals import wilson_interval
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -120,18 +120,11 @@ def r_indicator(propensities: ArrayLike) -> float:
     return 1.0 - 2.0 * float(np.std(rho, ddof=1)) if len(rho) > 1 else 1.0
 
 
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (normal quantile)."""
-    if trials <= 0:
+def response_interval(replied: int, invited: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson interval of a response rate; NaN for a group nobody was invited from."""
+    if invited <= 0:
         return math.nan, math.nan
-    z = normal_quantile(0.5 + confidence / 2)
-    p = successes / trials
-    shrink = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / shrink
-    half = z / shrink * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends
-    high = 1.0 if successes == trials else min(1.0, centre + half)
-    return low, high
+    return wilson_interval(replied, invited, 1.0 - confidence)
 
 
 def standardised_difference(share: float, reference: float) -> float:
@@ -254,7 +247,7 @@ def _levels(
         share_after = np.bincount(column, weights=w, minlength=size) / w.sum()
     rows = []
     for i, name in enumerate(names):
-        low, high = wilson_interval(int(replied[i]), int(invited[i]), confidence)
+        low, high = response_interval(int(replied[i]), int(invited[i]), confidence)
         rest_invited = len(column) - invited[i]
         rest = (flags.sum() - replied[i]) / rest_invited if rest_invited else math.nan
         rows.append(

@@ -4,7 +4,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.results.distributions import t_quantile
+from app.core.distributions import t_quantile
 from app.results.estimates import (
     FFT_ANSWERS,
     effective_sample_size,

@@ -9,7 +9,6 @@ from app.results.nonresponse import (
     r_indicator,
     response_propensities,
     standardised_difference,
-    wilson_interval,
 )
 
 from .conftest import VARIABLES, load_reference, weighted_case
@@ -61,19 +60,6 @@ def test_weighting_on_the_same_variables_removes_the_differences() -> None:
     assert max(before) > 0.1
     for row in report.levels:
         assert row.std_diff_after == pytest.approx(0.0, abs=1e-9)
-
-
-@pytest.mark.parametrize(
-    ("successes", "trials", "low", "high"),
-    [  # R: prop.test(successes, trials, correct = FALSE)$conf.int
-        (5, 10, 0.2365930905, 0.7634069095),
-        (0, 10, 0.0, 0.2775327999),
-        (10, 10, 0.7224672001, 1.0),
-        (81, 263, 0.2552885199, 0.3662095770),
-    ],
-)
-def test_wilson_interval(successes: int, trials: int, low: float, high: float) -> None:
-    assert wilson_interval(successes, trials) == pytest.approx((low, high), abs=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,13 @@ from typing import Any
 
 import pytest
 
-from app.results.distributions import (
+from app.core.distributions import (
     beta_quantile,
     normal_quantile,
     regularized_beta,
     t_quantile,
 )
-
-from .conftest import load_reference
+from tests.results.conftest import load_reference
 
 QUANTILES = load_reference()["quantiles"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.attendance.distributions import (
+from app.core.distributions import (
     ConditionalTable,
     binomial_cdf_window,
     chi2_1df_sf,
