@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
+
+from app.core.errors import Invalid
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,3 +66,12 @@ def state_enum(enum_class: type[enum.Enum], length: int) -> Enum:
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def commit_import(session: Session | scoped_session[Any]) -> None:
+    """Commit an import, turning a clash with a concurrent import into Invalid."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Invalid("another import changed the same rows at the same time; try again") from None

@@ -20,7 +20,7 @@ from app.clinics.models import Clinic
 from app.clinics.queries import find_clinic_by_token
 from app.core.clock import Clock
 from app.core.errors import WeSaidError
-from app.patients.importers import ImportReport
+from app.core.imports import ImportReport
 from app.patients.service import import_patient_rows
 from app.runtime import get_runtime
 

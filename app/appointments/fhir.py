@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from app.patients.importers import FieldValueError, identifier
+from app.core.imports import FieldValueError, identifier
 
 CANCELLATION_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason"
 #: ``pat`` and its children in the R4 code system: the patient cancelled.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.patients.importers import (
+from app.core.imports import (
     FieldChecker,
     FieldValueError,
     RowError,

@@ -30,14 +30,10 @@ from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
+from app.core.imports import ImportReport, RowError, SourceRow, chunks, read_csv_file
+from app.db import commit_import
 from app.extensions import db
-from app.patients.importers import ImportReport, RowError, SourceRow
-from app.patients.service import (
-    chunks,
-    commit_import,
-    find_patients_by_external_id,
-    read_csv_file,
-)
+from app.patients.service import find_patients_by_external_id
 from app.scheduling.service import (
     cancel_open_reminders,
     cancel_survey_invitations,
@@ -116,7 +112,7 @@ def _import(
         report.imported = False
         return report
     _apply(clinic, changes, report, clock)
-    commit_import()
+    commit_import(db.session)
     return report
 
 

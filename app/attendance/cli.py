@@ -34,8 +34,8 @@ from app.attendance.service import (
 )
 from app.clinics.models import Clinic
 from app.core.errors import WeSaidError
+from app.core.imports import ImportReport
 from app.extensions import db
-from app.patients.importers import ImportReport
 from app.runtime import get_runtime
 
 

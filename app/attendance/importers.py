@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.appointments.importers import parse_starts_at
-from app.patients.importers import (
+from app.core.imports import (
     FieldChecker,
     FieldValueError,
     RowError,

@@ -47,9 +47,10 @@ from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
 from app.core.clock import Clock
 from app.core.errors import Invalid
+from app.core.imports import ImportReport, RowError, SourceRow, chunks, read_csv_file
+from app.db import commit_import
 from app.extensions import db
-from app.patients.importers import ImportReport, RowError, SourceRow
-from app.patients.service import chunks, commit_import, find_patients_by_external_id, read_csv_file
+from app.patients.service import find_patients_by_external_id
 from app.scheduling.service import move_appointment, plan_appointment_reminders
 
 __all__ = [
@@ -131,7 +132,7 @@ def _import_outcomes(
     for change in changes:
         _record(change, clock)
     report.updated = len(changes)
-    commit_import()
+    commit_import(db.session)
     return report
 
 
@@ -267,7 +268,7 @@ def import_fhir_bundle(
         report.imported = False
         return report
     _apply_entries(clinic, entries, report, clock)
-    commit_import()
+    commit_import(db.session)
     return report
 
 

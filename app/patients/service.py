@@ -8,34 +8,26 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
 from app.core.clock import Clock
-from app.core.errors import Invalid
+from app.core.imports import ImportReport, RowError, SourceRow, chunks, read_csv_file
+from app.db import commit_import
 from app.extensions import db
 from app.patients.importers import (
     PATIENT_COLUMNS,
     PATIENT_OPTIONAL_COLUMNS,
-    CsvReadError,
-    ImportReport,
     PatientRecord,
-    RowError,
-    SourceRow,
-    read_csv,
     validate_patients,
 )
 from app.patients.models import Patient
 
 __all__ = ["ImportReport", "import_patient_rows", "import_patients_csv"]
-
-# Keeps each IN (...) list well under every database's bound-parameter limit.
-LOOKUP_CHUNK = 500
 
 _DEMOGRAPHICS = ("phone", "locale", "birth_year", "sex", "ethnic_category", "imd_quintile")
 
@@ -73,23 +65,6 @@ def import_patient_rows(
     return _import(clinic, source_rows, [], source=source, strict=strict, clock=clock)
 
 
-def read_csv_file(
-    path: Path, columns: Sequence[str], optional: Sequence[str] = ()
-) -> tuple[list[SourceRow], list[RowError]]:
-    """The rows of a UTF-8 CSV file (a byte-order mark is allowed) and the errors found
-    while reading it (header, row shape). Raises Invalid for a file that is not UTF-8 CSV."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            parsed = read_csv(stream, str(path), columns, optional)
-    except UnicodeDecodeError:
-        raise Invalid(f"{path}: not UTF-8 text") from None
-    except CsvReadError as exc:
-        raise Invalid(str(exc)) from None
-    rows = [item for item in parsed if isinstance(item, SourceRow)]
-    errors = [item for item in parsed if isinstance(item, RowError)]
-    return rows, errors
-
-
 def _import(
     clinic: Clinic,
     rows: list[SourceRow],
@@ -113,17 +88,8 @@ def _import(
     for record in records:
         if record.line not in bad:
             _apply(clinic.id, record, existing.get(record.external_id), report, clock)
-    commit_import()
+    commit_import(db.session)
     return report
-
-
-def commit_import() -> None:
-    """Commit the import, turning a clash with a concurrent import into Invalid."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Invalid("another import changed the same rows at the same time; try again") from None
 
 
 def _order(error: RowError) -> tuple[int, str]:
@@ -167,12 +133,6 @@ def _differs(patient: Patient, record: PatientRecord) -> bool:
     if record.channel_preference not in (None, patient.channel_preference):
         return True
     return any(getattr(patient, name) != getattr(record, name) for name in _DEMOGRAPHICS)
-
-
-def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    """`values` in slices small enough for one IN (...) list."""
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start : start + LOOKUP_CHUNK]
 
 
 def find_patients_by_external_id(clinic_id: int, external_ids: Sequence[str]) -> list[Patient]:

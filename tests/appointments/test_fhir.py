@@ -19,7 +19,7 @@ from app.appointments.fhir import (
     parse_instant,
 )
 from app.appointments.models import AppointmentStatus
-from app.patients.importers import FieldValueError
+from app.core.imports import FieldValueError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fhir"
 

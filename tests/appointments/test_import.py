@@ -23,10 +23,10 @@ from app.clinics.models import Clinic
 from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
 from app.core.errors import Invalid
+from app.core.imports import FieldValueError, SourceRow
 from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
-from app.patients.importers import FieldValueError, SourceRow
 from app.patients.service import import_patient_rows
 
 LONDON = ZoneInfo("Europe/London")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.attendance.importers import OutcomeRecord, validate_outcomes
-from app.patients.importers import SourceRow
+from app.core.imports import SourceRow
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 7, 10, 9, 0, tzinfo=UTC)

@@ -13,10 +13,10 @@ from app.attendance.service import import_outcome_rows, import_outcomes_csv
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.core.errors import Invalid, NotFound
+from app.core.imports import ImportReport
 from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
-from app.patients.importers import ImportReport
 from tests.attendance.conftest import World
 
 PAST = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # started by the time outcomes come in

@@ -13,16 +13,9 @@ from sqlalchemy import select
 from app.clinics.models import Clinic
 from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
+from app.core.imports import ImportReport, RowError, SourceRow, read_csv
 from app.extensions import db
-from app.patients.importers import (
-    PATIENT_COLUMNS,
-    PATIENT_OPTIONAL_COLUMNS,
-    ImportReport,
-    RowError,
-    SourceRow,
-    read_csv,
-    validate_patients,
-)
+from app.patients.importers import PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS, validate_patients
 from app.patients.models import Patient
 
 HEADER = ",".join(c for c in PATIENT_COLUMNS if c not in PATIENT_OPTIONAL_COLUMNS)
