@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint typecheck pytest services translations bench bench-attendance clean
+.PHONY: install demo test lint typecheck pytest services translations assets bench bench-attendance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,26 @@ pytest: install services translations
 	. .services/env && $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
+
+# The NHS.UK design system and htmx, built from node_modules into app/static and committed,
+# so the app needs no Node: CSS without remote fonts (plus a right-to-left copy), JS, the
+# icons that pages and the CSS use, and the licences.
+NHSUK := node_modules/nhsuk-frontend/dist/nhsuk
+NHSUK_IMAGES := favicon.ico favicon.svg nhsuk-icon-180.png nhsuk-icon-mask.svg \
+	nhsuk-icon-arrow-down.svg nhsuk-icon-arrow-up.svg nhsuk-icon-arrow-up-down.svg nhsuk-icon-cross.svg
+NHSUK_SASS := @use "nhsuk-frontend/dist/nhsuk" with ($$nhsuk-include-default-font-face: false, $$nhsuk-assets-path: "assets/");
+
+assets:
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf app/static/nhsuk/assets app/static/nhsuk/*.css app/static/nhsuk/*.js* app/static/vendor
+	mkdir -p app/static/nhsuk/assets/images app/static/vendor/htmx
+	printf '%s\n' '$(NHSUK_SASS)' | node_modules/.bin/sass --stdin --load-path=node_modules \
+		--style=compressed --no-source-map > app/static/nhsuk/nhsuk-frontend.min.css
+	node_modules/.bin/rtlcss app/static/nhsuk/nhsuk-frontend.min.css app/static/nhsuk/nhsuk-frontend.rtl.min.css
+	cp $(NHSUK)/nhsuk-frontend.min.js $(NHSUK)/nhsuk-frontend.min.js.map app/static/nhsuk/
+	cp $(addprefix $(NHSUK)/assets/images/,$(NHSUK_IMAGES)) app/static/nhsuk/assets/images/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE app/static/vendor/htmx/
+	! grep -Eq '@font-face|@import|https?:|url\("?/' app/static/nhsuk/*.css  # nothing remote
 
 bench: install services
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
