@@ -8,106 +8,35 @@ answers are read back from the database. Chromium must be installed at
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from app.core.clock import FixedClock
+from tests.e2e.browser import MIN_TARGET, link_in, watch_policy
 from tests.surveys.web_survey import (
     add_clinic,
     draft_catalogues,
     invite_web,
-    serve_survey_pages,
     stored_answers,
 )
 
-try:
-    from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
-
-    HAVE_PLAYWRIGHT = True
-except ImportError:  # reported by the `browser` fixture as a failure, not a skip
-    HAVE_PLAYWRIGHT = False
-
-CHROMIUM = Path("/usr/bin/chromium")
-#: A small phone screen.
-PHONE_SCREEN: ViewportSize = {"width": 375, "height": 740}
-#: The smallest comfortable touch target, in CSS pixels.
-MIN_TARGET = 44
-TIMEOUT_MS = 5000
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not HAVE_PLAYWRIGHT:
-        pytest.fail("Playwright is not installed: pip install playwright (into .venv)")
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium package")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE_SCREEN, has_touch=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    """The app with its survey pages, served over HTTP on a free loopback port."""
-    serve_survey_pages(app)
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
-    )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-def _link(body: str) -> str:
-    match = re.search(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_.-]+", body)
-    assert match is not None, "the invitation carries no link"
-    return match.group(0)
-
-
-def _watch_policy(page: Page) -> list[str]:
-    """Content-Security-Policy refusals reported on the console, collected as they come."""
-    refusals: list[str] = []
-
-    def note(message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            refusals.append(message.text)
-
-    page.on("console", note)
-    return refusals
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 def _stylesheet_loaded(page: Page) -> bool:
+    """The design system's stylesheet and ours, both from /static and both read."""
     return bool(
         page.evaluate(
-            "document.styleSheets.length === 1 && document.styleSheets[0].cssRules.length > 0"
+            """() => {
+              const sheets = [...document.styleSheets];
+              return sheets.length === 2 && sheets.every(
+                (s) => new URL(s.href).pathname.startsWith('/static/') && s.cssRules.length > 0
+              );
+            }"""
         )
     )
 
@@ -120,8 +49,8 @@ def test_a_patient_answers_the_friends_and_family_test(
     app: Flask, clock: FixedClock, base_url: str, page: Page
 ) -> None:
     invite = invite_web(app, add_clinic(clock), clock, base_url=base_url)
-    refusals = _watch_policy(page)
-    response = page.goto(_link(invite.body))
+    refusals = watch_policy(page)
+    response = page.goto(link_in(invite.body))
     assert response is not None
     assert response.status == 200
     assert _html_attributes(page) == ("en", "ltr")
@@ -132,7 +61,11 @@ def test_a_patient_answers_the_friends_and_family_test(
     page.get_by_role("button", name="Send my answers").click()
     summary = page.get_by_role("alert")
     assert "Choose one answer." in summary.inner_text()
-    assert page.evaluate("document.activeElement.getAttribute('role')") == "alert"
+    # The focus is on the error summary, whose alert is announced.
+    assert page.evaluate(
+        "document.activeElement.matches('.nhsuk-error-summary')"
+        " && document.activeElement.contains(document.querySelector('[role=alert]'))"
+    )
     assert page.get_by_label("Your answer").input_value() == "The nurse explained everything"
 
     page.get_by_text("Good", exact=True).click()
@@ -155,7 +88,7 @@ def test_the_arabic_form_reads_right_to_left(
 ) -> None:
     with draft_catalogues(tmp_path / "translations"):
         invite = invite_web(app, add_clinic(clock), clock, locale="ar", base_url=base_url)
-        page.goto(_link(invite.body))
+        page.goto(link_in(invite.body))
         assert _html_attributes(page) == ("ar", "rtl")
         assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
         label = page.get_by_text("جيدة", exact=True)
@@ -179,7 +112,7 @@ def test_an_expired_link_shows_a_friendly_page(
 ) -> None:
     invite = invite_web(app, add_clinic(clock), clock, base_url=base_url)
     clock.advance(timedelta(hours=49))  # past the clinic's 48-hour session lifetime
-    response = page.goto(_link(invite.body))
+    response = page.goto(link_in(invite.body))
     assert response is not None
     assert response.status == 410
     assert page.get_by_role("heading", level=1).inner_text() == "This survey has closed"

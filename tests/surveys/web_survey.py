@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from app import web_assets
 from app.appointments.models import Appointment, AppointmentStatus
 from app.clinics.models import Clinic
 from app.clinics.service import create_clinic
@@ -59,6 +60,7 @@ class WebInvite:
 
 def serve_survey_pages(app: Flask) -> Flask:
     """The app with the survey pages, whether or not create_app registers them yet."""
+    web_assets.init_app(app)
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
     init_web(app)
