@@ -33,7 +33,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install services translations
+# The browser tests inject axe-core from node_modules.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+pytest: install services translations node_modules/.package-lock.json
 	. .services/env && $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
