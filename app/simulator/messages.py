@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.simulator.delivery import Dice, Scheduler, WebhookPoster, inbound_form, status_form
+from app.simulator.draws import Occurrences, fingerprint
 from app.simulator.faults import ERROR_MESSAGES, FAILED_CODES, Faults, carrier_error
 from app.simulator.store import PRICE_PER_SEGMENT, MessageStore, SimMessage, new_sid
 from app.simulator.whatsapp import OUTSIDE_WINDOW, Windows, bare, is_whatsapp
@@ -34,6 +35,11 @@ class Hooks(Protocol):
     faults: Faults
 
 
+#: What identifies one message for its random draws: (direction, patient's number,
+#: fingerprint of the rest, how many such messages came before).
+Event = tuple[str, ...]
+
+
 class Courier:
     """Carries the simulator's messages on its delivery thread.
 
@@ -41,6 +47,10 @@ class Courier:
     signed status callbacks, subject to the faults; a delivered one may get the
     responder's reply, which comes back on the same channel. A text to a landline is
     undelivered with 30006; free WhatsApp text outside the window fails with 63016.
+
+    Everything that happens to one patient's messages is scheduled under their number,
+    so it happens one thing at a time, and every draw (delays, faults) is keyed by the
+    message it decides rather than by when it was made.
     """
 
     def __init__(
@@ -60,6 +70,12 @@ class Courier:
         self._poster = poster
         self._dice = dice
         self._now = now
+        self._occurrences = Occurrences()
+
+    def _event(self, direction: str, patient: str, *rest: str) -> Event:
+        """The identity of a message: its direction, patient, content and occurrence."""
+        content = fingerprint("\x1f".join(rest))
+        return (direction, patient, content, self._occurrences.next(direction, patient, content))
 
     def send(
         self, to: str, sender: str, body: str, callback: str | None, fails_with: int | None
@@ -83,20 +99,28 @@ class Courier:
             status_callback=callback,
         )
         self.messages.add(message)
-        self._schedule_lifecycle(message, fails_with)
+        # Not the callback: it carries the sender's own id, which need not be the same
+        # from one run to the next for the same message.
+        event = self._event("out", bare(to), from_number or "", body)
+        self._schedule_lifecycle(message, fails_with, event)
         return message
 
-    def _schedule_lifecycle(self, message: SimMessage, fails_with: int | None) -> None:
+    def _schedule_lifecycle(
+        self, message: SimMessage, fails_with: int | None, event: Event
+    ) -> None:
         """Queue the status changes of one accepted message, and its callbacks."""
         steps = self._steps(message.to, fails_with)
         at = 0.0
         times = []
+        patient = bare(message.to)
         for status, code in steps:
-            at += self._dice.uniform(self._hooks.faults.status_delay)
+            at += self._dice.uniform(self._hooks.faults.status_delay, *event, "step", status)
             times.append(at)
-            self._scheduler.after(at, self._advance_action(message, status, code))
+            self._scheduler.after(
+                at, self._advance_action(message, status, code, event), key=patient
+            )
         if message.status_callback:
-            self._schedule_callbacks(message, steps, times)
+            self._schedule_callbacks(message, steps, times, event)
 
     def _steps(self, to: str, fails_with: int | None) -> list[tuple[str, int | None]]:
         code = fails_with or self._hooks.faults.undelivered_numbers.get(bare(to))
@@ -109,26 +133,34 @@ class Courier:
         return [("queued", None), ("sent", None), ("undelivered", code)]
 
     def _schedule_callbacks(
-        self, message: SimMessage, steps: list[tuple[str, int | None]], times: list[float]
+        self,
+        message: SimMessage,
+        steps: list[tuple[str, int | None]],
+        times: list[float],
+        event: Event,
     ) -> None:
         url = message.status_callback or ""
+        faults = self._hooks.faults
+        patient = bare(message.to)
         order = list(steps)
-        if self._hooks.faults.reorder:
-            self._dice.shuffle(order)
+        if faults.reorder:
+            self._dice.shuffle(order, *event, "reorder")
         for (status, code), at in zip(order, times, strict=True):
-            if status not in self._hooks.faults.callback_statuses:
+            if status not in faults.callback_statuses:
                 continue
             form = status_form(message, status, code)
-            copies = 2 if self._dice.chance(self._hooks.faults.duplicate_callbacks) else 1
-            for copy in range(copies):
-                delay = at + copy * self._dice.uniform(self._hooks.faults.status_delay)
-                if self._dice.chance(self._hooks.faults.drop_callbacks):
-                    self._scheduler.after(delay, lambda: self._poster.drop("status", url))
+            twice = self._dice.chance(faults.duplicate_callbacks, *event, "duplicate", status)
+            for copy in range(2 if twice else 1):
+                nth = (*event, status, str(copy))
+                delay = at + (self._dice.uniform(faults.status_delay, *nth, "delay") if copy else 0)
+                if self._dice.chance(faults.drop_callbacks, *nth, "drop"):
+                    action = _drop_action(self._poster, "status", url)
                 else:
-                    self._scheduler.after(delay, _post_action(self._poster, "status", url, form))
+                    action = _post_action(self._poster, "status", url, form)
+                self._scheduler.after(delay, action, key=patient)
 
     def _advance_action(
-        self, message: SimMessage, status: str, code: int | None
+        self, message: SimMessage, status: str, code: int | None, event: Event
     ) -> Callable[[], None]:
         def advance() -> None:
             now = self._now()
@@ -140,11 +172,11 @@ class Courier:
                 changes |= {"error_code": code, "error_message": ERROR_MESSAGES.get(code)}
             self.messages.update(message.sid, **changes)
             if status == "delivered":
-                self._delivered(message)
+                self._delivered(message, event)
 
         return advance
 
-    def _delivered(self, message: SimMessage) -> None:
+    def _delivered(self, message: SimMessage, event: Event) -> None:
         if self._hooks.on_delivered is not None:
             self._hooks.on_delivered(bare(message.to), message.body, message.sid)
         if self._hooks.responder is None or message.from_number is None:
@@ -159,7 +191,8 @@ class Courier:
             def answer() -> None:
                 self.receive(patient, clinic, text, service)
 
-            self._scheduler.after(self._dice.uniform(self._hooks.faults.reply_delay), answer)
+            delay = self._dice.uniform(self._hooks.faults.reply_delay, *event, "reply")
+            self._scheduler.after(delay, answer, key=bare(patient))
 
     def receive(self, from_: str, to: str, body: str, service: str | None) -> str:
         """Keep a message the patient at `from_` sent, and post it to the inbound URL."""
@@ -181,11 +214,13 @@ class Courier:
             self.windows.patient_wrote(from_, now)
         if self._hooks.inbound_url:
             url = self._hooks.inbound_url
-            if self._dice.chance(self._hooks.faults.drop_inbound):
-                self._scheduler.after(0.0, lambda: self._poster.drop("inbound", url))
+            patient = bare(from_)
+            event = self._event("in", patient, to, body)
+            if self._dice.chance(self._hooks.faults.drop_inbound, *event, "drop"):
+                action = _drop_action(self._poster, "inbound", url)
             else:
-                form = inbound_form(message)
-                self._scheduler.after(0.0, _post_action(self._poster, "inbound", url, form))
+                action = _post_action(self._poster, "inbound", url, inbound_form(message))
+            self._scheduler.after(0.0, action, key=patient)
         return message.sid
 
 
@@ -196,3 +231,10 @@ def _post_action(
         poster.post(kind, url, form)
 
     return post
+
+
+def _drop_action(poster: WebhookPoster, kind: str, url: str) -> Callable[[], None]:
+    def drop() -> None:
+        poster.drop(kind, url)
+
+    return drop

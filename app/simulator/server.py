@@ -17,6 +17,7 @@ from typing import Any
 from app.simulator.api import ApiResponse, SimulatorHTTPServer, error
 from app.simulator.calls import Callee, SimCall, Switchboard
 from app.simulator.delivery import Dice, Scheduler, WebhookPoster, WebhookRecord
+from app.simulator.draws import Occurrences
 from app.simulator.faults import (
     CreateOutcome,
     Faults,
@@ -54,7 +55,11 @@ class TwilioSimulator:
         callee: Callee | None = None,
         content_templates: Mapping[str, str] | None = None,
         delivery_threads: int = 1,
+        deliver_on_flush: bool = False,
     ) -> None:
+        """`deliver_on_flush` holds every status change, callback, reply and call until
+        `flush` (see `Scheduler`): a caller that alternates sending and flushing gets
+        the same webhooks in the same order per patient on every run."""
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.inbound_url = inbound_url
@@ -70,7 +75,8 @@ class TwilioSimulator:
         self._dice = Dice(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._scheduler = Scheduler(delivery_threads)
+        self._scheduler = Scheduler(delivery_threads, held=deliver_on_flush)
+        self._occurrences = Occurrences()
         self._poster = WebhookPoster(auth_token)
         self._http: SimulatorHTTPServer | None = None
         self.courier = Courier(
@@ -200,8 +206,11 @@ class TwilioSimulator:
             return error(400, code)
         call = self.switchboard.open(form, self.account_sid, self._now())
         forced = self.faults.call_outcomes.get(to)
-        delay = self._dice.uniform(self.faults.status_delay)
-        self._scheduler.after(delay, lambda: self.switchboard.place(call.sid, forced))
+        # The Url and callback carry the caller's own ids: the call is told apart from
+        # others to the same number by its place in the sequence (placed one at a time).
+        event = ("call", to, from_ or "", self._occurrences.next("call", to, from_ or ""))
+        delay = self._dice.uniform(self.faults.status_delay, *event, "ring")
+        self._scheduler.after(delay, lambda: self.switchboard.place(call.sid, forced), key=to)
         return self._answer_create(form, call.sid, call.to_json(), kind="call")
 
     def list_calls(self, params: Mapping[str, str]) -> ApiResponse:
@@ -292,9 +301,12 @@ class TwilioSimulator:
 
     def _post_call_status(self, url: str, form: dict[str, str]) -> None:
         """Post one call progress callback now, dropped or doubled as the faults say."""
-        copies = 2 if self._dice.chance(self.faults.duplicate_callbacks) else 1
-        for _ in range(copies):
-            if self._dice.chance(self.faults.drop_callbacks):
+        fields = ("To", "CallStatus", "SequenceNumber")
+        identity = ("call-status", *(form.get(name, "") for name in fields))
+        event = (*identity, self._occurrences.next(*identity))
+        copies = 2 if self._dice.chance(self.faults.duplicate_callbacks, *event, "duplicate") else 1
+        for copy in range(copies):
+            if self._dice.chance(self.faults.drop_callbacks, *event, str(copy), "drop"):
                 self._poster.drop("status", url)
             else:
                 self._poster.post("status", url, form)
