@@ -6,20 +6,23 @@ Family Test question gets the persona's honest answer (a number in their own scr
 the label in their language), now and then free text; its follow-up sometimes gets a
 comment; anything else gets silence. On the telephone they answer or not (busy, no
 answer) and press keys for the reminder menu or the survey. Every draw is keyed by a
-hash of the seed and the event, so a rerun gives the same answers whatever order the
-messages arrive in.
+hash of the seed and the event: the patient, the text they were sent (or the prompt they
+heard) and how many times they were sent that text before. A rerun therefore gives the
+same answers whatever order messages to different patients, or different messages to
+one patient, arrive in.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from app.simulator import answers
+from app.simulator.draws import Occurrences, fingerprint, keyed_rng
 from app.simulator.phrasebook import DIGITS, PHRASEBOOK
 
 if TYPE_CHECKING:  # population imports this module to export Behaviour
@@ -82,19 +85,14 @@ def offers_menu(body: str) -> bool:
     return {"1", "2", "3"} <= set(_MENU_OPTION.findall(ascii_body))
 
 
-def _rng(seed: int, *parts: str) -> random.Random:
-    """A generator seeded from a hash of the seed and the event, independent of call order."""
-    key = "\x1f".join((str(seed), *parts)).encode()
-    return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=16).digest(), "big"))
-
-
 def _pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
     values = [value for value, _ in table]
     return rng.choices(values, weights=[weight for _, weight in table])[0]
 
 
 class Behaviour:
-    """How the personas answer messages. Deterministic for a given seed and message history."""
+    """How the personas answer messages. Deterministic for a given seed and message history;
+    safe across threads as long as one patient's messages are answered one at a time."""
 
     def __init__(self, personas: Sequence[Persona], seed: int) -> None:
         """Index `personas` by phone. Refuses two personas sharing a number (ValueError)."""
@@ -103,8 +101,9 @@ class Behaviour:
             raise ValueError("two personas share a phone number")
         self._seed = seed
         self._opted_out: set[str] = set()
-        self._menus_seen: dict[str, int] = {}
-        self._events_seen: dict[tuple[str, str], int] = {}
+        self._occurrences = Occurrences()
+        self._lock = threading.Lock()
+        self._calls_seen: dict[str, int] = {}
 
     def find(self, phone: str) -> Persona | None:
         """The persona with this E.164 number, or None if nobody in the population has it."""
@@ -125,20 +124,18 @@ class Behaviour:
         reply, and only with the persona's response propensity: a menu digit (in the
         persona's own script at their native_digit_rate), "STOP", or a short sentence in
         their language. A persona who has sent STOP never replies again, and an unknown
-        number never replies. The n-th menu sent to a phone always gets the same answer
-        for the same seed.
+        number never replies. The n-th time a phone is sent the same text it always gets
+        the same answer for the same seed, whatever else it was sent in between.
         """
         persona = self.find(phone)
         if persona is None or phone in self._opted_out:
             return None
         question = answers.survey_question(body)
         if question is not None:
-            return self.survey_reply(persona, question)
+            return self.survey_reply(persona, question, body)
         if not offers_menu(body):
             return None
-        seen = self._menus_seen.get(phone, 0)
-        self._menus_seen[phone] = seen + 1
-        rng = _rng(self._seed, "reply", phone, str(seen))
+        rng = self._event_rng("reply", phone, body)
         if rng.random() >= persona.response_propensity:
             return None
         kind = _pick(rng, _REPLY_KINDS)
@@ -149,15 +146,16 @@ class Behaviour:
             return rng.choice(PHRASEBOOK[persona.locale])
         return _write_digit(rng, persona, kind)
 
-    def survey_reply(self, persona: Persona, question: str) -> str | None:
-        """A text answer to the FFT question ("fft") or its follow-up ("follow_up").
+    def survey_reply(self, persona: Persona, question: str, body: str = "") -> str | None:
+        """A text answer to the FFT question ("fft") or its follow-up ("follow_up"),
+        asked in `body` (the draws are keyed by it, or by the question if it is empty).
 
         The question is answered with the persona's response propensity: their true
         answer as a number (in their own script at their native_digit_rate) or as the
         label in their language, now and then a comment instead, rarely STOP. The
         follow-up gets a comment in their language more often from the displeased.
         """
-        rng = self._next_rng("survey", persona.phone)
+        rng = self._event_rng("survey", persona.phone, body or question)
         answer = self.true_fft_answer(persona.phone)
         if question == "follow_up":
             rate = FOLLOW_UP_RATE + (FOLLOW_UP_DISPLEASED if answer in (4, 5) else 0.0)
@@ -176,11 +174,15 @@ class Behaviour:
 
     def answer_call(self, phone: str) -> str:
         """ "answered", "busy" or "no-answer"; the more responsive pick up more often and
-        nobody answers for an unknown number. The n-th call always ends the same way."""
+        nobody answers for an unknown number. The n-th call to a phone always ends the
+        same way (a phone takes one call at a time, so calls to it come in order)."""
         persona = self.find(phone)
         if persona is None:
             return "no-answer"
-        rng = self._next_rng("call", phone)
+        with self._lock:
+            seen = self._calls_seen.get(phone, 0)
+            self._calls_seen[phone] = seen + 1
+        rng = keyed_rng(self._seed, "call", phone, str(seen))
         if rng.random() < ANSWER_BASE + ANSWER_SLOPE * persona.response_propensity:
             return "answered"
         return "busy" if rng.random() < BUSY_SHARE else "no-answer"
@@ -190,12 +192,13 @@ class Behaviour:
 
         The FFT question gets their true answer (now and then star to skip, or no key);
         the reminder menu 1, 2 or 3 in the shares replies have, if they press at all;
-        any other prompt one of the keys it offers, most of the time.
+        any other prompt one of the keys it offers, most of the time. The n-th time a
+        phone hears the same prompt it presses the same key for the same seed.
         """
         persona = self.find(phone)
         if persona is None:
             return None
-        rng = self._next_rng("press", phone)
+        rng = self._event_rng("press", phone, prompt)
         if answers.survey_question(prompt) == "fft":
             draw = rng.random()
             if draw < NO_KEY_RATE:
@@ -207,11 +210,11 @@ class Behaviour:
         keys = answers.offered_keys(prompt)
         return rng.choice(keys) if keys and rng.random() < 1 - NO_KEY_RATE else None
 
-    def _next_rng(self, event: str, phone: str) -> random.Random:
-        """The generator of the n-th `event` for `phone`."""
-        seen = self._events_seen.get((event, phone), 0)
-        self._events_seen[(event, phone)] = seen + 1
-        return _rng(self._seed, event, phone, str(seen))
+    def _event_rng(self, event: str, phone: str, text: str) -> random.Random:
+        """The generator of the n-th `event` for `phone` about `text` (what it was sent)."""
+        content = fingerprint(text)
+        seen = self._occurrences.next(event, phone, content)
+        return keyed_rng(self._seed, event, phone, content, seen)
 
     def has_opted_out(self, phone: str) -> bool:
         """Whether this persona has sent STOP."""
@@ -243,7 +246,7 @@ class Behaviour:
                 odds *= COST_MESSAGE_ODDS_RATIO
         if confirmed:
             odds *= CONFIRMED_ODDS_RATIO
-        draw = _rng(self._seed, "attend", phone, rng_key).random()
+        draw = keyed_rng(self._seed, "attend", phone, rng_key).random()
         return draw >= odds / (1 + odds)
 
     def true_fft_answer(self, phone: str) -> int:
@@ -252,7 +255,7 @@ class Behaviour:
         Fixed for a given seed and persona. Raises KeyError for an unknown number.
         """
         persona = self.get_persona(phone)
-        if _rng(self._seed, "fft", phone).random() < _FFT_DONT_KNOW_RATE:
+        if keyed_rng(self._seed, "fft", phone).random() < _FFT_DONT_KNOW_RATE:
             return _FFT_DONT_KNOW
         for cut, answer in _FFT_CUTS:
             if persona.satisfaction < cut:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 
 import requests
 
 from app.simulator import answers
+from app.simulator.draws import Occurrences, keyed_rng
 from app.simulator.population import Behaviour, Persona
 
 LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9._-]+")
@@ -28,7 +30,11 @@ def survey_link(body: str) -> str | None:
 
 
 class WebVisitor:
-    """Fills in survey forms for the population; one HTTP session per visit."""
+    """Fills in survey forms for the population; one HTTP session per visit.
+
+    The n-th link a phone gets is answered the same way for the same seed, whatever
+    links other phones got before it (visits to different phones may overlap).
+    """
 
     def __init__(self, behaviour: Behaviour, seed: int, timeout: float = 10.0) -> None:
         self.behaviour = behaviour
@@ -36,14 +42,18 @@ class WebVisitor:
         self.timeout = timeout
         self.visits = 0
         self.submitted = 0
+        self._lock = threading.Lock()
+        self._occurrences = Occurrences()
 
     def visit(self, phone: str, link: str) -> bool:
         """Open `link` and answer, if the persona is minded to; True when submitted."""
         persona = self.behaviour.find(phone)
         if persona is None:
             return False
-        rng = random.Random(f"{self.seed}:web:{phone}:{self.visits}")
-        self.visits += 1
+        # Not the link: it names the app's session, whose id is the app's business.
+        rng = keyed_rng(self.seed, "web", phone, self._occurrences.next(phone))
+        with self._lock:
+            self.visits += 1
         if rng.random() >= persona.response_propensity:
             return False
         with requests.Session() as http:
@@ -53,7 +63,8 @@ class WebVisitor:
             form = dict(_HIDDEN.findall(page.text))
             form |= self._answers(persona, rng)
             sent = http.post(link, data=form, timeout=self.timeout)
-        self.submitted += sent.status_code == 200
+        with self._lock:
+            self.submitted += sent.status_code == 200
         return sent.status_code == 200
 
     def _answers(self, persona: Persona, rng: random.Random) -> dict[str, str]:
