@@ -43,6 +43,9 @@ CLINICS = (
     ("south", "South Road Clinic", "+441614960123"),
 )
 DATA_DIR = Path("instance")
+#: Seconds one round of deliveries may take before the demo gives up: a round left
+#: unfinished would make the run differ from the next one with the same seed.
+FLUSH_TIMEOUT = 600.0
 #: Patients with a landline only: they are called (key presses for replies).
 LANDLINE_SHARE = 0.03
 #: Mobile users who prefer WhatsApp, and the web form for surveys.
@@ -186,6 +189,7 @@ class Demo:
             landline_share=LANDLINE_SHARE,
             app_shares=APP_SHARES,
             content_templates=TEMPLATE_TEXTS,
+            deliver_on_flush=True,
         )
         sim_url = self.sim.base_url
         DATA_DIR.mkdir(exist_ok=True)
@@ -260,11 +264,19 @@ class Demo:
             b.done = True
 
     def drain(self) -> None:
-        """Run jobs and let the simulator answer until nothing is left to do."""
+        """Run jobs and let the simulator answer until nothing is left to do.
+
+        The simulator holds whatever it would deliver until it is flushed, so each round
+        has two steps that never overlap: the worker sends (and handles the replies of
+        the round before), then the carrier delivers, calls back, rings and answers.
+        Each patient's webhooks come one at a time, in the same order on every run, so
+        what the app sees depends on the seed and not on how threads happen to run.
+        """
         runtime = get_runtime(self.app)
         while True:
             self.worker.work(burst=True, logging_level="WARNING")
-            self.sim.flush(timeout=30)
+            if not self.sim.flush(timeout=FLUSH_TIMEOUT):
+                raise RuntimeError(f"the simulator did not deliver within {FLUSH_TIMEOUT:.0f} s")
             if not any(runtime.queue.queue(q).count for q in WORKER_QUEUES):
                 return
 

@@ -69,6 +69,7 @@ def record_outcomes(behaviour: Behaviour, now: datetime, clock: Clock) -> int:
         select(Appointment.id, Appointment.external_id, Appointment.confirmed_at, Patient.phone)
         .join(Patient, Patient.id == Appointment.patient_id)
         .where(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at <= now)
+        .order_by(Appointment.id)
     ).all()
     if not rows:
         return 0

@@ -46,6 +46,7 @@ def _serve(
     landline_share: float,
     app_shares: tuple[float, float],
     content_templates: dict[str, str],
+    deliver_on_flush: bool,
 ) -> None:
     personas = generate_population(
         n_patients, seed, landline_share=landline_share, app_shares=app_shares
@@ -59,8 +60,10 @@ def _serve(
         callee=agent,
         clock=SharedClock(now_ts).now,
         content_templates=content_templates,
-        # Webhooks overlap, as Twilio's do, so the app's web threads are kept busy.
+        # Webhooks overlap, as Twilio's do, so the app's web threads are kept busy;
+        # one patient's happen one at a time, in the same order on every run.
         delivery_threads=4,
+        deliver_on_flush=deliver_on_flush,
     )
     # The create response already reports "queued", and "sent" changes nothing the app
     # acts on: only the carrier's final answers are called back.
@@ -101,7 +104,10 @@ class SimulatorProcess:
         landline_share: float = 0.0,
         app_shares: tuple[float, float] = (0.0, 0.0),
         content_templates: dict[str, str] | None = None,
+        deliver_on_flush: bool = False,
     ) -> None:
+        """`deliver_on_flush`: nothing is delivered, called back or answered until
+        `flush` (see `TwilioSimulator`)."""
         context = multiprocessing.get_context("spawn")
         self._now = now
         self._conn, child = context.Pipe()
@@ -117,6 +123,7 @@ class SimulatorProcess:
                 landline_share,
                 app_shares,
                 dict(content_templates or {}),
+                deliver_on_flush,
             ),
             name="twilio-simulator",
             daemon=True,
