@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+# pytest-xdist workers; each gets its own PostgreSQL database and Redis db number.
+TEST_WORKERS ?= 2
 
 .PHONY: install demo test lint typecheck pytest services translations assets bench bench-attendance clean
 
@@ -38,7 +40,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
 pytest: install services translations node_modules/.package-lock.json
-	. .services/env && $(BIN)/python -m pytest -q -p no:cacheprovider
+	. .services/env && $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test: lint typecheck pytest
 

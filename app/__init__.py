@@ -8,9 +8,28 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
+from app import cli, web_assets
+from app.api import attendance as api_attendance
+from app.api import imports as api_imports
+from app.api import results as api_results
+from app.appointments import models as appointments_models
+from app.attendance import models as attendance_models
+from app.clinics import models as clinics_models
 from app.config import load_config
+from app.db import Base
+from app.experiments import models as experiments_models
 from app.extensions import db, migrate
+from app.messaging import models as messaging_models
+from app.patients import models as patients_models
+from app.public import survey_form
+from app.results import models as results_models
+from app.runtime import build_runtime
+from app.surveys import models as surveys_models
+from app.webhooks import twilio as twilio_webhooks
+from app.webhooks import voice as voice_webhooks
+from app.wiring import wire
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -33,48 +52,41 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
 
-    from app.runtime import build_runtime
-
     app.extensions["wesaid"] = build_runtime(app)
+    wire()
+    web_assets.init_app(app)
     _register_blueprints(app)
-    from app import cli
-
     cli.init_app(app)
     return app
 
 
 def _import_models() -> None:
-    # Mapped classes must be known to the metadata before migrations or create_all.
-    from app.appointments import models as _appointments  # noqa: F401
-    from app.attendance import models as _attendance  # noqa: F401
-    from app.clinics import models as _clinics  # noqa: F401
-    from app.messaging import models as _messaging  # noqa: F401
-    from app.patients import models as _patients  # noqa: F401
-    from app.results import models as _results  # noqa: F401
-    from app.surveys import models as _surveys  # noqa: F401
+    # Mapped classes must be known to the metadata before migrations or create_all; the
+    # imports at the top of this module bring in every package's models.
+    for module in (
+        appointments_models,
+        attendance_models,
+        clinics_models,
+        experiments_models,
+        messaging_models,
+        patients_models,
+        results_models,
+        surveys_models,
+    ):
+        assert module.Base is Base
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api.routes import bp as api_bp
-    from app.attendance.api import bp as attendance_api_bp
-    from app.messaging.voice import bp as voice_bp
-    from app.messaging.webhooks import bp as webhooks_bp
-    from app.results.api import bp as results_api_bp
-    from app.surveys.routes import bp as survey_web_bp
-    from app.surveys.routes import init_web
-
-    app.register_blueprint(webhooks_bp)
-    app.register_blueprint(voice_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(results_api_bp)
-    app.register_blueprint(attendance_api_bp)
-    app.register_blueprint(survey_web_bp)
-    init_web(app)
+    app.register_blueprint(twilio_webhooks.bp)
+    app.register_blueprint(voice_webhooks.bp)
+    app.register_blueprint(api_imports.bp)
+    app.register_blueprint(api_results.bp)
+    app.register_blueprint(api_attendance.bp)
+    app.register_blueprint(survey_form.bp)
+    survey_form.init_web(app)
 
 
 def _tune_sqlite(app: Flask) -> None:
-    from sqlalchemy import event
-
     # FULL survives power loss; NORMAL (safe in WAL mode against corruption, may lose
     # the last commits on power loss) is for throwaway databases such as the demo's.
     synchronous = "NORMAL" if app.config.get("SQLITE_SYNCHRONOUS") == "NORMAL" else "FULL"

@@ -42,12 +42,12 @@ from app import create_app
 from app.appointments.models import Appointment, AppointmentStatus
 from app.attendance import experiments
 from app.attendance.cells import cell_counts
-from app.attendance.definitions import parse_definition
-from app.attendance.experiments_core import assign_arms
 from app.attendance.models import Experiment, ExperimentAssignment
 from app.attendance.periods import local_midnight, months_from, next_month
 from app.attendance.service import attendance_report, refresh_counts
 from app.core.clock import FixedClock
+from app.experiments.rules import assign_arms
+from app.experiments.spec import parse_definition
 from app.extensions import db
 
 NOW = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)

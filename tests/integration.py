@@ -22,8 +22,8 @@ from redis import Redis
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from app.appointments.imports import import_appointment_rows
 from app.appointments.models import Appointment
-from app.appointments.service import import_appointment_rows
 from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
 from app.extensions import db
@@ -36,6 +36,7 @@ from app.queueing import WORKER_QUEUES
 from app.runtime import Runtime, get_runtime
 from app.simulator.delivery import WebhookPoster
 from app.simulator.server import TwilioSimulator
+from app.surveys.service import expire_sessions
 from tests.conftest import make_test_app
 from workers.jobs import reconcile as reconcile_job
 from workers.worker import InProcessWorker, bind
@@ -167,8 +168,10 @@ class Harness:
     # -- running the system ----------------------------------------------------------
 
     def sweep(self) -> SweepReport:
-        """One pass of the clock process."""
-        return sweep(self.runtime)
+        """One pass of the clock's sweeps: the outbox and inbox, and open conversations."""
+        report = sweep(self.runtime.clock, self.runtime.queue)
+        expire_sessions(self.clock.now())
+        return report
 
     def drain(self) -> None:
         """Run queued jobs and let the simulator post its webhooks until all is quiet.

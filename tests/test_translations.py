@@ -11,9 +11,10 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from app.core.locales import SUPPORTED_LOCALES
+from app.core.parsing import Intent, normalise_text, parse_choice, parse_keyword, parse_yes_no
 from app.messaging import compose
-from app.messaging.templates import reply_words
-from app.replies.parsing import Intent, normalise_text, parse_choice, parse_keyword, parse_yes_no
+from app.messaging.lint import reply_words
+from app.messaging.registry import template_texts
 from app.surveys import texts
 
 LOCALES = [code for code in SUPPORTED_LOCALES if code != "en"]  # English is the msgid itself
@@ -178,7 +179,7 @@ def test_skip_prompts_ask_for_a_skip_word(locale: str, source: str) -> None:
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_no_text_asks_for_an_opt_out_word_but_stop(locale: str) -> None:
     translations = compose.translator((locale,))[0]
-    sources = [*compose.TEMPLATES.values(), *texts.SURVEY_TEXTS.values()]
+    sources = list(template_texts().values())
     asked = {word for s in sources for word in reply_words(translations.gettext(s), locale)}
     opting_out = {word for word in asked if parse_keyword(word, locale) is Intent.OPT_OUT}
     assert opting_out <= {"STOP"}

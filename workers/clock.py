@@ -18,6 +18,7 @@ from app.messaging.sweeps import sweep
 from app.queueing import JobName
 from app.results.service import recompute_recent
 from app.runtime import Runtime, get_runtime
+from app.surveys.service import expire_sessions
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,20 @@ def _refresh_attendance(runtime: Runtime) -> None:
     refresh_counts({}, runtime.clock)
 
 
+def _sweep(runtime: Runtime) -> None:
+    sweep(runtime.clock, runtime.queue)
+
+
+def _expire_conversations(runtime: Runtime) -> None:
+    expired = expire_sessions(runtime.clock.now())
+    if expired:
+        log.info("surveys: %s conversation(s) expired", expired)
+
+
 def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
     return (
-        Periodic("sweep", sweep_seconds, sweep),
+        Periodic("sweep", sweep_seconds, _sweep),
+        Periodic("conversations", sweep_seconds, _expire_conversations),
         Periodic("reconcile", 60.0, _enqueue_reconcile),
         # Nightly in effect: a snapshot is rewritten only when its inputs changed.
         Periodic("results", 24 * 3600.0, _recompute_results),

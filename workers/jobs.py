@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.core.channels import Channel
 from app.messaging import dispatcher
 from app.messaging import reconcile as reconciler
-from app.messaging.dispatcher import SendSettings
+from app.messaging.inbox import process_inbound as route_reply
 from app.queueing import JobName
-from app.replies.service import process_inbound as route_reply
 from app.runtime import Runtime
 from workers.worker import job_context
 
@@ -16,12 +16,7 @@ INBOUND_LOOKBACK = timedelta(hours=2)
 
 
 def _send_each(runtime: Runtime, message_ids: tuple[int, ...]) -> list[str | None]:
-    settings = SendSettings(
-        runtime.public_base_url,
-        runtime.sms_validity_seconds,
-        runtime.link_signer,
-        runtime.pseudonym_secret,
-    )
+    settings = runtime.send_settings
     results = []
     for message_id in message_ids:
         state = dispatcher.send_message(message_id, runtime.clock, runtime.channels, settings)
@@ -40,8 +35,8 @@ def process_inbound(*inbound_ids: int) -> int:
     with job_context() as runtime:
         sent = 0
         for inbound_id in inbound_ids:
-            reply_ids = route_reply(inbound_id, runtime.clock)
-            sent += len(_send_each(runtime, tuple(reply_ids)))
+            processed = route_reply(inbound_id, runtime.clock)
+            sent += len(_send_each(runtime, tuple(processed.reply_ids)))
         return sent
 
 
@@ -56,7 +51,7 @@ def reconcile() -> dict[str, int]:
                 continue
             counts = reconciler.reconcile_unknown(now, channel, channels=outbox_channels)
             counts["polled"] = reconciler.poll_statuses(now, channel, channels=outbox_channels)
-            if name != "voice":  # calls are not replies
+            if name is not Channel.VOICE:  # calls are not replies
                 missed = reconciler.reconcile_inbound(
                     now, channel, now - INBOUND_LOOKBACK, channel_name=name
                 )

@@ -1,1 +1,1 @@
-"""JSON API v1: clinic systems push patients and appointments with a per-clinic token."""
+"""The JSON API v1 for clinic systems: imports, results and attendance."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.scheduling.rules import to_utc
+from app.core.clock import to_utc
 
 
 def month_of(day: date) -> date:

@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from app.attendance.stats import funnel_limits, wilson_interval
+from app.attendance.funnel import funnel_limits
 from app.core.distributions import normal_upper_quantile
+from app.core.intervals import interval_text, percent, wilson_interval
 from app.results import categories
 
 ALPHA = 0.05
@@ -291,16 +292,6 @@ _GROUP_TITLES = {
     "imd": "deprivation quintile (1 most deprived)",
     "language": "language",
 }
-
-
-def percent(value: float | None) -> str:
-    """A proportion as a percentage with one decimal, or '-'."""
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def interval_text(low: float | None, high: float | None) -> str:
-    """'7.1%-9.0%', or '-' when there is no interval."""
-    return "-" if low is None or high is None else f"{percent(low)}-{percent(high)}"
 
 
 def _rate_table(title: str, rows: Sequence[Rate]) -> list[str]:

@@ -1,10 +1,12 @@
-"""Clocks: services take one as an argument so tests and the demo can set the time."""
+"""Clocks, and wall-clock times: services take a clock as an argument so tests and the
+demo can set the time; `to_utc` reads a clinic's local time as one instant."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -52,3 +54,18 @@ class SharedClock:
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(float(self._seconds.value), UTC)
+
+
+def to_utc(local_naive: datetime, zone: ZoneInfo) -> datetime:
+    """Resolve a local wall-clock time in ``zone`` to one UTC instant, on every day.
+
+    A local time that does not exist (the spring gap) is moved forward by the length of
+    the gap: 01:30 on the UK spring-forward day becomes 02:30 BST, 01:30 UTC. A local
+    time that happens twice (the autumn overlap) means its first occurrence: 01:30 on
+    the UK fall-back day is 01:30 BST, 00:30 UTC. Refuses an aware ``local_naive``.
+    """
+    if local_naive.tzinfo is not None:
+        raise ValueError("to_utc takes a naive local wall-clock time")
+    # fold=0 reads a gap time with the offset in force before the change (so it lands
+    # after the gap) and an overlap time as its earlier occurrence.
+    return local_naive.replace(tzinfo=zone, fold=0).astimezone(UTC)

@@ -14,30 +14,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, update
 
-from app.attendance.wording import find_reminder_variant
+from app.core.channels import Channel, ChannelPlugin, OutboundRequest, SendOutcome, SendResult
 from app.core.clock import Clock
-from app.core.sms import measure, normalise_invisible
+from app.core.sms import measure
 from app.extensions import db
-from app.messaging import compose
 from app.messaging import statements as sql
-from app.messaging.channels.base import Channel, OutboundRequest, SendOutcome, SendResult
 from app.messaging.fallback import WHATSAPP_OUTSIDE_WINDOW, fall_back
+from app.messaging.kinds import SENT_DESPITE_OPT_OUT, MessageKind
 from app.messaging.models import OutboundMessage
-from app.messaging.queries import in_whatsapp_window, overrides_for
-from app.messaging.service import status_callback_url
+from app.messaging.queries import in_whatsapp_window
+from app.messaging.registry import ComposeContext, Draft, Outgoing, Withheld, composer_for
 from app.messaging.states import MessageState
+from app.messaging.status import status_callback_url
 from app.patients.consent import is_opted_out, record_opt_out
-from app.surveys.invitations import open_session
-from app.surveys.texts import VOICE_REMINDER
 
 log = logging.getLogger(__name__)
 
-#: Kinds that may reach a patient who has opted out (the one confirmation of it).
-SENT_DESPITE_OPT_OUT = frozenset({"opt_out_ack"})
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=30)
 
@@ -46,10 +41,8 @@ RETRY_MAX = timedelta(minutes=30)
 class SendSettings:
     public_base_url: str
     validity_seconds: int
-    #: Signs the links of web-channel surveys (app.surveys.links.link_signer).
-    link_signer: Any = None
-    #: Keys the pseudonyms of survey respondents (app.results.service.respondent_key).
-    pseudonym_secret: bytes = b""
+    #: The app's SECRET_KEY, from which composers derive link signatures and pseudonyms.
+    secret_key: str = ""
 
 
 def _rows(result: object) -> int:
@@ -128,71 +121,48 @@ def _finish_early(message_id: int, state: MessageState, now: datetime) -> None:
     db.session.commit()
 
 
-def _reminder_values(starts_at: datetime, row: Any, chain: tuple[str, ...]) -> dict[str, str]:
-    date_text, time_text = compose.format_when(starts_at, ZoneInfo(row.timezone), chain[0])
-    return {"clinic": row.clinic_name, "date": date_text, "time": time_text}
+def outgoing(message_id: int) -> Outgoing:
+    """Message `message_id` as its composer sees it."""
+    return _outgoing(message_id, _load(message_id))
 
 
-def _compose_reminder(starts_at: datetime, row: Any) -> compose.Composed:
-    """The reminder in the patient's language: an experiment arm's wording if the
-    appointment is in a running experiment, else the clinic's or the catalogue's."""
-    chain = compose.chain_for(row.locale, row.default_locale)
-    values = _reminder_values(starts_at, row, chain)
-    if row.channel != "voice" and row.appointment_id is not None:
-        variant = find_reminder_variant(row.appointment_id, chain)
-        if variant is not None:  # dates in the language of the text chosen
-            values = _reminder_values(starts_at, row, (variant.locale,))
-            body = normalise_invisible(variant.text % values)
-            return compose.Composed(body, variant.locale, measure(body))
-    template = VOICE_REMINDER if row.channel == "voice" else compose.REMINDER
-    return compose.compose(template, chain, overrides_for(row.clinic_id), **values)
+def _outgoing(message_id: int, row: Any) -> Outgoing:
+    return Outgoing(
+        message_id=message_id,
+        kind=MessageKind(row.kind),
+        channel=Channel(row.channel),
+        patient_id=row.patient_id,
+        clinic_id=row.clinic_id,
+        appointment_id=row.appointment_id,
+        patient_locale=row.locale,
+        clinic_name=row.clinic_name,
+        timezone=row.timezone,
+        default_locale=row.default_locale,
+    )
 
 
-def _compose(message_id: int, row: Any, now: datetime, settings: SendSettings) -> tuple[str, str]:
-    """The body of a message composed at send time, and its locale. Raises _Withheld."""
-    if row.kind == "survey_invite":
-        opened = open_session(
-            message_id,
-            now,
-            settings.public_base_url,
-            settings.link_signer,
-            settings.pseudonym_secret,
-        )
-        if opened is None:  # asked recently by another route, or no survey any more
-            raise _Withheld(MessageState.SUPPRESSED)
-        return opened.body, opened.locale
-    if row.starts_at is None:
-        raise ValueError(f"reminder {message_id} has no appointment")
-    composed = _compose_reminder(row.starts_at, row)
-    return composed.body, composed.locale
+def _compose(outgoing: Outgoing, clock: Clock, now: datetime, settings: SendSettings) -> Draft:
+    """The message composed by its kind's composer. Raises Withheld."""
+    composer = composer_for(outgoing.kind)
+    if composer is None:
+        raise ValueError(f"message {outgoing.message_id}: no composer for {outgoing.kind}")
+    context = ComposeContext(now, clock, settings.public_base_url, settings.secret_key)
+    return composer(outgoing, context)
 
 
-class _Withheld(Exception):
-    """The message must not go; it ends in `state` without a provider call."""
-
-    def __init__(self, state: MessageState, error_code: int | None = None) -> None:
-        super().__init__(state.value)
-        self.state = state
-        self.error_code = error_code
-
-
-def _whatsapp_template(row: Any, now: datetime) -> tuple[str | None, dict[str, str] | None]:
-    """Outside the 24-hour window WhatsApp takes only an approved template; None inside it.
+def _whatsapp_template(row: Any, now: datetime) -> str | None:
+    """Outside the 24-hour window WhatsApp takes only an approved template (its Content
+    SID); None inside it.
 
     With no approved template for this kind the message cannot go on WhatsApp: it fails
     as Twilio would (63016), and the fallback sends it by SMS.
     """
     if in_whatsapp_window(row.patient_id, now):
-        return None, None
+        return None
     content_sid = (row.whatsapp_templates or {}).get(row.kind)
     if not content_sid:
-        raise _Withheld(MessageState.FAILED, WHATSAPP_OUTSIDE_WINDOW)
-    chain = compose.chain_for(row.locale, row.default_locale)
-    values = {"1": row.clinic_name}
-    if row.starts_at is not None and row.kind == "reminder":
-        when = _reminder_values(row.starts_at, row, chain)
-        values |= {"2": when["date"], "3": when["time"]}
-    return content_sid, values
+        raise Withheld(MessageState.FAILED, WHATSAPP_OUTSIDE_WINDOW)
+    return str(content_sid)
 
 
 def _load(message_id: int) -> Any:
@@ -217,13 +187,15 @@ def _prepare(
         _finish_early(message_id, MessageState.SUPPRESSED, now)
         return None
     body, locale = row.body, None
-    content_sid, content_variables = None, None
+    content_sid: str | None = None
+    template_values: Mapping[str, str] = {}
     try:  # nothing is written before a message is withheld
-        if row.channel == "whatsapp":
-            content_sid, content_variables = _whatsapp_template(row, now)
+        if row.channel == Channel.WHATSAPP:
+            content_sid = _whatsapp_template(row, now)
         if body is None:
-            body, locale = _compose(message_id, row, now, settings)
-    except _Withheld as withheld:
+            draft = _compose(_outgoing(message_id, row), clock, now, settings)
+            body, locale, template_values = draft.body, draft.locale, draft.template_values
+    except Withheld as withheld:
         _withhold(message_id, withheld, now)
         return None
     measured = measure(body)
@@ -249,17 +221,17 @@ def _prepare(
         channel=row.channel,
         kind=row.kind,
         twiml_url=f"{base}/webhooks/twilio/voice?m={message_id}"
-        if row.channel == "voice"
+        if row.channel == Channel.VOICE
         else None,
         content_sid=content_sid,
-        content_variables=content_variables,
+        content_variables={"1": row.clinic_name, **template_values} if content_sid else None,
     )
     claim = Claim(message_id, row.patient_id, row.clinic_id, row.attempts, row.expires_at)
     db.session.commit()
     return request, claim
 
 
-def _withhold(message_id: int, withheld: _Withheld, now: datetime) -> None:
+def _withhold(message_id: int, withheld: Withheld, now: datetime) -> None:
     db.session.execute(
         sql.finish_sending(), {"message_id": message_id, "new_state": withheld.state, "now": now}
     )
@@ -272,7 +244,7 @@ def _withhold(message_id: int, withheld: _Withheld, now: datetime) -> None:
 
 
 def send_message(
-    message_id: int, clock: Clock, channels: Mapping[str, Channel], settings: SendSettings
+    message_id: int, clock: Clock, channels: Mapping[str, ChannelPlugin], settings: SendSettings
 ) -> MessageState | None:
     """Send one claimed message at most once. Returns its new state, or None if the row
     was not ours to send (already taken, cancelled, expired or suppressed).

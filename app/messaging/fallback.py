@@ -7,8 +7,9 @@
 | web      | 30006 | (the link travels by SMS) as above             | voice   |
 
 A message falls back once: the copy points at the original (`fallback_for_id`) and goes
-out at once, composed afresh for its channel. A survey conversation opened by the failed
-invitation is closed as undelivered, so the copy opens its own.
+out at once, composed afresh for its channel. The features are told the original was
+superseded (a survey closes the conversation the failed invitation opened, so the copy
+opens its own).
 """
 
 from __future__ import annotations
@@ -18,25 +19,26 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.core.channels import Channel
 from app.extensions import db
+from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
+from app.messaging.registry import composer_for, superseded_listeners
 from app.messaging.states import MessageState
 
 log = logging.getLogger(__name__)
 
 WHATSAPP_OUTSIDE_WINDOW = 63016
 LANDLINE_OR_UNREACHABLE = 30006
-FALLBACKS: dict[tuple[str, int], str] = {
-    ("whatsapp", WHATSAPP_OUTSIDE_WINDOW): "sms",
-    ("sms", LANDLINE_OR_UNREACHABLE): "voice",
-    ("web", LANDLINE_OR_UNREACHABLE): "voice",
+FALLBACKS: dict[tuple[Channel, int], Channel] = {
+    (Channel.WHATSAPP, WHATSAPP_OUTSIDE_WINDOW): Channel.SMS,
+    (Channel.SMS, LANDLINE_OR_UNREACHABLE): Channel.VOICE,
+    (Channel.WEB, LANDLINE_OR_UNREACHABLE): Channel.VOICE,
 }
-#: Kinds composed at send time: the copy is composed again for its own channel.
-_COMPOSED_AT_SEND = frozenset({"reminder", "survey_invite"})
 
 
-def fallback_channel(channel: str, error_code: int | None) -> str | None:
-    return FALLBACKS.get((channel, error_code)) if error_code is not None else None
+def fallback_channel(channel: str, error_code: int | None) -> Channel | None:
+    return FALLBACKS.get((Channel(channel), error_code)) if error_code is not None else None
 
 
 def fall_back(message_id: int, error_code: int | None, now: datetime) -> int | None:
@@ -56,11 +58,10 @@ def fall_back(message_id: int, error_code: int | None, now: datetime) -> int | N
     )
     if done is not None:
         return None
-    if message.survey_session_id is not None:
-        from app.surveys.invitations import mark_undelivered
-
-        mark_undelivered(message.survey_session_id, now)
-    composed_later = message.kind in _COMPOSED_AT_SEND
+    for listener in superseded_listeners():
+        listener(message, now)
+    # A kind composed at send time is composed again, for its own channel.
+    composed_later = composer_for(MessageKind(message.kind)) is not None
     copy = OutboundMessage(
         clinic_id=message.clinic_id,
         patient_id=message.patient_id,

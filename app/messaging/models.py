@@ -104,7 +104,7 @@ class InboundMessage(Base):
         state_enum(InboundState, 16),
         default=InboundState.RECEIVED,
     )
-    #: What the reply was understood as (app.replies.parsing.Intent), once processed.
+    #: What the reply was understood as (app.core.parsing.Intent), once processed.
     intent: Mapped[str | None] = mapped_column(String(16))
     #: Why it was flagged for staff, if it was.
     flag_reason: Mapped[str | None] = mapped_column(String(64))

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.clinics.models import Clinic
+from app.core.channels import Channel, ChannelPlugin, ProviderMessage, StatusUpdate
 from app.extensions import db
-from app.messaging import service
-from app.messaging.channels.base import Channel, ProviderMessage, StatusUpdate
+from app.messaging.inbox import store_inbound
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import MessageState, state_for_provider_status
+from app.messaging.status import record_status
 from app.patients.models import Patient
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,16 @@ def _match(
     for candidate in candidates:
         if candidate.sid in taken or candidate.direction == "inbound":
             continue
-        if message.channel == "voice" or candidate.body == message.body:
+        if message.channel == Channel.VOICE or candidate.body == message.body:
             return candidate
     return None
 
 
 #: Outbox channels whose messages each provider channel can look up.
-RECONCILED: dict[str, tuple[str, ...]] = {
-    "sms": ("sms", "web"),
-    "whatsapp": ("whatsapp",),
-    "voice": ("voice",),
+RECONCILED: dict[Channel, tuple[Channel, ...]] = {
+    Channel.SMS: (Channel.SMS, Channel.WEB),
+    Channel.WHATSAPP: (Channel.WHATSAPP,),
+    Channel.VOICE: (Channel.VOICE,),
 }
 
 
@@ -58,7 +59,10 @@ def _known_sids(candidates: list[ProviderMessage]) -> set[str]:
 
 
 def reconcile_unknown(
-    now: datetime, channel: Channel, limit: int = 200, channels: Collection[str] = ("sms", "web")
+    now: datetime,
+    channel: ChannelPlugin,
+    limit: int = 200,
+    channels: Collection[Channel] = (Channel.SMS, Channel.WEB),
 ) -> dict[str, int]:
     """Settle UNKNOWN messages on `channels` older than the grace period. Commits.
 
@@ -101,10 +105,10 @@ def reconcile_unknown(
 
 def poll_statuses(
     now: datetime,
-    channel: Channel,
+    channel: ChannelPlugin,
     older_than: timedelta = timedelta(minutes=30),
     limit: int = 200,
-    channels: Collection[str] = ("sms", "web"),
+    channels: Collection[Channel] = (Channel.SMS, Channel.WEB),
 ) -> int:
     """Fetch the status of messages whose final callback never came. Commits."""
     rows = db.session.execute(
@@ -131,13 +135,13 @@ def poll_statuses(
         for found in channel.list_messages(to=phone, since=since):
             if found.sid == sid:
                 update = StatusUpdate(found.sid, found.status, found.error_code)
-                changed += service.record_status(message_id, update, now)
+                changed += record_status(message_id, update, now)
                 break
     return changed
 
 
 def reconcile_inbound(
-    now: datetime, channel: Channel, since: datetime, channel_name: str = "sms"
+    now: datetime, channel: ChannelPlugin, since: datetime, channel_name: Channel = Channel.SMS
 ) -> list[int]:
     """Import inbound messages the provider has but our inbox does not (a webhook the
     app failed to take). Returns the new inbox ids, to be processed."""
@@ -152,7 +156,7 @@ def reconcile_inbound(
             )
             if known is not None:
                 continue
-            inbound_id, was_new = service.store_inbound(
+            inbound_id, was_new = store_inbound(
                 provider_sid=found.sid,
                 from_number=found.from_number,
                 to_number=found.to,

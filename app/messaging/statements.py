@@ -12,7 +12,6 @@ from typing import cast
 
 from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, func, or_, select, update
 
-from app.appointments.models import Appointment
 from app.clinics.models import Clinic
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
@@ -51,7 +50,6 @@ def load_for_send() -> Select:  # type: ignore[type-arg]
             _m.expires_at,
             _m.body,
             _m.appointment_id,
-            _m.survey_session_id,
             Patient.phone,
             Patient.locale,
             Clinic.sender,
@@ -59,12 +57,10 @@ def load_for_send() -> Select:  # type: ignore[type-arg]
             Clinic.timezone,
             Clinic.default_locale,
             Clinic.whatsapp_templates,
-            Appointment.starts_at,
         )
         .select_from(_t)
         .join(Patient, Patient.id == _m.patient_id)
         .join(Clinic, Clinic.id == _m.clinic_id)
-        .outerjoin(Appointment, Appointment.id == _m.appointment_id)
         .where(_m.id == bindparam("message_id"))
     )
 

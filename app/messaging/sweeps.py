@@ -13,13 +13,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.core.clock import Clock
 from app.extensions import db
 from app.messaging import dispatcher
 from app.messaging.models import InboundMessage
 from app.messaging.states import InboundState
-from app.queueing import JobName
-from app.runtime import Runtime
-from app.surveys.service import expire_sessions
+from app.queueing import JobName, JobQueue
 
 log = logging.getLogger(__name__)
 INBOUND_STALE = timedelta(seconds=30)
@@ -32,21 +31,19 @@ class SweepReport:
     requeued: int
     inbound_requeued: int
     unknown: int
-    sessions_expired: int = 0
 
 
-def sweep(runtime: Runtime, batch: int = 1000) -> SweepReport:
+def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
     """One pass of the clock. Safe to run at any time, any number of times."""
-    now = runtime.clock.now()
+    now = clock.now()
     expired = dispatcher.expire_overdue(now)
     claimed = 0
     while ids := dispatcher.claim_due_messages(now, batch):
-        claimed += runtime.queue.enqueue_batches(JobName.SEND_MESSAGES, ids)
+        claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids)
         if len(ids) < batch:
             break
-    requeued = runtime.queue.enqueue_batches(JobName.SEND_MESSAGES, dispatcher.stale_claims(now))
+    requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, dispatcher.stale_claims(now))
     unknown = dispatcher.mark_stuck_sending(now)
-    sessions_expired = expire_sessions(now)
     stale_inbound = list(
         db.session.scalars(
             select(InboundMessage.id).where(
@@ -56,8 +53,8 @@ def sweep(runtime: Runtime, batch: int = 1000) -> SweepReport:
         )
     )
     db.session.commit()
-    inbound = runtime.queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound)
-    report = SweepReport(expired, claimed, requeued, inbound, unknown, sessions_expired)
+    inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound)
+    report = SweepReport(expired, claimed, requeued, inbound, unknown)
     if any(vars(report).values()):
         log.info("sweep: %s", report)
     return report

@@ -1,390 +1,75 @@
-"""Template checks: what a template editor shows before a text goes to patients.
+"""Template texts and each clinic's own wording of them.
 
-`lint` looks at one template text and reports problems:
-
-- A reply instruction that asks for an opt-out word: a word after a reply verb (before
-  it in languages that put the verb last), in capitals, or in quotes. Twilio treats STOP,
-  STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE and OPTOUT as opt-outs when one of
-  them is the whole reply: it blocks the clinic's number for that patient, and nothing
-  we send after that is delivered. "Reply CANCEL to cancel your appointment" therefore
-  unsubscribes the patient instead of cancelling the appointment. Our own parser also
-  honours every locale's opt-out words. The only opt-out word a template may ask for is
-  the one that really is the opt-out instruction: STOP, or one of the template locale's
-  own opt-out words ("Reply STOP to opt out").
-- %-placeholders that are missing, unknown, or a stray `%` that breaks formatting.
-- A body longer than Twilio accepts (1,600 characters).
-- Typographic characters (curly quotes, dashes, invisible spaces) that force UCS-2
-  where a GSM-7 rewrite reads the same; the rewrite is offered in the message.
-
-`check_catalogue` renders every built-in template, and every survey and telephone text, in
-each locale with sample values and reports encoding, segments and problems per text and
-locale.
+The texts are those the features register (`app.messaging.registry.TemplateSet`), by
+name. A clinic may override any of them per locale; an override is linted before it is
+stored, so it can never ask a patient to reply with an opt-out word.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Literal
-from zoneinfo import ZoneInfo
+from sqlalchemy import select
 
-from app.core.locales import DEFAULT_LOCALE, canonical
-from app.core.sms import MAX_BODY_CHARS, gsm_safe_rewrite, measure, ucs2_forcing_chars
+from app.core.clock import Clock
+from app.core.errors import Invalid
+from app.core.locales import SUPPORTED_LOCALES
+from app.extensions import db
 from app.messaging import compose
-from app.replies.parsing import (
-    OPT_OUT_WORDS,
-    TWILIO_OPT_OUT_WORDS,
-    collides_with_opt_out,
-    normalise_text,
-)
-from app.surveys import texts
-
-Level = Literal["error", "warning"]
+from app.messaging.lint import Problem, lint, placeholders
+from app.messaging.models import TemplateOverride
+from app.messaging.registry import template_texts
 
 
-@dataclass(frozen=True)
-class Problem:
-    level: Level
-    code: str
-    message: str
+def overrides_for(clinic_id: int) -> compose.Overrides:
+    """The clinic's own wording of templates: message id → locale → text."""
+    by_name = template_texts()
+    result: dict[str, dict[str, str]] = {}
+    for row in db.session.scalars(
+        select(TemplateOverride).where(TemplateOverride.clinic_id == clinic_id)
+    ):
+        msgid = by_name.get(row.kind)
+        if msgid is not None:
+            result.setdefault(msgid, {})[row.locale] = row.body
+    return result
 
 
-@dataclass(frozen=True)
-class TemplateCheck:
-    """One template rendered in one locale with sample values."""
+def set_template_override(
+    clinic_id: int, name: str, locale: str, text: str | None, clock: Clock
+) -> list[Problem]:
+    """Set (or, with `text` None, remove) a clinic's wording of one template. Commits.
 
-    kind: str  # key of compose.TEMPLATES or texts.SURVEY_TEXTS, or "which_one[n]"
-    locale: str  # the locale asked for
-    encoding: str  # GSM-7 or UCS-2, of the rendered body
-    segments: int
-    problems: tuple[Problem, ...]
-    body: str  # the rendered sample
-
-
-# Verbs that introduce the word a patient should send back. English is always checked
-# because English instructions appear in every locale's texts.
-REPLY_VERBS: dict[str, frozenset[str]] = {
-    "en": frozenset({"reply", "text", "txt", "send", "answer", "respond", "type"}),
-    "cy": frozenset({"atebwch", "ateb", "anfonwch", "anfon", "tecstiwch", "tecstio"}),
-    "pl": frozenset({"odpowiedz", "wyślij", "napisz"}),
-    "ro": frozenset({"răspundeți", "răspunde", "trimiteți", "trimite"}),
-    "pt": frozenset({"responda", "envie"}),
-    "es": frozenset({"responda", "responde", "envíe", "envía"}),
-    "lt": frozenset({"atsakykite", "atsiųskite", "parašykite"}),
-    "so": frozenset({"jawaab"}),
-    "ar": frozenset({"أرسل", "ارسل", "أرسلي", "ردّ", "رد", "اكتب"}),
-    "zh_Hans": frozenset({"回复", "请回复", "发送", "请发送"}),
-}
-
-# Verbs that follow the word to send, in languages that put the verb last
-# ("ہاں بھیجیں", "send yes").
-REPLY_VERBS_AFTER: dict[str, frozenset[str]] = {
-    "ur": frozenset({"بھیجیں", "لکھیں"}),
-    "pa": frozenset({"ਭੇਜੋ", "ਲਿਖੋ"}),
-    "bn": frozenset({"পাঠান", "লিখুন"}),
-    "gu": frozenset({"મોકલો", "લખો"}),
-}
-
-# Words that may sit between the verb and the reply word ("Reply with CANCEL").
-_FILLERS: dict[str, frozenset[str]] = {
-    "en": frozenset({"with", "us", "back", "the", "word", "just", "only"}),
-    "cy": frozenset({"gyda", "â", "ni", "y", "gair"}),
-}
-
-# Asking for one of these can only mean "opt out", so it is the opt-out instruction.
-_OPT_OUT_INSTRUCTION = frozenset({"stop"})
-
-_PLACEHOLDER = re.compile(
-    r"%(?:(?P<literal>%)|\((?P<name>[A-Za-z_]\w*)\)[#0+ \-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa])?"
-)
-# Latin-script words only, so "回复STOP退订" still yields "STOP" for the capitals check.
-_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ɏ]+)*")
-_QUOTED = re.compile(r'["“”„«»「」]([^"“”„«»「」]{1,40})["“”„«»「」]')
-
-_SAMPLE_CLINIC = "Riverside Clinic"
-_SAMPLE_LINK = "https://example.org/s/Ab12Cd"
-_SAMPLE_SCALE = (1, 5)
-_SAMPLE_AT = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
-_SAMPLE_ZONE = ZoneInfo("Europe/London")
-_PLURAL_PROBE = range(1, 11)  # counts tried to find each distinct plural form
-
-
-def lint(text: str, *, locale: str, expected_placeholders: set[str] | None = None) -> list[Problem]:
-    """Every problem in the template `text` written for `locale`, errors first.
-
-    Placeholders are compared with `expected_placeholders` only when it is given; a
-    stray `%` is always an error. Reply words are read from the text with the
-    placeholders taken out, so a clinic name never counts as an instruction. Never
-    raises for any input text.
+    Raises Invalid for an unknown template or locale, or a text the template lint refuses
+    (a reply word that opts out, a missing or unknown placeholder, an over-long body);
+    returns the warnings it accepted.
     """
-    problems = placeholder_problems(text, expected_placeholders)
-    problems += body_problems(_PLACEHOLDER.sub(" ", text), locale=locale)
-    return sorted(problems, key=lambda p: p.level != "error")
-
-
-def body_problems(body: str, *, locale: str) -> list[Problem]:
-    """Problems of a text as the patient receives it: reply words, length, encoding.
-
-    `body` is taken literally (a `%` is just a character), so this suits a rendered
-    message as well as a template with its placeholders removed.
-    """
-    problems = _reply_word_problems(body, locale)
-    if len(body) > MAX_BODY_CHARS:
-        problems.append(
-            Problem(
-                "error",
-                "too-long",
-                f"{len(body)} characters; Twilio refuses a body over {MAX_BODY_CHARS}",
+    known = template_texts()
+    if name not in known:
+        raise Invalid(f"unknown template {name!r}; one of: {', '.join(sorted(known))}")
+    if locale not in SUPPORTED_LOCALES:
+        raise Invalid(f"unknown locale {locale!r}")
+    row = db.session.scalar(
+        select(TemplateOverride).where(
+            TemplateOverride.clinic_id == clinic_id,
+            TemplateOverride.kind == name,
+            TemplateOverride.locale == locale,
+        )
+    )
+    if text is None:
+        if row is not None:
+            db.session.delete(row)
+        db.session.commit()
+        return []
+    problems = lint(text, locale=locale, expected_placeholders=placeholders(known[name]))
+    errors = [p.message for p in problems if p.level == "error"]
+    if errors:
+        raise Invalid(f"{name} {locale}: " + "; ".join(errors))
+    now = clock.now()
+    if row is None:
+        db.session.add(
+            TemplateOverride(
+                clinic_id=clinic_id, kind=name, locale=locale, body=text, updated_at=now
             )
         )
-    problems += _encoding_problems(body)
+    else:
+        row.body, row.updated_at = text, now
+    db.session.commit()
     return problems
-
-
-def placeholders(text: str) -> set[str]:
-    """The names of the `%(name)s`-style placeholders in `text`."""
-    return {m["name"] for m in _PLACEHOLDER.finditer(text) if m["name"]}
-
-
-def placeholder_problems(text: str, expected: set[str] | None) -> list[Problem]:
-    """Stray `%` signs, and (when `expected` is given) missing and unknown names."""
-    problems = [
-        Problem(
-            "error",
-            "bad-percent",
-            f"'%' at position {m.start()} is not %(name)s or %%: formatting would fail",
-        )
-        for m in _PLACEHOLDER.finditer(text)
-        if not m["literal"] and not m["name"]
-    ]
-    if expected is None:
-        return problems
-    found = placeholders(text)
-    problems += [
-        Problem("error", "missing-placeholder", f"%({name})s is missing")
-        for name in sorted(expected - found)
-    ]
-    problems += [
-        Problem("error", "unknown-placeholder", f"%({name})s is not a value this text gets")
-        for name in sorted(found - expected)
-    ]
-    return problems
-
-
-def reply_words(body: str, locale: str) -> list[str]:
-    """The words `body` seems to ask the patient to send.
-
-    A word counts when it follows a reply verb of English or `locale` (after fillers
-    such as "with") or precedes a verb of a language that puts the verb last. So does a
-    Latin word written in capitals (a run of them counts as one phrase, as in "OPT OUT")
-    and any short text in double quotes.
-    """
-    return _reply_candidates(body, locale, width=1)
-
-
-def _reply_candidates(body: str, locale: str, *, width: int) -> list[str]:
-    """`reply_words`, plus the phrases of up to `width` words next to each reply verb."""
-    tokens = _tokens(body)
-    code = canonical(locale) or DEFAULT_LOCALE
-    verbs = REPLY_VERBS[DEFAULT_LOCALE] | REPLY_VERBS.get(code, frozenset())
-    verbs_after = REPLY_VERBS_AFTER.get(code, frozenset())
-    fillers = _FILLERS[DEFAULT_LOCALE] | _FILLERS.get(code, frozenset())
-    found: list[str] = []
-    for index, token in enumerate(tokens):
-        if token.lower() in verbs:
-            start = _skip_fillers(tokens, index + 1, fillers)
-            found += [" ".join(tokens[start : start + size]) for size in range(1, width + 1)]
-        if token in verbs_after:
-            found += [
-                " ".join(tokens[max(index - size, 0) : index]) for size in range(1, width + 1)
-            ]
-    latin = _LATIN_WORD.findall(body)
-    found += [t for t in latin if _is_capitals(t)]
-    found += _capital_runs(latin)
-    found += [quoted.strip() for quoted in _QUOTED.findall(body)]
-    return list(dict.fromkeys(word for word in found if word))
-
-
-def _skip_fillers(tokens: list[str], start: int, fillers: frozenset[str]) -> int:
-    """The index of the first token from `start` on that is not a filler word."""
-    while start < len(tokens) and tokens[start].lower() in fillers:
-        start += 1
-    return start
-
-
-def _tokens(text: str) -> list[str]:
-    """Words: letters with their combining marks (Indic vowel signs) and digits, kept
-    whole across an inner apostrophe or hyphen."""
-    words: list[str] = []
-    current = ""
-    for index, char in enumerate(text):
-        inner = bool(current) and char in "-'’" and _is_word_char(text[index + 1 : index + 2])
-        if _is_word_char(char) or inner:
-            current += char
-        elif current:
-            words.append(current)
-            current = ""
-    return [*words, current] if current else words
-
-
-def _is_word_char(char: str) -> bool:
-    return bool(char) and (char == "_" or unicodedata.category(char)[0] in "LMN")
-
-
-def _is_capitals(token: str) -> bool:
-    # Single letters ("A" in "1A to confirm A") are menu labels, not words.
-    return token.isupper() and sum(ch.isalpha() for ch in token) > 1
-
-
-def _capital_runs(tokens: list[str]) -> list[str]:
-    runs: list[str] = []
-    current: list[str] = []
-    for token in [*tokens, ""]:
-        if _is_capitals(token):
-            current.append(token)
-            continue
-        if len(current) > 1:
-            runs.append(" ".join(current))
-        current = []
-    return runs
-
-
-def _reply_word_problems(body: str, locale: str) -> list[Problem]:
-    allowed = _opt_out_instruction_words(locale)
-    return [
-        Problem(
-            "error",
-            "reply-word-opts-out",
-            f"asks the patient to send {word!r}, an opt-out keyword: Twilio would block "
-            "this number for the patient. Ask for a digit instead (Reply 2 to cancel).",
-        )
-        for word in _reply_candidates(body, locale, width=2)
-        if collides_with_opt_out(word) and normalise_text(word) not in allowed
-    ]
-
-
-def _opt_out_instruction_words(locale: str) -> frozenset[str]:
-    code = canonical(locale) or DEFAULT_LOCALE
-    # The locale's own words, but never Twilio's other keywords: CANCEL, END and QUIT
-    # read as "cancel the appointment" or "finish", not as "stop all messages".
-    own = OPT_OUT_WORDS.get(code, frozenset()) - TWILIO_OPT_OUT_WORDS
-    return frozenset(normalise_text(word) for word in own | _OPT_OUT_INSTRUCTION)
-
-
-def _encoding_problems(body: str) -> list[Problem]:
-    rewrite = gsm_safe_rewrite(body)
-    if rewrite is None:
-        return []
-    forcing = "".join(ucs2_forcing_chars(body))
-    before, after = measure(body).segments, measure(rewrite).segments
-    return [
-        Problem(
-            "warning",
-            "gsm-rewrite-available",
-            f"{forcing!r} force UCS-2 ({before} segment(s)); this GSM-7 rewrite reads the "
-            f"same ({after} segment(s)): {rewrite!r}",
-        )
-    ]
-
-
-def check_catalogue(locales: Iterable[str]) -> list[TemplateCheck]:
-    """Render every template of `compose.TEMPLATES`, each distinct plural form of
-    `compose.WHICH_ONE` and every survey and telephone text of `texts.SURVEY_TEXTS`, in
-    each locale with sample values, and check each one.
-
-    The placeholders of a translation are compared with those of its English source.
-    A text the locale's catalogue does not translate (including a locale with no
-    catalogue at all) gets an "untranslated" warning, because the patient would read
-    English. A translation that cannot be rendered gets a "render-failed" error rather
-    than raising.
-    """
-    rows: list[TemplateCheck] = []
-    for locale in locales:
-        rows += [_check_single(kind, source, locale) for kind, source in compose.TEMPLATES.items()]
-        rows += _check_which_one(locale)
-        rows += [_check_single(kind, source, locale) for kind, source in texts.SURVEY_TEXTS.items()]
-    return rows
-
-
-def sample_values(locale: str, count: int = 1) -> dict[str, object]:
-    """Values for every placeholder a built-in text takes, as `locale` would show them.
-
-    `count` appointments are listed in `list`; survey labels come from the locale's
-    catalogue, so a prompt is measured with the words the patient would really read.
-    """
-    translate = compose.translator((locale,))[0].gettext
-    date, time = compose.format_when(_SAMPLE_AT, _SAMPLE_ZONE, locale)
-    items = []
-    for index in range(count):
-        day, hour = compose.format_when(_SAMPLE_AT + timedelta(days=index), _SAMPLE_ZONE, locale)
-        items.append(f"{chr(ord('A') + index)}) {day} {hour}")
-    labels = [translate(option["label"]) for option in texts.FFT["questions"][0]["options"]]
-    low, high = _SAMPLE_SCALE
-    return {
-        "clinic": _SAMPLE_CLINIC,
-        "date": date,
-        "time": time,
-        "list": ", ".join(items),
-        "options": ", ".join(f"{number} {label}" for number, label in enumerate(labels, 1)),
-        "min": low,
-        "max": high,
-        "low": translate(texts.FFT_VERY_POOR),
-        "high": translate(texts.FFT_VERY_GOOD),
-        "link": _SAMPLE_LINK,
-        "digit": 1,
-        "label": labels[0],
-    }
-
-
-def _check_single(kind: str, source: str, locale: str) -> TemplateCheck:
-    translations, _served = compose.translator((locale,))
-    raw = translations.gettext(source)
-    values = sample_values(locale)
-    return _check(kind, locale, raw, source, partial(compose.compose, source, (locale,), **values))
-
-
-def _check_which_one(locale: str) -> list[TemplateCheck]:
-    translations, _served = compose.translator((locale,))
-    singular, plural = compose.WHICH_ONE
-    forms: dict[str, int] = {}
-    for count in _PLURAL_PROBE:
-        forms.setdefault(translations.ngettext(singular, plural, count), count)
-    return [
-        _check(
-            f"which_one[{count}]",
-            locale,
-            raw,
-            singular if count == 1 else plural,
-            partial(
-                compose.compose_plural,
-                compose.WHICH_ONE,
-                count,
-                (locale,),
-                **sample_values(locale, count),
-            ),
-        )
-        for raw, count in forms.items()
-    ]
-
-
-def _check(
-    kind: str, locale: str, raw: str, source: str, render: Callable[[], compose.Composed]
-) -> TemplateCheck:
-    problems = placeholder_problems(raw, placeholders(source))
-    if locale != DEFAULT_LOCALE and raw == source:
-        problems.append(
-            Problem("warning", "untranslated", f"no {locale} translation: patients read English")
-        )
-    try:
-        body = render().body
-    except (KeyError, ValueError, TypeError) as exc:
-        problems.append(Problem("error", "render-failed", f"cannot render: {exc!r}"))
-        body = _PLACEHOLDER.sub(" ", raw)
-    problems += body_problems(body, locale=locale)
-    sized = measure(body)
-    ordered = tuple(sorted(problems, key=lambda p: p.level != "error"))
-    return TemplateCheck(kind, locale, sized.encoding, sized.segments, ordered, body)

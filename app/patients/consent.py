@@ -1,7 +1,13 @@
-"""The consent and opt-out ledger: the latest event per patient and channel is in force."""
+"""The consent and opt-out ledger: the latest event per patient and channel is in force.
+
+Features that hold a conversation open with a patient (a survey) register an opt-out
+listener at start-up (`on_opt_out`); every opt-out, by reply or reported by the
+provider, tells them, so that nothing more is asked of the patient.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,6 +16,15 @@ from app.extensions import db
 from app.patients.models import ConsentAction, ConsentEvent
 
 ALL_CHANNELS = "all"
+
+#: Told (patient id, clinic id, when) of every opt-out recorded. Never commits.
+OptOutListener = Callable[[int, int, datetime], None]
+_opt_out_listeners: dict[str, OptOutListener] = {}
+
+
+def on_opt_out(name: str, listener: OptOutListener) -> None:
+    """Tell `listener` (registered under `name`; again replaces it) of every opt-out."""
+    _opt_out_listeners[name] = listener
 
 
 def latest_action(patient_id: int, clinic_id: int, channel: str) -> ConsentAction | None:
@@ -38,8 +53,14 @@ def record_opt_out(
     now: datetime,
     inbound_id: int | None = None,
 ) -> bool:
-    """Opt the patient out; returns False if they already were. Does not commit."""
-    return _record(patient_id, clinic_id, channel, ConsentAction.OPT_OUT, source, now, inbound_id)
+    """Opt the patient out; returns False if they already were. Either way the opt-out
+    listeners are told. Does not commit."""
+    changed = _record(
+        patient_id, clinic_id, channel, ConsentAction.OPT_OUT, source, now, inbound_id
+    )
+    for listener in _opt_out_listeners.values():
+        listener(patient_id, clinic_id, now)
+    return changed
 
 
 def record_opt_in(

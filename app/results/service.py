@@ -16,7 +16,7 @@ import hmac
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import func, select
 
-from app.appointments.models import Appointment
 from app.clinics.models import Clinic
+from app.clinics.queries import get_clinic_by_slug
 from app.core.errors import Invalid
 from app.extensions import db
 from app.patients.models import Patient
@@ -34,13 +34,45 @@ from app.results.estimates import Estimate, effective_sample_size, kish_deff, we
 from app.results.models import ResultSnapshot, SurveyInvitation, SurveyResponse
 from app.results.nonresponse import nonresponse_report
 from app.results.weighting import Margin, WeightingError, WeightingResult, rake
-from app.surveys.models import SurveyAnswer, SurveySession
-from app.surveys.texts import FFT_NEGATIVE, FFT_POSITIVE
 
 #: Public outputs hide any estimate resting on fewer responses than this.
 SUPPRESS_BELOW = 10
 SCOPES = ("clinic", "service", "organisation")
+#: The Friends and Family Test's question id, and its answers counted as positive and
+#: negative (NHS England's definition: of all responses, "don't know" included).
+FFT_QUESTION = "fft"
+FFT_POSITIVE = frozenset({"very_good", "good"})
+FFT_NEGATIVE = frozenset({"poor", "very_poor"})
+#: Answer statuses that count as a response.
 _ANSWERED = ("answered", "dont_know")
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """A patient just invited to a survey (a conversation has opened)."""
+
+    session_id: int
+    survey_version_id: int
+    survey_slug: str
+    clinic_id: int
+    patient_id: int
+    pathway: str | None
+    channel: str
+
+
+@dataclass(frozen=True)
+class GivenAnswer:
+    """One answer of a conversation, as the response keeps it."""
+
+    question_id: str
+    status: str
+    value: str | None
+    language: str | None
+
+
+def pseudonym_secret(secret_key: str) -> bytes:
+    """The key of respondents' pseudonyms, derived from the app's SECRET_KEY."""
+    return hmac.new(secret_key.encode(), b"wesaid.respondent", hashlib.sha256).digest()
 
 
 def respondent_key(secret: bytes, clinic_id: int, patient_id: int) -> str:
@@ -49,24 +81,22 @@ def respondent_key(secret: bytes, clinic_id: int, patient_id: int) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def record_invitation(session: SurveySession, slug: str, now: datetime, secret: bytes) -> None:
-    """Write the invitation row for a conversation that has just opened. Does not commit."""
-    patient = db.session.get(Patient, session.patient_id)
-    clinic = db.session.get(Clinic, session.clinic_id)
+def record_invitation(invitee: Invitee, now: datetime, secret: bytes) -> None:
+    """Write the invitation row for a conversation that has just opened, with the
+    patient's weighting categories as they are now. Does not commit."""
+    patient = db.session.get(Patient, invitee.patient_id)
+    clinic = db.session.get(Clinic, invitee.clinic_id)
     assert patient is not None
     assert clinic is not None
-    appointment = (
-        db.session.get(Appointment, session.appointment_id) if session.appointment_id else None
-    )
     local = now.astimezone(ZoneInfo(clinic.timezone))
     db.session.add(
         SurveyInvitation(
-            session_id=session.id,
-            survey_version_id=session.survey_version_id,
-            survey_slug=slug,
+            session_id=invitee.session_id,
+            survey_version_id=invitee.survey_version_id,
+            survey_slug=invitee.survey_slug,
             organisation_id=clinic.organisation_id,
             clinic_id=clinic.id,
-            pathway=appointment.pathway if appointment else None,
+            pathway=invitee.pathway,
             period=f"{local.year:04d}-{local.month:02d}",
             respondent_key=respondent_key(secret, clinic.id, patient.id),
             age_band=cat.age_band(patient.birth_year, local.year),
@@ -74,29 +104,29 @@ def record_invitation(session: SurveySession, slug: str, now: datetime, secret: 
             ethnic=cat.ethnic_group(patient.ethnic_category),
             imd=cat.imd(patient.imd_quintile),
             language=patient.locale,
-            channel=session.channel,
+            channel=invitee.channel,
             invited_at=now,
             responded=False,
         )
     )
 
 
-def record_response(session_id: int, now: datetime) -> None:
-    """Copy a conversation's answers into its pseudonymous response row. Does not commit."""
+def record_response(session_id: int, answers: Sequence[GivenAnswer], now: datetime) -> None:
+    """Copy a conversation's answers so far into its pseudonymous response row. Does not
+    commit."""
     invitation = db.session.scalar(
         select(SurveyInvitation).where(SurveyInvitation.session_id == session_id)
     )
     if invitation is None:
         return
-    db.session.flush()
-    answers = list(
-        db.session.scalars(select(SurveyAnswer).where(SurveyAnswer.session_id == session_id))
-    )
     stored = {
-        a.question_id: {"status": a.status, "value": a.value, "language": a.raw_locale}
+        a.question_id: {"status": a.status, "value": a.value, "language": a.language}
         for a in answers
     }
-    fft = next((a.value for a in answers if a.question_id == "fft" and a.status in _ANSWERED), None)
+    fft = next(
+        (a.value for a in answers if a.question_id == FFT_QUESTION and a.status in _ANSWERED),
+        None,
+    )
     response = db.session.scalar(
         select(SurveyResponse).where(SurveyResponse.invitation_id == invitation.id)
     )
@@ -417,3 +447,46 @@ def latest_snapshot(
 
 def snapshot_count() -> int:
     return int(db.session.scalar(select(func.count(ResultSnapshot.id))) or 0)
+
+
+def scope_of(clinic: Clinic, scope: str, pathway: str = "") -> tuple[str, int, str]:
+    """The scope (clinic, its organisation, or a service: a pathway of the organisation)
+    as (scope, scope id, pathway). Raises Invalid for an unknown scope or a service
+    without its pathway."""
+    if scope == "clinic":
+        return scope, clinic.id, ""
+    if scope == "organisation":
+        return scope, clinic.organisation_id, ""
+    if scope == "service":
+        if not pathway:
+            raise Invalid("scope=service needs a pathway")
+        return scope, clinic.organisation_id, pathway
+    raise Invalid(f"scope must be one of {', '.join(SCOPES)}")
+
+
+def compute_clinic_snapshot(
+    slug: str, clinic_slug: str, scope: str, period: str, now: datetime, pathway: str = ""
+) -> ResultSnapshot:
+    """`compute_snapshot` for a scope named from the clinic `clinic_slug`; commits."""
+    clinic = get_clinic_by_slug(clinic_slug)
+    scope, scope_id, key = scope_of(clinic, scope, pathway)
+    snapshot = compute_snapshot(slug, scope, scope_id, period, now, scope_key=key)
+    assert snapshot is not None
+    return snapshot
+
+
+def snapshot_json(snapshot: ResultSnapshot) -> dict[str, Any]:
+    """A snapshot as analysts see it (without per-respondent weights)."""
+    return {
+        "survey": snapshot.survey_slug,
+        "scope": snapshot.scope,
+        "scope_id": snapshot.scope_id,
+        "pathway": snapshot.scope_key or None,
+        "period": snapshot.period,
+        "version": snapshot.version,
+        "method": snapshot.method,
+        "computed_at": snapshot.computed_at.isoformat(),
+        "estimates": snapshot.estimates,
+        "diagnostics": {k: v for k, v in snapshot.diagnostics.items() if k != "inputs"},
+        "nonresponse": snapshot.nonresponse,
+    }

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.core.clock import to_utc
+
 # A reminder held back by quiet hours goes out this long before they begin, so that it
 # is claimed and handed to the provider while sending is still allowed.
 QUIET_START_LEAD = timedelta(minutes=1)
@@ -110,21 +112,6 @@ class PlannedSend:
     rule: str
     due_at: datetime
     expires_at: datetime
-
-
-def to_utc(local_naive: datetime, zone: ZoneInfo) -> datetime:
-    """Resolve a local wall-clock time in ``zone`` to one UTC instant, on every day.
-
-    A local time that does not exist (the spring gap) is moved forward by the length of
-    the gap: 01:30 on the UK spring-forward day becomes 02:30 BST, 01:30 UTC. A local
-    time that happens twice (the autumn overlap) means its first occurrence: 01:30 on
-    the UK fall-back day is 01:30 BST, 00:30 UTC. Refuses an aware ``local_naive``.
-    """
-    if local_naive.tzinfo is not None:
-        raise ValueError("to_utc takes a naive local wall-clock time")
-    # fold=0 reads a gap time with the offset in force before the change (so it lands
-    # after the gap) and an overlap time as its earlier occurrence.
-    return local_naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def next_allowed(instant: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:

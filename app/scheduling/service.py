@@ -1,28 +1,30 @@
-"""Planning, moving and cancelling the reminders of an appointment.
+"""Planning, moving and withdrawing the reminders of appointments.
 
-The outbox rows written here are the record of what should go out; the clock's sweep
-sends them. Only rows still open (pending or claimed) are ever rewritten: nothing
-already handed to the provider is touched.
+The outbox rows written here (through `app.messaging.outbox`) are the record of what
+should go out; the clock's sweep sends them. Only rows still open (pending or claimed)
+are ever withdrawn: nothing already handed to the provider is touched. The functions
+that take a list of appointments are appointment-event handlers (`app.wiring`
+registers them). Nothing here commits.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.appointments.models import Appointment, AppointmentStatus
 from app.clinics.models import Clinic
+from app.core.channels import TEXT_CHANNELS, Channel
 from app.core.clock import Clock
 from app.extensions import db
-from app.messaging.models import OutboundMessage
-from app.messaging.states import OPEN_STATES, MessageState
+from app.messaging.kinds import MessageKind
+from app.messaging.outbox import plan_message, planned_rules, withdraw_open
 from app.patients.models import Patient
 from app.scheduling import rules
-
-REMINDER = "reminder"
 
 
 def policy_for(clinic: Clinic) -> rules.ReminderPolicy:
@@ -43,28 +45,23 @@ def _rule(data: dict[str, Any]) -> rules.ReminderRule:
     )
 
 
-def reminder_channel(preference: str | None) -> str:
+def reminder_channel(preference: str | None) -> Channel:
     """The channel a reminder goes by: the patient's, except that a web-form patient is
-    reminded by SMS (the reply menu needs a text channel)."""
-    return preference if preference in ("sms", "whatsapp", "voice") else "sms"
+    reminded by SMS (the reply menu needs a text channel, or a call)."""
+    if preference is None:
+        return Channel.SMS
+    channel = Channel(preference)
+    return channel if channel in TEXT_CHANNELS or channel is Channel.VOICE else Channel.SMS
 
 
 def plan_appointment_reminders(appointment: Appointment, clinic: Clinic, clock: Clock) -> int:
     """Write outbox rows for the appointment's current plan version; returns how many.
 
-    Does not commit. Planning the same version twice writes nothing new.
+    Planning the same version twice writes nothing new.
     """
     if appointment.status is not AppointmentStatus.BOOKED:
         return 0
-    existing = set(
-        db.session.scalars(
-            select(OutboundMessage.rule).where(
-                OutboundMessage.appointment_id == appointment.id,
-                OutboundMessage.kind == REMINDER,
-                OutboundMessage.plan_version == appointment.plan_version,
-            )
-        )
-    )
+    existing = planned_rules(appointment.id, MessageKind.REMINDER, appointment.plan_version)
     now = clock.now()
     planned = rules.plan_reminders(
         appointment.starts_at, ZoneInfo(clinic.timezone), now, policy_for(clinic)
@@ -76,66 +73,35 @@ def plan_appointment_reminders(appointment: Appointment, clinic: Clinic, clock: 
         )
     )
     for send in fresh:
-        db.session.add(
-            OutboundMessage(
-                clinic_id=clinic.id,
-                patient_id=appointment.patient_id,
-                appointment_id=appointment.id,
-                kind=REMINDER,
-                rule=send.rule,
-                plan_version=appointment.plan_version,
-                channel=channel,
-                state=MessageState.PENDING,
-                due_at=send.due_at,
-                expires_at=send.expires_at,
-                created_at=now,
-                updated_at=now,
-            )
+        plan_message(
+            clinic_id=clinic.id,
+            patient_id=appointment.patient_id,
+            appointment_id=appointment.id,
+            kind=MessageKind.REMINDER,
+            channel=channel,
+            due_at=send.due_at,
+            expires_at=send.expires_at,
+            now=now,
+            rule=send.rule,
+            plan_version=appointment.plan_version,
         )
     return len(fresh)
 
 
-def cancel_open_reminders(appointment_id: int, now: datetime) -> int:
-    """Cancel the appointment's reminders not yet handed to a sender. Does not commit."""
-    result = db.session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.appointment_id == appointment_id,
-            OutboundMessage.kind == REMINDER,
-            OutboundMessage.state.in_(OPEN_STATES),
-        )
-        .values(state=MessageState.CANCELLED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+def plan_reminders(appointments: Sequence[Appointment], clinic: Clinic, clock: Clock) -> None:
+    """Booked: plan each appointment's reminders."""
+    for appointment in appointments:
+        plan_appointment_reminders(appointment, clinic, clock)
 
 
-def cancel_survey_invitations(appointment_id: int, now: datetime) -> int:
-    """Withdraw the appointment's unsent survey invitation. Does not commit."""
-    result = db.session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.appointment_id == appointment_id,
-            OutboundMessage.kind == "survey_invite",
-            OutboundMessage.state.in_(OPEN_STATES),
-        )
-        .values(state=MessageState.CANCELLED, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+def replan_reminders(appointments: Sequence[Appointment], clinic: Clinic, clock: Clock) -> None:
+    """Moved: withdraw the reminders of the old time, plan those of the new one."""
+    for appointment in appointments:
+        withdraw_open(appointment.id, [MessageKind.REMINDER], clock.now())
+        plan_appointment_reminders(appointment, clinic, clock)
 
 
-def move_appointment(
-    appointment: Appointment, clinic: Clinic, starts_at: datetime, clock: Clock
-) -> int:
-    """Move an appointment: bump its plan version, cancel its open reminders, plan anew.
-
-    Does not commit. Returns the number of reminders planned for the new time.
-    """
-    now = clock.now()
-    cancel_open_reminders(appointment.id, now)
-    appointment.starts_at = starts_at
-    appointment.plan_version += 1
-    appointment.updated_at = now
-    db.session.flush()
-    return plan_appointment_reminders(appointment, clinic, clock)
+def withdraw_reminders(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
+    """Cancelled, attended or missed: withdraw the reminders not yet sent."""
+    for appointment in appointments:
+        withdraw_open(appointment.id, [MessageKind.REMINDER], clock.now())

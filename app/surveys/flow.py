@@ -12,8 +12,8 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from app.replies import parsing
-from app.replies.parsing import Intent
+from app.core import parsing
+from app.core.parsing import Intent
 from app.surveys.definitions import END, Question, SurveyDefinition, Text
 
 #: How many times one question is asked again after a reply that was not understood.

@@ -3,9 +3,10 @@ conversation when it is sent.
 
 An attended appointment plans an invitation (an outbox row of kind ``survey_invite``)
 unless the pathway is suppressed, the patient has opted out, or the clinic asked them
-within its interval. The session opens when the invitation is sent, so the interval
-and the expiry count from what the patient actually received. Functions here do not
-commit.
+within its interval; a DNA withdraws one not yet sent. The session opens when the
+invitation is composed for sending (`compose_invitation`, the kind's composer), so the
+interval and the expiry count from what the patient actually received. Functions here
+do not commit.
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ from sqlalchemy import func, select, update
 
 from app.appointments.models import Appointment, AppointmentStatus
 from app.clinics.models import Clinic
+from app.core.channels import Channel
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
-from app.messaging import compose
+from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
+from app.messaging.outbox import has_message, plan_message, withdraw_open
+from app.messaging.registry import ComposeContext, Draft, Outgoing, Withheld
+from app.messaging.speaker import speaker_for
 from app.messaging.states import MessageState
 from app.patients.consent import is_opted_out
 from app.patients.models import Patient
-from app.results.service import record_invitation
+from app.results.service import Invitee, pseudonym_secret, record_invitation
 from app.scheduling.rules import QuietHours, plan_survey
-from app.surveys import flow, texts
+from app.surveys import flow, speech, texts
+from app.surveys.links import link_signer
 from app.surveys.models import SessionState, SurveySession
-from app.surveys.service import current_version, definition_of, speaker_for
+from app.surveys.service import current_version, definition_of
 
 # -- invitations -------------------------------------------------------------------------
 
@@ -58,7 +64,7 @@ def asked_recently(patient_id: int, clinic_id: int, since: datetime) -> bool:
         select(func.count(OutboundMessage.id)).where(
             OutboundMessage.patient_id == patient_id,
             OutboundMessage.clinic_id == clinic_id,
-            OutboundMessage.kind == "survey_invite",
+            OutboundMessage.kind == MessageKind.SURVEY_INVITE,
             OutboundMessage.state.in_([MessageState.PENDING, MessageState.CLAIMED]),
         )
     )
@@ -81,16 +87,10 @@ def plan_invitation(appointment_id: int, clock: Clock) -> PlanResult:
         return PlanResult(None, "no_survey")
     if appointment.pathway and appointment.pathway in (clinic.survey_suppressed_pathways or []):
         return PlanResult(None, "suppressed_pathway")
-    channel = patient.channel_preference or "sms"
+    channel = Channel(patient.channel_preference or Channel.SMS)
     if is_opted_out(patient.id, clinic.id, channel):
         return PlanResult(None, "opted_out")
-    existing = db.session.scalar(
-        select(OutboundMessage.id).where(
-            OutboundMessage.appointment_id == appointment.id,
-            OutboundMessage.kind == "survey_invite",
-        )
-    )
-    if existing is not None:
+    if has_message(appointment.id, MessageKind.SURVEY_INVITE):
         return PlanResult(None, "already_planned")
     if asked_recently(patient.id, clinic.id, now - timedelta(days=clinic.survey_interval_days)):
         return PlanResult(None, "recently_asked")
@@ -103,74 +103,62 @@ def plan_invitation(appointment_id: int, clock: Clock) -> PlanResult:
     )
     if planned.expires_at <= now:
         return PlanResult(None, "too_late")
-    message = OutboundMessage(
+    message = plan_message(
         clinic_id=clinic.id,
         patient_id=patient.id,
         appointment_id=appointment.id,
-        kind="survey_invite",
-        rule="",
-        plan_version=1,
+        kind=MessageKind.SURVEY_INVITE,
         channel=channel,
-        state=MessageState.PENDING,
         due_at=max(planned.due_at, now),
         expires_at=planned.expires_at,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    db.session.add(message)
-    db.session.flush()
     return PlanResult(message.id)
 
 
-@dataclass(frozen=True)
-class Opened:
-    """What to send for an invitation that is going out now."""
-
-    session_id: int
-    body: str
-    locale: str
+def withdraw_invitation(appointment_id: int, now: datetime) -> int:
+    """Withdraw the appointment's survey invitation if it has not gone yet (a visit
+    corrected to a DNA is not surveyed)."""
+    return withdraw_open(appointment_id, [MessageKind.SURVEY_INVITE], now)
 
 
-def open_session(
-    message_id: int,
-    now: datetime,
-    public_base_url: str,
-    link_signer: Any = None,
-    pseudonym_secret: bytes = b"",
-) -> Opened | None:
-    """Open the conversation for an invitation being sent; None if it must not go.
+def compose_invitation(message: Outgoing, context: ComposeContext) -> Draft:
+    """The invitation of `message`, composed as it goes: the survey's composer.
 
-    Checks the interval again (another clinic message may have asked the patient since
-    it was planned). For a text channel the body is the invitation and the first
-    question; for the web channel it is the invitation with a signed link; for voice the
-    body is only a record (the call fetches its questions). Does not commit.
+    Opens the conversation, and writes its invitation row in the results store. Checks
+    the interval again (another invitation may have reached the patient since this one
+    was planned), and withholds (suppressed) the invitation then, or when the clinic no
+    longer has a survey. By text the body is the invitation and the first question; on
+    the web channel it is the invitation with a signed link; for a call it is only a
+    record (the call asks the questions). A retry of an invitation whose conversation
+    is open already sends the same body again.
     """
-    message = db.session.get(OutboundMessage, message_id)
-    if message is None or message.kind != "survey_invite":
-        return None
+    now = context.now
+    row = db.session.get(OutboundMessage, message.message_id)
+    assert row is not None
     clinic = db.session.get(Clinic, message.clinic_id)
     patient = db.session.get(Patient, message.patient_id)
     assert clinic is not None
     assert patient is not None
-    if message.survey_session_id is not None:  # a retry of the same invitation
-        session = db.session.get(SurveySession, message.survey_session_id)
+    if row.survey_session_id is not None:
+        session = db.session.get(SurveySession, row.survey_session_id)
         assert session is not None
-        return Opened(session.id, message.body or "", session.locale)
+        return Draft(row.body or "", session.locale)
     since = now - timedelta(days=clinic.survey_interval_days)
-    if message.fallback_for_id is None and _opened_since(patient.id, clinic.id, since):
-        return None
+    if row.fallback_for_id is None and _opened_since(patient.id, clinic.id, since):
+        raise Withheld(MessageState.SUPPRESSED)
     version = current_version(clinic, clinic.survey_slug or texts.FFT["slug"], now)
     if version is None:
-        return None
+        raise Withheld(MessageState.SUPPRESSED)
     definition = definition_of(version)
     speaker = speaker_for(patient, clinic)
     first = flow.first_question(definition)
     session = SurveySession(
         clinic_id=clinic.id,
         patient_id=patient.id,
-        appointment_id=message.appointment_id,
+        appointment_id=row.appointment_id,
         survey_version_id=version.id,
-        channel=message.channel,
+        channel=row.channel,
         locale=speaker.locale,
         state=SessionState.OPEN,
         current_question=first.id,
@@ -181,19 +169,29 @@ def open_session(
     )
     db.session.add(session)
     db.session.flush()
-    message.survey_session_id = session.id
-    record_invitation(session, version.slug, now, pseudonym_secret)
-    if message.channel == "web":
-        link = web_link(public_base_url, session.id, link_signer)
-        zone = ZoneInfo(clinic.timezone)
-        date_text, _ = compose.format_when(session.expires_at, zone, speaker.locale)
+    row.survey_session_id = session.id
+    appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
+    invitee = Invitee(
+        session.id,
+        version.id,
+        version.slug,
+        clinic.id,
+        patient.id,
+        appointment.pathway if appointment else None,
+        session.channel,
+    )
+    record_invitation(invitee, now, pseudonym_secret(context.secret_key))
+    if row.channel == Channel.WEB:
+        signer = link_signer(context.secret_key, clock=context.clock)
+        link = web_link(context.public_base_url, session.id, signer)
+        date_text, _ = speaker.when(session.expires_at, speaker.locale)
         body = speaker.say(texts.WEB_INVITE, clinic=clinic.name, link=link, date=date_text)
-    elif message.channel == "voice":
+    elif row.channel == Channel.VOICE:
         body = speaker.say(texts.VOICE_INTRO, clinic=clinic.name)
     else:
         invite = speaker.say(texts.INVITE, clinic=clinic.name)
-        body = f"{invite} {speaker.question(first)}"
-    return Opened(session.id, body, speaker.locale)
+        body = f"{invite} {speech.question_text(speaker, first)}"
+    return Draft(body, speaker.locale)
 
 
 def _opened_since(patient_id: int, clinic_id: int, since: datetime) -> bool:
@@ -215,10 +213,17 @@ def web_link(public_base_url: str, session_id: int, signer: Any) -> str:
     return f"{public_base_url.rstrip('/')}/s/{token}"
 
 
-def mark_undelivered(session_id: int, now: datetime) -> None:
-    """The invitation never reached the patient (a fallback may try another channel)."""
+def close_superseded(message: OutboundMessage, now: datetime) -> None:
+    """An invitation that never reached the patient is replaced on another channel: the
+    conversation it opened closes as undelivered, so the copy opens its own (a
+    superseded listener: `app.messaging.registry.on_superseded`)."""
+    if message.survey_session_id is None:
+        return
     db.session.execute(
         update(SurveySession)
-        .where(SurveySession.id == session_id, SurveySession.state == SessionState.OPEN)
+        .where(
+            SurveySession.id == message.survey_session_id,
+            SurveySession.state == SessionState.OPEN,
+        )
         .values(state=SessionState.UNDELIVERED, closed_at=now, current_question=None)
     )

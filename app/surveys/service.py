@@ -18,21 +18,18 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from app.clinics.models import Clinic
+from app.clinics.queries import get_clinic_by_slug
+from app.core import parsing
+from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
-from app.core.sms import normalise_invisible
 from app.extensions import db
-from app.messaging import compose
-from app.messaging.queries import overrides_for
+from app.messaging.inbox import Conversation
+from app.messaging.kinds import MessageKind
+from app.messaging.speaker import Speaker, speaker_for
 from app.patients.models import Patient
-from app.results.service import record_response
-from app.surveys import flow, texts
-from app.surveys.definitions import (
-    Question,
-    SurveyDefinition,
-    Text,
-    digest,
-    parse_definition,
-)
+from app.results.service import GivenAnswer, record_response
+from app.surveys import flow, speech, texts
+from app.surveys.definitions import Question, SurveyDefinition, digest, parse_definition
 from app.surveys.flow import Answer, AnswerStatus
 from app.surveys.models import (
     SessionState,
@@ -90,6 +87,20 @@ def register_definition(
     return version
 
 
+def load_survey(
+    raw: Mapping[str, Any], clinic_slug: str, *, use: bool, source: str, clock: Clock
+) -> SurveyVersion:
+    """Store a definition for the clinic `clinic_slug`; with `use`, make it the survey the
+    clinic sends after visits. Commits. Raises NotFound for an unknown clinic and
+    DefinitionError for an invalid definition."""
+    clinic = get_clinic_by_slug(clinic_slug)
+    version = register_definition(raw, clinic.id, clock.now(), source)
+    if use:
+        clinic.survey_slug = version.slug
+    db.session.commit()
+    return version
+
+
 def current_version(clinic: Clinic, slug: str, now: datetime) -> SurveyVersion | None:
     """The latest version of `slug` for `clinic`: its own, else the built-in one."""
     for owner in (_owner(clinic.id), BUILTIN):
@@ -131,58 +142,6 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-# -- text --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Speaker:
-    """Renders survey text for one patient: their language chain and the clinic's wording."""
-
-    chain: tuple[str, ...]
-    overrides: compose.Overrides
-
-    @property
-    def locale(self) -> str:
-        return compose.translator(self.chain)[1]
-
-    def text(self, value: Text) -> str:
-        """A definition text in the first language of the chain that has it."""
-        for code in self.chain:
-            if code in value.by_locale and not (code == "en" and value.translatable):
-                return value.by_locale[code]
-        if value.translatable:
-            return compose.localise(value.english, self.chain, self.overrides)[0]
-        return value.english
-
-    def all_texts(self, value: Text) -> list[str]:
-        """The text in the patient's language, then in English (for reading replies)."""
-        return list(dict.fromkeys([self.text(value), value.english]))
-
-    def say(self, template: str, **values: object) -> str:
-        return compose.compose(template, self.chain, self.overrides, **values).body
-
-    def prompts(self) -> flow.Prompts:
-        own = [
-            texts.CHOOSE,
-            texts.YES_NO,
-            texts.SCALE,
-            texts.SCALE_PLAIN,
-            texts.NUMBER,
-            texts.FREE_TEXT,
-            texts.SKIP,
-        ]
-        return flow.Prompts(*(compose.localise(t, self.chain, self.overrides)[0] for t in own))
-
-    def question(self, question: Question) -> str:
-        return normalise_invisible(flow.render_question(question, self.text, self.prompts()))
-
-
-def speaker_for(patient: Patient, clinic: Clinic) -> Speaker:
-    return Speaker(
-        compose.chain_for(patient.locale, clinic.default_locale), overrides_for(clinic.id)
-    )
-
-
 # -- conversation ------------------------------------------------------------------------
 
 
@@ -206,6 +165,24 @@ def open_session_for(
     )
 
 
+def take_answer(conversation: Conversation) -> bool:
+    """A reply handler: an open survey question on the reply's channel takes the reply
+    as its answer (or asks once more). True if one did."""
+    session = open_session_for(
+        conversation.patient_ids, conversation.clinic.id, conversation.channel, conversation.now
+    )
+    if session is None:
+        return False
+    turn = answer_text(session.id, conversation.body, conversation.now)
+    conversation.inbound.intent = "survey_answer" if turn.answer is not None else "survey_reask"
+    kind = MessageKind.SURVEY_THANKS if turn.finished else MessageKind.SURVEY_QUESTION
+    for text in turn.texts:
+        conversation.answer_text(
+            kind, text, session.locale, session.appointment_id, survey_session_id=session.id
+        )
+    return True
+
+
 @dataclass(frozen=True)
 class Turn:
     """The result of one reply: what to say back, and whether the survey is over."""
@@ -220,21 +197,19 @@ def answer_text(session_id: int, raw: str, now: datetime) -> Turn:
     """A text reply to the session's current question. Does not commit."""
     session, definition, speaker, clinic = _load(session_id)
     question = definition.question(_current(session))
-    labels = flow.option_labels(question, speaker.all_texts)
+    labels = flow.option_labels(question, lambda value: speech.all_texts(speaker, value))
     step = flow.interpret(question, raw, session.locale, labels, reasks=session.reasks)
     session.last_activity_at = now
     if step.reask:
         session.reasks += 1
         hint = texts.HINT_REQUIRED if _is_skip(raw, session) else texts.HINT
         prefix = speaker.say(hint)
-        return Turn([f"{prefix} {speaker.question(question)}"], False, None, question)
+        return Turn([f"{prefix} {speech.question_text(speaker, question)}"], False, None, question)
     assert step.answer is not None
     return _advance(session, definition, speaker, clinic, step.answer, raw, now)
 
 
 def _is_skip(raw: str, session: SurveySession) -> bool:
-    from app.replies import parsing
-
     return parsing.parse_number(raw, session.locale).intent is parsing.Intent.SKIP
 
 
@@ -275,7 +250,7 @@ def record_form(session_id: int, values: Mapping[str, str | None], now: datetime
         _store(session, answer, value if question.type == "free_text" else None, now)
         stored += 1
         question = flow.next_question(definition, answer)
-    record_response(session.id, now)
+    _record_response(session, now)
     _close(session, SessionState.COMPLETED, now)
     db.session.commit()
     return stored
@@ -314,14 +289,22 @@ def _advance(
     now: datetime,
 ) -> Turn:
     _store(session, answer, raw, now)
-    record_response(session.id, now)
+    _record_response(session, now)
     following = flow.next_question(definition, answer)
     session.reasks = 0
     if following is None:
         _close(session, SessionState.COMPLETED, now)
         return Turn([speaker.say(texts.THANKS, clinic=clinic.name)], True, answer, None)
     session.current_question = following.id
-    return Turn([speaker.question(following)], False, answer, following)
+    return Turn([speech.question_text(speaker, following)], False, answer, following)
+
+
+def _record_response(session: SurveySession, now: datetime) -> None:
+    """Copy the conversation's answers so far into the results store."""
+    db.session.flush()
+    answers = db.session.scalars(select(SurveyAnswer).where(SurveyAnswer.session_id == session.id))
+    given = [GivenAnswer(a.question_id, a.status, a.value, a.raw_locale) for a in answers]
+    record_response(session.id, given, now)
 
 
 def _store(session: SurveySession, answer: Answer, raw: str | None, now: datetime) -> None:
@@ -346,19 +329,19 @@ def _close(session: SurveySession, state: SessionState, now: datetime) -> None:
     session.closed_at = now
 
 
-def close_for_opt_out(patient_ids: Sequence[int], clinic_id: int, now: datetime) -> int:
-    """STOP ends every open conversation of the patient with the clinic. Does not commit."""
-    result = db.session.execute(
+def close_for_opt_out(patient_id: int, clinic_id: int, now: datetime) -> None:
+    """An opt-out ends every open conversation of the patient with the clinic (an
+    opt-out listener: `app.patients.consent.on_opt_out`). Does not commit."""
+    db.session.execute(
         update(SurveySession)
         .where(
-            SurveySession.patient_id.in_(list(patient_ids)),
+            SurveySession.patient_id == patient_id,
             SurveySession.clinic_id == clinic_id,
             SurveySession.state == SessionState.OPEN,
         )
         .values(state=SessionState.OPTED_OUT, closed_at=now, current_question=None)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def expire_sessions(now: datetime) -> int:

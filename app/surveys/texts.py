@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.messaging import compose
+
 
 def _(message: str) -> str:
     """Marks a text for extraction; the English text is the gettext key."""
@@ -50,9 +52,7 @@ VOICE_YES_NO = _("Press 1 for yes, or 2 for no.")
 VOICE_SCALE = _("Press a number from %(min)d to %(max)d.")
 VOICE_SKIP = _("Press star to skip this question.")
 VOICE_FREE_TEXT = _("This question is best answered by text message; we will move on.")
-VOICE_NOT_HEARD = _("Sorry, we did not get that.")
 VOICE_INTRO = _("Hello. This is %(clinic)s with a short survey about your recent visit.")
-VOICE_GOODBYE = _("Thank you. Goodbye.")
 
 #: The Friends and Family Test: the built-in survey every clinic may send.
 FFT: dict[str, Any] = {
@@ -75,17 +75,8 @@ FFT: dict[str, Any] = {
         {"id": "comment", "type": "free_text", "text": FFT_FOLLOW_UP, "optional": True},
     ],
 }
-#: FFT answers counted as positive and negative (NHS England's definition: of all
-#: responses, "don't know" included in the denominator).
-FFT_POSITIVE = frozenset({"very_good", "good"})
-FFT_NEGATIVE = frozenset({"poor", "very_poor"})
 
-VOICE_REMINDER = _(
-    "This is %(clinic)s. Your appointment is on %(date)s at %(time)s. Press 1 to confirm, "
-    "2 to cancel, or 3 to ask for a new time."
-)
-
-#: Every survey and telephone text by kind, for the template checks and overrides.
+#: Every survey text by the name clinics override it under.
 SURVEY_TEXTS: dict[str, str] = {
     "fft_question": FFT_QUESTION,
     "fft_very_good": FFT_VERY_GOOD,
@@ -113,8 +104,20 @@ SURVEY_TEXTS: dict[str, str] = {
     "voice_scale": VOICE_SCALE,
     "voice_skip": VOICE_SKIP,
     "voice_free_text": VOICE_FREE_TEXT,
-    "voice_not_heard": VOICE_NOT_HEARD,
     "voice_intro": VOICE_INTRO,
-    "voice_goodbye": VOICE_GOODBYE,
-    "voice_reminder": VOICE_REMINDER,
 }
+
+
+def samples(locale: str, count: int = 1) -> dict[str, object]:
+    """Sample values of the placeholders only survey texts use, in `locale` (the FFT's
+    labels from the locale's catalogue), for the template checks."""
+    translate = compose.translator((locale,))[0].gettext
+    labels = [translate(option["label"]) for option in FFT["questions"][0]["options"]]
+    return {
+        "options": ", ".join(f"{number} {label}" for number, label in enumerate(labels, 1)),
+        "min": 1,
+        "max": 5,
+        "low": translate(FFT_VERY_POOR),
+        "high": translate(FFT_VERY_GOOD),
+        "label": labels[0],
+    }

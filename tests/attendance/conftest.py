@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.appointments.imports import import_appointment_rows
 from app.appointments.models import Appointment, AppointmentStatus
-from app.appointments.service import import_appointment_rows
 from app.clinics.models import Clinic
 from app.clinics.service import create_clinic
 from app.core.clock import FixedClock

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.api.routes import MAX_ROWS
+from app.api.common import MAX_ROWS
 from app.appointments.models import AppointmentStatus as S
 from app.clinics.service import issue_api_token
 from app.core.clock import FixedClock

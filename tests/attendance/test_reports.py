@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from app.appointments.imports import import_outcome_rows
 from app.appointments.models import AppointmentStatus as S
 from app.attendance import refresh as cells_refresh
 from app.attendance.reports import AttendanceReport, Counts, Rate, funnel_points
-from app.attendance.service import attendance_report, import_outcome_rows, refresh_counts
-from app.attendance.stats import wilson_interval
+from app.attendance.service import attendance_report, refresh_counts
 from app.core.clock import FixedClock
+from app.core.intervals import wilson_interval
 from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState as M

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.appointments.imports import import_outcome_rows, import_outcomes_csv
 from app.appointments.models import AppointmentStatus
-from app.attendance.service import import_outcome_rows, import_outcomes_csv
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.core.errors import Invalid, NotFound

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from app.appointments.imports import import_fhir_bundle, import_fhir_file
 from app.appointments.models import AppointmentStatus
-from app.attendance.service import import_fhir_bundle, import_fhir_file
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.core.errors import Invalid

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.core.intervals import interval_text, percent, wilson_interval
+from tests.attendance.reference import cases, close
 
 
 @pytest.mark.parametrize(
@@ -30,3 +33,10 @@ def test_intervals_are_written_as_percentages() -> None:
     assert percent(0.0712) == "7.1%"
     assert interval_text(0.0712, 0.09) == "7.1%-9.0%"
     assert interval_text(None, 0.1) == "-"
+
+
+@pytest.mark.parametrize("case", cases("wilson", key="n"))
+def test_wilson_interval_matches_prop_test_without_correction(case: dict[str, Any]) -> None:
+    low, high = wilson_interval(case["events"], case["n"], case["alpha"])
+    assert close(low, case["conf_int"][0])
+    assert close(high, case["conf_int"][1])

@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, render_template_string
 from jinja2.exceptions import UndefinedError
 
 from app import web_assets
-from app.surveys.routes import SECURITY_HEADERS
+from app.public.survey_form import SECURITY_HEADERS
 from tests.e2e.browser import ROOT, axe_violations, blocking, describe, watch_policy
 
 if TYPE_CHECKING:

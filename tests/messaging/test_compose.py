@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 from app.core.sms import GSM7
 from app.messaging import compose
+from app.replies import texts
 
 LONDON = ZoneInfo("Europe/London")
 # Tuesday 3 March 2026, 10:30 in London (GMT); 14:05 UTC is 15:05 in summer time.
@@ -35,7 +36,7 @@ def _messages(path: Path) -> list[Message]:
 def _reminder(locale: str, instant: datetime = WINTER) -> compose.Composed:
     date, time = compose.format_when(instant, LONDON, locale)
     return compose.compose(
-        compose.REMINDER, (locale, "en"), clinic="Riverside Clinic", date=date, time=time
+        texts.REMINDER, (locale, "en"), clinic="Riverside Clinic", date=date, time=time
     )
 
 
@@ -105,7 +106,7 @@ def test_reminder_date_names_weekday_and_month_in_full(locale: str, cldr: str) -
 )
 def test_fallback_chain(patient: str | None, clinic_default: str, locale: str, starts: str) -> None:
     chain = compose.chain_for(patient, clinic_default)
-    composed = compose.compose(compose.CONFIRMED, chain, date="3 March", time="10:30")
+    composed = compose.compose(texts.CONFIRMED, chain, date="3 March", time="10:30")
     assert composed.locale == locale
     assert composed.body.startswith(starts)
     assert chain[-1] == "en"
@@ -120,7 +121,7 @@ def test_fallback_chain(patient: str | None, clinic_default: str, locale: str, s
     ],
 )
 def test_english_plural(count: int, listing: str, text: str) -> None:
-    composed = compose.compose_plural(compose.WHICH_ONE, count, ("en",), list=listing)
+    composed = compose.compose_plural(texts.WHICH_ONE, count, ("en",), list=listing)
     assert composed.locale == "en"
     assert composed.body.startswith(text)
 
@@ -135,7 +136,7 @@ def test_welsh_plural_rule(count: int, form: int) -> None:
     translations = compose.catalogue("cy")
     assert translations is not None
     assert translations.plural(count) == form
-    body = compose.compose_plural(compose.WHICH_ONE, count, ("cy",), list="A").body
+    body = compose.compose_plural(texts.WHICH_ONE, count, ("cy",), list="A").body
     assert body.startswith(f"Mae gennych {count} apwyntiad: A. Atebwch ")
     single = "Atebwch 1A i'w gadarnhau" in body
     assert single is (count == 1)
@@ -153,8 +154,8 @@ def test_welsh_catalogue_declares_its_plural_forms() -> None:
 
 def test_pot_has_every_template() -> None:
     ids = {message.id for message in _messages(POT)}
-    assert set(compose.TEMPLATES.values()) <= ids
-    assert compose.WHICH_ONE in ids
+    assert set(texts.REPLY_TEXTS.values()) <= ids
+    assert texts.WHICH_ONE in ids
 
 
 @pytest.mark.parametrize("source", _messages(POT), ids=lambda m: str(m.id)[:40])

@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 from redis import Redis
 
+from app.core.channels import OutboundRequest, ProviderMessage, SendResult, StatusUpdate
 from app.core.clock import FixedClock
-from app.messaging.channels.base import OutboundRequest, ProviderMessage, SendResult, StatusUpdate
 from app.messaging.channels.registry import twilio_settings
 from app.messaging.channels.twilio_sms import TwilioSMSChannel
 from app.messaging.states import InboundState, MessageState

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from app.messaging.channels.base import OutboundRequest, SendOutcome, StatusUpdate
+from app.core.channels import OutboundRequest, SendOutcome, StatusUpdate
 from app.messaging.channels.twilio_common import rebase_url, verify_signature
 from app.messaging.channels.twilio_sms import TwilioSMSChannel
 from app.simulator.faults import CreateOutcome

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.messaging.channels.base import OutboundRequest, SendOutcome, StatusUpdate
+from app.core.channels import OutboundRequest, SendOutcome, StatusUpdate
 from app.messaging.channels.twilio_common import TwilioSettings, verify_signature
 from app.messaging.channels.twilio_voice import CALL_STATUSES, TwilioVoiceChannel
 from app.messaging.states import MessageState, state_for_provider_status

@@ -20,23 +20,26 @@ from redis import Redis
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from app.appointments.imports import import_appointment_rows
 from app.appointments.models import Appointment, AppointmentStatus
-from app.appointments.service import import_appointment_rows
 from app.clinics.models import Clinic
 from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging import compose
-from app.messaging import voice as voice_routes
+from app.messaging import voice as call_texts
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
 from app.patients.models import Patient
 from app.patients.service import import_patient_rows
-from app.surveys import invitations, texts
 from app.surveys import service as surveys
+from app.surveys import texts
+from app.surveys.calls import key_value
 from app.surveys.definitions import parse_definition
 from app.surveys.models import SessionState, SurveyAnswer, SurveySession
+from app.webhooks import voice as voice_routes
 from tests.conftest import make_test_app
+from tests.surveys.web_survey import open_invitation
 
 BASE = "https://wesaid.example.org"
 TOKEN = "voice-test-token"
@@ -153,10 +156,9 @@ def _voice_message(booking: Booking, clock: FixedClock, kind: str = "reminder") 
 def _survey_call(booking: Booking, clock: FixedClock) -> tuple[int, int]:
     """A voice survey invitation whose session is open, as the dispatcher leaves it."""
     message_id = _voice_message(booking, clock, kind="survey_invite")
-    opened = invitations.open_session(message_id, clock.now(), BASE)
-    assert opened is not None
+    session_id, _body = open_invitation(message_id, clock, BASE)
     db.session.commit()
-    return message_id, opened.session_id
+    return message_id, session_id
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -234,7 +236,7 @@ def test_malformed_queries_are_400(gate: FlaskClient, path: str) -> None:
 )
 def test_unknown_calls_get_a_polite_goodbye(voice: FlaskClient, path: str) -> None:
     root = _twiml(_post(voice, path, digits="1"))
-    assert _says(root) == [(texts.VOICE_GOODBYE, "en-GB")]
+    assert _says(root) == [(call_texts.GOODBYE, "en-GB")]
     assert _verbs(root) == ["Say", "Hangup"]
 
 
@@ -255,7 +257,7 @@ def test_the_reminder_is_read_and_one_key_is_gathered(
         "numDigits": "1",
         "action": action,
         "method": "POST",
-        "timeout": str(voice_routes.GATHER_SECONDS),
+        "timeout": str(call_texts.GATHER_SECONDS),
     }
     [(text, language)] = _says(root)
     assert language == "en-GB"
@@ -308,9 +310,9 @@ def test_no_key_or_a_wrong_one_asks_once_more_then_ends(
     again = _twiml(_post(voice, f"/webhooks/twilio/voice/menu?m={message_id}&t=0", digits))
     done = _twiml(_post(voice, f"/webhooks/twilio/voice/menu?m={message_id}&t=1", digits))
     [gather] = again.findall("Gather")
-    assert _says(again)[0] == (texts.VOICE_NOT_HEARD, "en-GB")
+    assert _says(again)[0] == (call_texts.NOT_HEARD, "en-GB")
     assert gather.get("action") == f"{BASE}/webhooks/twilio/voice/menu?m={message_id}&t=1"
-    assert _says(done) == [(texts.VOICE_GOODBYE, "en-GB")]
+    assert _says(done) == [(call_texts.GOODBYE, "en-GB")]
     assert _verbs(done) == ["Say", "Hangup"]
     appointment = _appointment(booking.appointment_id)
     assert (appointment.status, appointment.confirmed_at) == (AppointmentStatus.BOOKED, None)
@@ -321,7 +323,7 @@ def test_a_cancelled_appointment_is_not_read_out(voice: FlaskClient, clock: Fixe
     message_id = _voice_message(booking, clock)
     _post(voice, f"/webhooks/twilio/voice/menu?m={message_id}&t=0", "2")
     root = _twiml(_post(voice, f"/webhooks/twilio/voice?m={message_id}"))
-    assert _says(root) == [(texts.VOICE_GOODBYE, "en-GB")]
+    assert _says(root) == [(call_texts.GOODBYE, "en-GB")]
 
 
 @pytest.mark.parametrize(
@@ -335,7 +337,7 @@ def test_the_voice_speaks_the_patients_language_or_falls_back(
     message_id = _voice_message(booking, clock)
     root = _twiml(_post(voice, f"/webhooks/twilio/voice?m={message_id}"))
     [(text, said_in)] = _says(root)
-    expected_goodbye, _ = compose.localise(texts.VOICE_GOODBYE, (catalogue_locale, "en"))
+    expected_goodbye, _ = compose.localise(call_texts.GOODBYE, (catalogue_locale, "en"))
     goodbye = _twiml(_post(voice, f"/webhooks/twilio/voice/menu?m={message_id}&t=1"))
     assert said_in == language
     assert _says(goodbye) == [(expected_goodbye, language)]
@@ -354,7 +356,7 @@ def test_the_voice_speaks_the_patients_language_or_falls_back(
 def test_voice_chain_drops_languages_without_a_voice(
     chain: tuple[str, ...], expected: tuple[str, ...]
 ) -> None:
-    assert voice_routes.voice_chain(chain) == expected
+    assert call_texts.voice_chain(chain) == expected
 
 
 # -- surveys -----------------------------------------------------------------------------
@@ -414,7 +416,7 @@ def test_no_key_asks_once_more_then_records_a_skip(
     path = f"/webhooks/twilio/voice/answer?s={session_id}&q=fft"
     again = _twiml(_post(voice, f"{path}&t=0", digits))
     [gather] = again.findall("Gather")
-    assert _says(again)[:2] == [(texts.VOICE_NOT_HEARD, "en-GB"), (texts.FFT_QUESTION, "en-GB")]
+    assert _says(again)[:2] == [(call_texts.NOT_HEARD, "en-GB"), (texts.FFT_QUESTION, "en-GB")]
     assert gather.get("action") == f"{BASE}{path}&t=1"
     assert _answers(session_id) == {}
     _twiml(_post(voice, f"{path}&t=1", digits))
@@ -451,7 +453,7 @@ def test_a_late_repeat_carries_on_where_the_conversation_is(
 def test_a_closed_survey_says_goodbye(voice: FlaskClient, clock: FixedClock) -> None:
     booking = _book(clock)
     message_id, session_id = _survey_call(booking, clock)
-    surveys.close_for_opt_out([booking.patient_id], booking.clinic_id, clock.now())
+    surveys.close_for_opt_out(booking.patient_id, booking.clinic_id, clock.now())
     db.session.commit()
     for path in (
         f"/webhooks/twilio/voice?m={message_id}",
@@ -485,4 +487,4 @@ def test_key_value(question: dict[str, Any], digits: str, expected: str | None) 
     if "options" in raw:
         raw["options"] = [{"key": key, "label": key} for key in question["options"]]
     definition = parse_definition({"slug": "k", "questions": [raw]})
-    assert voice_routes.key_value(definition.questions[0], digits) == expected
+    assert key_value(definition.questions[0], digits) == expected

@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging.states import InboundState, MessageState
-from app.messaging.webhooks import EMPTY_TWIML
+from app.webhooks.twilio import EMPTY_TWIML
 from tests.conftest import make_test_app
 from tests.integration import (
     ACCOUNT_SID,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from app.core.channels import OutboundRequest, SendOutcome, StatusUpdate
 from app.core.clock import FixedClock
-from app.messaging.channels.base import OutboundRequest, SendOutcome, StatusUpdate
 from app.messaging.channels.twilio_common import TwilioSettings
 from app.messaging.channels.twilio_whatsapp import TwilioWhatsAppChannel, address, create_args
 from app.simulator.server import TwilioSimulator

@@ -60,24 +60,16 @@ def _cohort(clock: FixedClock, people: list[dict[str, Any]]) -> int:
         )
         db.session.add(session)
         db.session.flush()
-        results.record_invitation(session, "fft", NOW, SECRET)
+        results.record_invitation(
+            results.Invitee(
+                session.id, version.id, "fft", clinic.id, patient.id, None, session.channel
+            ),
+            NOW,
+            SECRET,
+        )
         if person.get("answer"):
-            from app.surveys.models import SurveyAnswer
-
-            db.session.add(
-                SurveyAnswer(
-                    session_id=session.id,
-                    survey_version_id=version.id,
-                    question_id="fft",
-                    status="answered",
-                    value=person["answer"],
-                    raw_text="1",
-                    raw_locale="en",
-                    channel="sms",
-                    answered_at=NOW,
-                )
-            )
-            results.record_response(session.id, NOW)
+            answer = results.GivenAnswer("fft", "answered", person["answer"], "en")
+            results.record_response(session.id, [answer], NOW)
     db.session.commit()
     return clinic.id
 

@@ -12,9 +12,9 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
+from app.core import parsing
 from app.core.locales import SUPPORTED_LOCALES
 from app.messaging.compose import localise
-from app.replies import parsing
 from app.simulator import answers
 from app.simulator.behaviour import OPT_OUT_REPLY, Behaviour
 from app.simulator.numbers import LANDLINE_PREFIXES, draw_landlines

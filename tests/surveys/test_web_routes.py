@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.extensions import db
+from app.public.survey_form import FORM_FIELD
 from app.surveys import texts
 from app.surveys.models import SessionState, SurveyAnswer
-from app.surveys.routes import FORM_FIELD
 from tests.surveys.test_web_form import CHECKUP
 from tests.surveys.web_survey import (
     form_token_in,

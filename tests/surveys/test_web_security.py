@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 
 from app.core.clock import FixedClock
 from app.extensions import db
+from app.public.survey_form import FORM_FIELD, SECURITY_HEADERS
 from app.surveys import service
 from app.surveys.links import form_token, link_signer
 from app.surveys.models import SessionState
-from app.surveys.routes import FORM_FIELD, SECURITY_HEADERS
 from tests.surveys.web_survey import (
     WebInvite,
     form_token_in,
@@ -95,7 +95,7 @@ def _swept(invite: WebInvite, clock: FixedClock) -> None:
 
 def _opted_out(invite: WebInvite, clock: FixedClock) -> None:
     session = session_row(invite.session_id)
-    service.close_for_opt_out([session.patient_id], session.clinic_id, clock.now())
+    service.close_for_opt_out(session.patient_id, session.clinic_id, clock.now())
     db.session.commit()
 
 

@@ -33,12 +33,14 @@ from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging import compose
+from app.messaging.dispatcher import outgoing
+from app.messaging.models import OutboundMessage
+from app.messaging.registry import ComposeContext
 from app.patients.models import Patient
 from app.patients.service import import_patient_rows
+from app.public.survey_form import FORM_FIELD, bp, init_web
 from app.surveys import invitations, service, texts, web_texts
-from app.surveys.links import link_signer
 from app.surveys.models import SurveyAnswer, SurveySession
-from app.surveys.routes import FORM_FIELD, bp, init_web
 
 CLINIC_SENDER = "+442071838750"
 BASE_URL = "https://wesaid.example.org"
@@ -121,13 +123,29 @@ def invite_web(
     db.session.flush()
     planned = invitations.plan_invitation(appointment.id, clock)
     assert planned.message_id is not None, planned.reason
-    signer = link_signer(app.config["SECRET_KEY"], clock=clock)
-    opened = invitations.open_session(planned.message_id, now, base_url, link_signer=signer)
-    assert opened is not None
+    session_id, body = open_invitation(
+        planned.message_id, clock, base_url, app.config["SECRET_KEY"]
+    )
     db.session.commit()
-    match = _LINK.search(opened.body)
+    match = _LINK.search(body)
     assert match is not None, "the invitation carries no link"
-    return WebInvite(opened.session_id, patient.id, match.group(1), opened.body)
+    return WebInvite(session_id, patient.id, match.group(1), body)
+
+
+def open_invitation(
+    message_id: int,
+    clock: FixedClock,
+    base_url: str,
+    secret_key: str = "test-key",  # noqa: S107
+) -> tuple[int, str]:
+    """Compose a planned invitation as the dispatcher does when it sends it: the session
+    it opened, and the body. Does not commit."""
+    context = ComposeContext(clock.now(), clock, base_url, secret_key)
+    draft = invitations.compose_invitation(outgoing(message_id), context)
+    message = db.session.get(OutboundMessage, message_id)
+    assert message is not None
+    assert message.survey_session_id is not None
+    return message.survey_session_id, draft.body
 
 
 # -- draft catalogues (test data) --------------------------------------------------------

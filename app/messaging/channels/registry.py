@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.messaging.channels.base import Channel
+from app.core.channels import ChannelPlugin
 
 #: Channel names and what carries them: a web link travels by SMS.
 CHANNEL_NAMES = ("sms", "whatsapp", "voice", "web")
@@ -23,7 +23,7 @@ def twilio_settings(config: Mapping[str, Any]) -> Any:
     )
 
 
-def build_channels(config: Mapping[str, Any]) -> dict[str, Channel]:
+def build_channels(config: Mapping[str, Any]) -> dict[str, ChannelPlugin]:
     """One instance per channel name in CHANNEL_NAMES; "web" is the SMS instance.
 
     The Twilio channels share one client (one connection pool). Clients are created

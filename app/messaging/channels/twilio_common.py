@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from app.messaging.channels.base import SendOutcome, SendResult
+from app.core.channels import SendOutcome, SendResult
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.messaging.channels.base import (
+from app.core.channels import (
     OutboundRequest,
     ProviderMessage,
     SendOutcome,

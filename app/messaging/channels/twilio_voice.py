@@ -17,11 +17,13 @@ completes after being answered. Call statuses are mapped onto the message status
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from app.messaging.channels.base import (
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.core.channels import (
     OutboundRequest,
     ProviderMessage,
     SendOutcome,
@@ -36,6 +38,7 @@ from app.messaging.channels.twilio_common import (
     error_code,
     verify_signature,
 )
+from app.messaging.voice import GATHER_SECONDS, Gather, VoiceStep
 
 #: Seconds the phone may ring before Twilio gives up (no-answer).
 RING_SECONDS = 30
@@ -141,3 +144,27 @@ def _provider_message(call: Any) -> ProviderMessage:
         error_code=None,
         created_at=call.date_created,
     )
+
+
+def render_twiml(step: VoiceStep, url_for: Callable[[Gather], str]) -> str:
+    """`step` as the TwiML Twilio follows: the lines said, then a `<Gather>` of keys
+    followed by a `<Redirect>` to its own action (taken when no key is pressed), or a
+    `<Hangup>`. `url_for` gives the URL of a gather's action."""
+    response = VoiceResponse()
+    for line in step.lines:
+        response.say(line, language=step.language)
+    if step.gather is not None:
+        action = url_for(step.gather)
+        gather = response.gather(
+            input="dtmf",
+            num_digits=step.gather.digits,
+            action=action,
+            method="POST",
+            timeout=GATHER_SECONDS,
+        )
+        for prompt in step.gather.prompts:
+            gather.say(prompt, language=step.language)
+        response.redirect(action, method="POST")
+    if step.hangup:
+        response.hangup()
+    return str(response)

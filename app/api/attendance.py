@@ -1,0 +1,46 @@
+"""JSON API v1: the DNA report of a clinic.
+
+Same rules as every route (`app.api.common`): a bearer token of the clinic in
+the URL (401 otherwise, for unknown clinics too), 400 for a body or query that is not
+what the endpoint takes, 413 for too many rows, 422 when some rows are refused.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.api.common import authenticated_clinic, error, too_large, unauthorised
+from app.attendance.service import attendance_report
+from app.core.errors import WeSaidError
+from app.runtime import get_runtime
+
+bp = Blueprint("attendance_api", __name__, url_prefix="/api/v1")
+bp.register_error_handler(RequestEntityTooLarge, too_large)
+
+
+@bp.get("/clinics/<slug>/attendance")
+def report(slug: str) -> tuple[Response, int]:
+    """The DNA report over whole months: `?from=YYYY-MM&to=YYYY-MM`."""
+    clinic = authenticated_clinic(slug)
+    if clinic is None:
+        return unauthorised()
+    try:
+        first, last = _month("from"), _month("to")
+    except ValueError as exc:
+        return error(str(exc), 400)
+    try:
+        found = attendance_report(clinic.slug, first, last, get_runtime().clock)
+    except WeSaidError as exc:
+        return error(str(exc), 400)
+    return jsonify(found.to_json()), 200
+
+
+def _month(name: str) -> date:
+    text = request.args.get(name, "").strip()
+    try:
+        return date.fromisoformat(text if len(text) > len("2026-01") else f"{text}-01")
+    except ValueError:
+        raise ValueError(f"query parameter {name!r}: expected YYYY-MM or YYYY-MM-DD") from None

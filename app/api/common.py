@@ -1,0 +1,121 @@
+"""What every JSON API v1 route shares: authentication, errors and import bodies.
+
+Every request carries `Authorization: Bearer <token>`, a token issued to the clinic in
+the URL. A missing or wrong token and an unknown clinic all answer 401, so the API does
+not tell outsiders which clinics exist. Bad input answers 400 (not JSON, wrong shape),
+413 (too many rows or too large a body) or 422 (some rows refused), never 500.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from app.clinics.models import Clinic
+from app.clinics.queries import find_clinic_by_token
+from app.core.clock import Clock
+from app.core.errors import WeSaidError
+from app.core.imports import ImportReport
+from app.runtime import get_runtime
+
+MAX_ROWS = 10_000
+#: Generous for 10,000 rows of these fields; the body is refused before it is read.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+Importer = Callable[..., ImportReport]
+
+
+class BodyError(Exception):
+    """The body is not what the endpoint takes; the message says why (never echoes data)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def import_rows(slug: str, key: str, importer: Importer) -> tuple[Response, int]:
+    """Run `importer` on the rows under `key` of the request's body, for clinic `slug`."""
+    clinic = authenticated_clinic(slug)
+    if clinic is None:
+        return unauthorised()
+    try:
+        rows, strict = _parse_body(key)
+    except BodyError as exc:
+        return error(str(exc), exc.status)
+    clock: Clock = get_runtime().clock
+    try:
+        report = importer(clinic.id, rows, source=f"api:{key}", strict=strict, clock=clock)
+    except WeSaidError as exc:
+        return error(str(exc), 409)
+    return jsonify(_report_json(report)), 422 if report.errors else 200
+
+
+def authenticated_clinic(slug: str) -> Clinic | None:
+    """The clinic `slug` if the request carries one of its bearer tokens, else None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return find_clinic_by_token(slug, token)
+
+
+def unauthorised() -> tuple[Response, int]:
+    """401 with the challenge; the same for a wrong token and an unknown clinic."""
+    response = jsonify({"error": "a valid bearer token for this clinic is required"})
+    response.headers["WWW-Authenticate"] = 'Bearer realm="wesaid"'
+    return response, 401
+
+
+def error(message: str, status: int) -> tuple[Response, int]:
+    """A JSON error with `status`; `message` never echoes the data sent."""
+    return jsonify({"error": message}), status
+
+
+def _parse_body(key: str) -> tuple[list[Mapping[str, object]], bool]:
+    """The rows and the strict flag; raises BodyError for anything else."""
+    request.max_content_length = MAX_BODY_BYTES
+    try:
+        body: Any = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise BodyError("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BodyError("the body must be a JSON object")
+    unknown = sorted(set(body) - {key, "strict"})
+    if unknown:
+        raise BodyError(f"unknown keys: {', '.join(unknown)}; expected {key!r} and 'strict'")
+    strict = body.get("strict", False)
+    if not isinstance(strict, bool):
+        raise BodyError("'strict' must be true or false")
+    return _rows(body.get(key), key), strict
+
+
+def _rows(value: object, key: str) -> list[Mapping[str, object]]:
+    if not isinstance(value, list):
+        raise BodyError(f"{key!r} must be a list of objects")
+    if len(value) > MAX_ROWS:
+        raise BodyError(f"at most {MAX_ROWS} rows per request", 413)
+    for index, row in enumerate(value):
+        if not isinstance(row, dict):
+            raise BodyError(f"{key}[{index}] must be an object")
+    return value
+
+
+def _report_json(report: ImportReport) -> dict[str, object]:
+    errors: Sequence[dict[str, object]] = [
+        {"row": error.line, "field": error.field, "reason": error.reason} for error in report.errors
+    ]
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "imported": report.imported,
+        "errors": errors,
+    }
+
+
+def too_large(_exc: Exception) -> tuple[Response, int]:
+    """The error handler for a body over the limit."""
+    return error("request body too large", 413)

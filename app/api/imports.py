@@ -1,0 +1,36 @@
+"""JSON API v1: patients, appointments and outcomes for one clinic.
+
+`POST /api/v1/clinics/<slug>/patients` with `{"patients": [...], "strict": bool}`, and
+the same for `appointments` and `outcomes`; the rows are those of the CSV imports.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.api.common import import_rows, too_large
+from app.appointments.imports import import_appointment_rows, import_outcome_rows
+from app.patients.service import import_patient_rows
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.register_error_handler(RequestEntityTooLarge, too_large)
+
+
+@bp.post("/clinics/<slug>/patients")
+def import_patients(slug: str) -> tuple[Response, int]:
+    """Create or update the clinic's patients from `{"patients": [...], "strict": bool}`."""
+    return import_rows(slug, "patients", import_patient_rows)
+
+
+@bp.post("/clinics/<slug>/appointments")
+def import_appointments(slug: str) -> tuple[Response, int]:
+    """Create or move the clinic's appointments from `{"appointments": [...], ...}`."""
+    return import_rows(slug, "appointments", import_appointment_rows)
+
+
+@bp.post("/clinics/<slug>/outcomes")
+def import_outcomes(slug: str) -> tuple[Response, int]:
+    """Record outcomes from `{"outcomes": [{"external_id", "outcome", "cancelled_at"?}],
+    "strict": bool}`."""
+    return import_rows(slug, "outcomes", import_outcome_rows)

@@ -1,0 +1,1 @@
+"""Reminder-wording experiments: design, assignment, analysis and decisions."""

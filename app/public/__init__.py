@@ -1,0 +1,1 @@
+"""Public pages: no login. The survey web form behind a patient's signed link."""

@@ -1,0 +1,2 @@
+"""Webhooks: what Twilio calls. Each checks the signature, stores or asks one service,
+and answers at once."""

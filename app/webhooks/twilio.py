@@ -1,0 +1,110 @@
+"""Twilio webhooks: check the signature, store, queue, answer fast.
+
+Processing of a reply is asynchronous: the webhook only makes the message durable in
+the inbox and queues a job. If Redis is down the row is still there and the clock's
+sweep queues it later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, request
+
+from app.core.channels import Channel
+from app.extensions import db
+from app.messaging.inbox import store_inbound
+from app.messaging.status import record_status
+from app.queueing import JobName
+from app.runtime import get_runtime
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def signed_url(public_base_url: str) -> str:
+    """The URL Twilio signed: our public base plus the path and query exactly as sent.
+
+    `request.url` would decode escapes such as %7E and lose https behind a proxy, so
+    the raw request URI from the WSGI server is used when it gives one.
+    """
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        raw = quote(request.environ.get("SCRIPT_NAME", "") + request.environ.get("PATH_INFO", ""))
+        query = request.environ.get("QUERY_STRING", "")
+        raw = f"{raw}?{query}" if query else raw
+    if raw.endswith("?"):
+        raw = raw[:-1]
+    return public_base_url.rstrip("/") + raw
+
+
+def require_signature(channel_name: Channel) -> None:
+    """Abort with 403 unless the request carries the provider's valid signature of our
+    public URL and its form; a missing header is a 403 too, never an error."""
+    runtime = get_runtime()
+    channel = runtime.channel(channel_name)
+    signature = request.headers.get("X-Twilio-Signature")
+    if not signature or not channel.verify(
+        signed_url(runtime.public_base_url), request.form, signature
+    ):
+        log.warning("webhook refused: bad or missing signature on %s", request.path)
+        abort(403)
+
+
+def status_channel(form: Mapping[str, str]) -> Channel:
+    """The channel whose callback `form` is: a call's carries CallSid, a message's
+    MessageSid (SMS and WhatsApp read alike)."""
+    return Channel.VOICE if form.get("CallSid") and not form.get("MessageSid") else Channel.SMS
+
+
+def _twiml() -> Response:
+    return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
+
+
+@bp.post("/sms")
+def inbound_sms() -> Response:
+    """A patient's text: store it once (by MessageSid), queue processing, answer 200."""
+    require_signature(Channel.SMS)
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    sender, to = form.get("From"), form.get("To")
+    if not sid or not sender or not to:
+        abort(400, "MessageSid, From and To are required")
+    runtime = get_runtime()
+    inbound_id, created = store_inbound(
+        provider_sid=sid,
+        from_number=sender,
+        to_number=to,
+        body=form.get("Body", ""),
+        messaging_service_sid=form.get("MessagingServiceSid"),
+        channel=Channel.WHATSAPP if sender.startswith("whatsapp:") else Channel.SMS,
+        now=runtime.clock.now(),
+    )
+    db.session.close()
+    if created:
+        _enqueue_quietly(JobName.PROCESS_INBOUND, inbound_id)
+    return _twiml()
+
+
+@bp.post("/status")
+def status_callback() -> Response:
+    """A delivery status: moves the message forward only; duplicates are no-ops."""
+    require_signature(Channel.SMS)
+    runtime = get_runtime()
+    update = runtime.channel(status_channel(request.form)).parse_status(request.form)
+    if update is None:
+        abort(400, "MessageSid and MessageStatus (or CallSid and CallStatus) are required")
+    message_id = request.args.get("m", type=int)
+    record_status(message_id, update, runtime.clock.now())
+    return _twiml()
+
+
+def _enqueue_quietly(job: JobName, item_id: int) -> None:
+    try:
+        get_runtime().queue.enqueue(job, item_id)
+    except Exception:  # Redis down: the sweep finds the row later, so the reply is not lost
+        log.exception("could not queue %s; the sweep will pick it up", job.name)

@@ -1,0 +1,87 @@
+"""What each feature plugs into the layers below it, once per process.
+
+`create_app` calls `wire()`. Messaging, consent and appointments know no feature; here
+the features are plugged in, so that every dependency between them is visible in one
+place.
+
+The order of precedence of replies (the one list): a stored reply is offered to
+1. the opt-out, opt-in and help keywords (`replies`), then
+2. an open survey question on the same channel (`surveys`), then
+3. the reminder menu: 1 confirm, 2 cancel, 3 ask for a new time (`replies`);
+anything none of them takes is flagged for staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from app.appointments import events
+from app.appointments.events import AppointmentEvent
+from app.appointments.models import Appointment
+from app.clinics.models import Clinic
+from app.core.clock import Clock
+from app.experiments.service import assign_new_appointments
+from app.experiments.wording import reminder_wording
+from app.messaging import registry
+from app.messaging.kinds import MessageKind
+from app.messaging.registry import TemplateSet
+from app.messaging.voice import CALL_TEXTS
+from app.patients import consent
+from app.replies import reminders
+from app.replies import service as replies
+from app.replies.texts import REPLY_PLURALS, REPLY_TEXTS
+from app.scheduling import service as scheduling
+from app.surveys import calls as survey_calls
+from app.surveys import invitations, texts
+from app.surveys import service as surveys
+
+
+def wire() -> None:
+    """Register every feature's composers, handlers and listeners. Idempotent."""
+    _messages()
+    _appointment_events()
+
+
+def _messages() -> None:
+    registry.register_templates("replies", TemplateSet(REPLY_TEXTS, REPLY_PLURALS))
+    registry.register_templates("calls", TemplateSet(CALL_TEXTS))
+    registry.register_templates("surveys", TemplateSet(texts.SURVEY_TEXTS, samples=texts.samples))
+    registry.register_composer(
+        MessageKind.REMINDER, partial(reminders.compose_reminder, wording=reminder_wording)
+    )
+    registry.register_composer(MessageKind.SURVEY_INVITE, invitations.compose_invitation)
+    registry.register_call_script(MessageKind.REMINDER, reminders.reminder_call)
+    registry.register_call_script(MessageKind.SURVEY_INVITE, survey_calls.survey_call)
+    registry.set_reply_handlers(
+        [replies.take_keyword, surveys.take_answer, replies.take_menu_choice]
+    )
+    registry.on_superseded("surveys", invitations.close_superseded)
+    consent.on_opt_out("surveys", surveys.close_for_opt_out)
+
+
+def _appointment_events() -> None:
+    events.on(AppointmentEvent.BOOKED, "reminders", scheduling.plan_reminders)
+    events.on(AppointmentEvent.BOOKED, "experiments", _assign_arms)
+    events.on(AppointmentEvent.MOVED, "reminders", scheduling.replan_reminders)
+    events.on(AppointmentEvent.CANCELLED, "reminders", scheduling.withdraw_reminders)
+    events.on(AppointmentEvent.ATTENDED, "reminders", scheduling.withdraw_reminders)
+    events.on(AppointmentEvent.ATTENDED, "surveys", _invite)
+    events.on(AppointmentEvent.DNA, "reminders", scheduling.withdraw_reminders)
+    events.on(AppointmentEvent.DNA, "surveys", _withdraw_invitations)
+
+
+def _assign_arms(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
+    assign_new_appointments([a.id for a in appointments], clock)
+
+
+def _invite(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
+    for appointment in appointments:
+        invitations.plan_invitation(appointment.id, clock)
+
+
+def _withdraw_invitations(
+    appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock
+) -> None:
+    for appointment in appointments:
+        invitations.withdraw_invitation(appointment.id, clock.now())
