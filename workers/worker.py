@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from flask import Flask
 from rq import SimpleWorker, Worker, get_current_job
 
+from app import create_app
 from app.extensions import db
 from app.runtime import Runtime, get_runtime
 from workers.queues import WORKER_QUEUES
@@ -39,8 +40,6 @@ def bind(app: Flask) -> None:
 def bound_app() -> Flask:
     app = _bound.get("app")
     if app is None:
-        from app import create_app
-
         app = create_app()
         bind(app)
     assert isinstance(app, Flask)

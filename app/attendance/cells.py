@@ -67,6 +67,7 @@ from app.attendance.reports import (
     UNKNOWN,
 )
 from app.extensions import db
+from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
 from app.patients.models import Patient
@@ -125,7 +126,10 @@ def _exposure() -> ColumnElement[str]:
     # One look at the reminders per appointment: 2 if one was delivered, 1 if any exist.
     reach = (
         select(func.max(case((OutboundMessage.state == MessageState.DELIVERED, 2), else_=1)))
-        .where(OutboundMessage.appointment_id == Appointment.id, OutboundMessage.kind == "reminder")
+        .where(
+            OutboundMessage.appointment_id == Appointment.id,
+            OutboundMessage.kind == MessageKind.REMINDER,
+        )
         .scalar_subquery()
     )
     return case(

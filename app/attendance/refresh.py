@@ -32,6 +32,7 @@ from app.attendance.models import AttendanceMonth, AttendanceWatermark
 from app.attendance.periods import local_days, month_of
 from app.clinics.models import Clinic
 from app.extensions import db
+from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
 from app.patients.models import Patient
 
@@ -68,7 +69,11 @@ def changed_days(since: datetime) -> set[tuple[int, date]]:
     by_reminder = (
         select(Appointment.clinic_id, day)
         .join(OutboundMessage, OutboundMessage.appointment_id == Appointment.id)
-        .where(OutboundMessage.kind == "reminder", OutboundMessage.updated_at > since, counted())
+        .where(
+            OutboundMessage.kind == MessageKind.REMINDER,
+            OutboundMessage.updated_at > since,
+            counted(),
+        )
     )
     by_patient = (
         select(Appointment.clinic_id, day)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.clinics.models import ApiToken, Clinic, Organisation
 from app.clinics.queries import find_clinic_by_slug, find_organisation, hash_token
 from app.core import locales, phone
+from app.core.channels import Channel
 from app.core.clock import Clock
 from app.core.errors import Invalid
 from app.extensions import db
@@ -31,7 +32,7 @@ def _check_sender(sender: str) -> str:
     if re.fullmatch(r"MG[0-9a-f]{32}", sender):
         return sender
     try:
-        return phone.normalise(sender, "voice")
+        return phone.normalise(sender, Channel.VOICE)
     except phone.PhoneRejected as exc:
         raise Invalid(f"sender: {exc}; give a UK number or a Messaging Service sid") from exc
 

@@ -16,7 +16,9 @@ import unicodedata
 import phonenumbers
 from phonenumbers import CountryCodeSource, NumberParseException, PhoneNumber, PhoneNumberType
 
-CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "voice")
+from app.core.channels import Channel
+
+CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.WHATSAPP, Channel.VOICE)
 
 UK_COUNTRY_CODE = 44
 
@@ -28,7 +30,7 @@ _SHORT_CODE_MAX_DIGITS = 6
 # would turn "0800 FLOWERS" into digits and read "ext 12" as an extension.
 _NUMBER_PUNCTUATION = frozenset("+()-./[]")
 
-_TEXT_CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
+_TEXT_CHANNEL_LABELS = {Channel.SMS: "SMS", Channel.WHATSAPP: "WhatsApp"}
 
 _E164_SHAPE = re.compile(r"\+[1-9]\d{6,14}")
 
@@ -75,12 +77,12 @@ def _short_code() -> PhoneRejected:
 
 
 def _landline(channel: str) -> PhoneRejected:
-    label = _TEXT_CHANNEL_LABELS[channel]
+    label = _TEXT_CHANNEL_LABELS[Channel(channel)]
     return PhoneRejected("landline", f"landline: not accepted for {label}")
 
 
 def normalise(
-    raw: str, channel: str = "sms", *, allowed_regions: frozenset[str] = frozenset()
+    raw: str, channel: str = Channel.SMS, *, allowed_regions: frozenset[str] = frozenset()
 ) -> str:
     """Return `raw` as an E.164 string if `channel` may use it, else raise PhoneRejected.
 
@@ -153,11 +155,11 @@ def _check_type(number: PhoneNumber, channel: str) -> None:
     if number_type == PhoneNumberType.MOBILE:
         return
     if number_type == PhoneNumberType.FIXED_LINE_OR_MOBILE:
-        if channel == "voice" or _may_be_mobile(number):
+        if channel == Channel.VOICE or _may_be_mobile(number):
             return
         raise _landline(channel)
     if number_type == PhoneNumberType.FIXED_LINE:
-        if channel == "voice":
+        if channel == Channel.VOICE:
             return
         raise _landline(channel)
     raise _invalid()

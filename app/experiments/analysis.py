@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.core.intervals import interval_text, percent, wilson_interval
-from app.experiments.rules import decide
+from app.experiments.rules import Decision, decide
 from app.experiments.sequential import MIN_LOOK_GAP
 from app.experiments.stats import Comparison, compare_proportions
 
@@ -59,7 +59,7 @@ class ExperimentAnalysis:
     #: B against A; None until both arms have an outcome.
     comparison: Comparison | None
     #: "continue", "stop" or "ship"; None without a comparison.
-    decision: str | None
+    decision: Decision | None
     reasons: list[str]
     #: The smaller arm's analysed n, its share of the plan, and the earlier looks used.
     n_per_arm: int

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, state_enum
+from app.experiments.rules import Decision
 
 
 class ExperimentStatus(enum.StrEnum):
@@ -84,7 +85,7 @@ class ExperimentDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), index=True)
     #: "continue", "stop" or "ship" (see experiments_core.decide).
-    decision: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[Decision] = mapped_column(state_enum(Decision, 16))
     reasons: Mapped[list[str]] = mapped_column(JSON)
     #: Per-arm counts and the comparison of B with A, as the analysis printed them.
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -15,12 +15,12 @@ boundary for the information reached so far.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +29,15 @@ from app.core.distributions import normal_sf
 from app.experiments.sequential import obf_boundaries
 from app.experiments.stats import Comparison
 
-Decision = Literal["continue", "stop", "ship"]
+
+class Decision(enum.StrEnum):
+    """What an analysis says to do with an experiment."""
+
+    CONTINUE = "continue"  # the planned size is not reached and no boundary is crossed
+    STOP = "stop"  # arm B is worse, or the planned size was reached without a benefit
+    SHIP = "ship"  # arm B is better and the O'Brien-Fleming boundary is crossed
+
+
 Arms = Sequence[tuple[str, int]]
 
 _DIGEST_SIZE = 8
@@ -144,9 +152,10 @@ def decide(
     crossed = analysis.p_value <= nominal
     better = (analysis.risk_difference < 0) == lower_is_better and analysis.risk_difference != 0
     if crossed and better:
-        return "ship", [*reasons, "arm B is better and the boundary is crossed"]
+        return Decision.SHIP, [*reasons, "arm B is better and the boundary is crossed"]
     if crossed:
-        return "stop", [*reasons, "arm B is worse and the boundary is crossed"]
+        return Decision.STOP, [*reasons, "arm B is worse and the boundary is crossed"]
     if final:
-        return "stop", [*reasons, "planned sample size reached without a significant benefit"]
-    return "continue", [*reasons, "planned sample size not reached and boundary not crossed"]
+        reason = "planned sample size reached without a significant benefit"
+        return Decision.STOP, [*reasons, reason]
+    return Decision.CONTINUE, [*reasons, "planned sample size not reached and boundary not crossed"]

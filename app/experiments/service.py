@@ -40,13 +40,14 @@ from app.experiments.queries import (
     recorded_looks,
     running_experiments,
 )
-from app.experiments.rules import assign_arms
+from app.experiments.rules import Decision, assign_arms
 from app.experiments.spec import ExperimentSpec
 from app.extensions import db
+from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
 from app.messaging.states import OPEN_STATES
 
-_ENDED = {"stop": ExperimentStatus.STOPPED, "ship": ExperimentStatus.SHIPPED}
+_ENDED = {Decision.STOP: ExperimentStatus.STOPPED, Decision.SHIP: ExperimentStatus.SHIPPED}
 
 
 def create_experiment(spec: ExperimentSpec, clock: Clock) -> Experiment:
@@ -168,7 +169,7 @@ def _eligible_by_clinic(
     """The ids of the eligible appointments not yet assigned, clinic by clinic."""
     pending = select(OutboundMessage.id).where(
         OutboundMessage.appointment_id == Appointment.id,
-        OutboundMessage.kind == "reminder",
+        OutboundMessage.kind == MessageKind.REMINDER,
         OutboundMessage.state.in_(OPEN_STATES),
     )
     assigned = select(ExperimentAssignment.appointment_id).where(

@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.channels import Channel
 from app.db import Base, state_enum
+from app.messaging.kinds import MessageKind
 from app.messaging.states import InboundState, MessageState
 
 
@@ -54,11 +56,11 @@ class OutboundMessage(Base):
     #: The message this one replaces on another channel after a provider error.
     fallback_for_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
     #: "reminder", "confirmation", "opt_out_ack", "opt_in_ack", "help", "menu_reask", ...
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[MessageKind] = mapped_column(state_enum(MessageKind, 24))
     #: The reminder rule name ("7d", "1d"), or "" for other kinds.
     rule: Mapped[str] = mapped_column(String(24), default="")
     plan_version: Mapped[int] = mapped_column(default=1)
-    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    channel: Mapped[Channel] = mapped_column(state_enum(Channel, 16), default=Channel.SMS)
     state: Mapped[MessageState] = mapped_column(
         state_enum(MessageState, 16),
         default=MessageState.PENDING,
@@ -96,7 +98,7 @@ class InboundMessage(Base):
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
-    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    channel: Mapped[Channel] = mapped_column(state_enum(Channel, 16), default=Channel.SMS)
     from_number: Mapped[str] = mapped_column(String(40))
     to_number: Mapped[str] = mapped_column(String(40))
     body: Mapped[str | None] = mapped_column(Text)

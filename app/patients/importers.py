@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core import locales, phone
+from app.core.channels import Channel
 from app.core.imports import (
     FieldChecker,
     FieldValueError,
@@ -37,7 +38,7 @@ PATIENT_COLUMNS: tuple[str, ...] = (
     "channel",
 )
 #: Channels a patient may prefer; a web link travels by SMS, so it needs a mobile.
-PATIENT_CHANNELS: frozenset[str] = frozenset({"sms", "whatsapp", "voice", "web"})
+PATIENT_CHANNELS: frozenset[str] = frozenset(channel.value for channel in Channel)
 PATIENT_REQUIRED: frozenset[str] = frozenset({"external_id", "phone", "locale"})
 #: Columns a CSV file may leave out (added after the format was first published).
 PATIENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("channel",)
@@ -62,7 +63,7 @@ class PatientRecord:
     ethnic_category: str | None
     imd_quintile: int | None
     #: The preferred channel; None when the file does not say (an update keeps it).
-    channel_preference: str | None = None
+    channel_preference: Channel | None = None
 
 
 def shared_phone_errors(records: Sequence[PatientRecord], source: str) -> list[RowError]:
@@ -113,7 +114,7 @@ def _patient(
     fields = FieldChecker(row, source, check_fields(row, PATIENT_COLUMNS, PATIENT_REQUIRED, source))
     external_id = fields.take("external_id", identifier)
     channel = fields.take("channel", _channel)
-    phone_channel = "voice" if channel == "voice" else "sms"
+    phone_channel = Channel.VOICE if channel is Channel.VOICE else Channel.SMS
     number = fields.take("phone", lambda v: _phone(v, allowed_regions, phone_channel))
     locale = fields.take("locale", _locale)
     birth_year = fields.take("birth_year", lambda v: _birth_year(v, this_year))
@@ -134,16 +135,16 @@ def _patient(
 _ETHNIC_HELP = "an NHS ethnic category code (A-H, J-N, P, R, S or Z)"
 
 
-def _channel(value: object) -> str | None:
+def _channel(value: object) -> Channel | None:
     text = text_of(value).lower()
     if not text:
         return None
     if text not in PATIENT_CHANNELS:
         raise FieldValueError("expected sms, whatsapp, voice or web")
-    return text
+    return Channel(text)
 
 
-def _phone(value: object, allowed_regions: frozenset[str], channel: str = "sms") -> str:
+def _phone(value: object, allowed_regions: frozenset[str], channel: Channel = Channel.SMS) -> str:
     """Mobiles only, except for a patient reached by telephone call (landlines too)."""
     try:
         return phone.normalise(text_of(value), channel, allowed_regions=allowed_regions)

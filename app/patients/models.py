@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.channels import Channel
 from app.db import Base, state_enum
 
 
@@ -32,8 +33,9 @@ class Patient(Base):
     ethnic_category: Mapped[str | None] = mapped_column(String(2))
     #: Index of Multiple Deprivation quintile, 1 (most deprived) to 5.
     imd_quintile: Mapped[int | None]
-    #: "sms", "whatsapp", "voice" or "web".
-    channel_preference: Mapped[str] = mapped_column(String(16), default="sms")
+    channel_preference: Mapped[Channel] = mapped_column(
+        state_enum(Channel, 16), default=Channel.SMS
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

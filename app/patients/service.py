@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
+from app.core.channels import Channel
 from app.core.clock import Clock
 from app.core.imports import ImportReport, RowError, SourceRow, chunks, read_csv_file
 from app.db import commit_import
@@ -122,7 +123,7 @@ def _new_patient(clinic_id: int, record: PatientRecord, clock: Clock) -> Patient
     return Patient(
         clinic_id=clinic_id,
         external_id=record.external_id,
-        channel_preference=record.channel_preference or "sms",
+        channel_preference=record.channel_preference or Channel.SMS,
         created_at=now,
         updated_at=now,
         **{name: getattr(record, name) for name in _DEMOGRAPHICS},

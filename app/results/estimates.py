@@ -237,7 +237,9 @@ def _expit(x: float) -> float:
 
 def _n_eff(moments: _Moments) -> float:
     p = moments.mean
-    if moments.variance > 0:
+    # At p = 0 or 1 the linearised variance is zero but for rounding (1e-35, say), which
+    # would make the effective size 0: fall back to Kish's size from the weights.
+    if moments.variance > 0 and 0.0 < p < 1.0:
         return p * (1 - p) / moments.variance
     return effective_sample_size(moments.weights[moments.answered])
 

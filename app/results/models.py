@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.core.channels import Channel
+from app.db import Base, state_enum
 
 
 class SurveyInvitation(Base):
@@ -37,7 +38,7 @@ class SurveyInvitation(Base):
     ethnic: Mapped[str] = mapped_column(String(8))
     imd: Mapped[str] = mapped_column(String(8))
     language: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(state_enum(Channel, 16))
     invited_at: Mapped[datetime]
     responded: Mapped[bool] = mapped_column(default=False)
 
@@ -56,7 +57,7 @@ class SurveyResponse(Base):
     #: The Friends and Family Test answer's option key, when the survey has one.
     fft: Mapped[str | None] = mapped_column(String(16), index=True)
     language: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(state_enum(Channel, 16))
     responded_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

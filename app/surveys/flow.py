@@ -21,11 +21,10 @@ MAX_REASKS = 1
 
 
 class AnswerStatus(enum.StrEnum):
-    ANSWERED = "answered"
-    SKIPPED = "skipped"
-    DONT_KNOW = "dont_know"
-    #: Not understood even after the re-ask; the original text is kept for staff.
-    UNPARSED = "unparsed"
+    ANSWERED = "answered"  # a valid answer: an option, yes or no, a number, words
+    SKIPPED = "skipped"  # the patient chose not to answer
+    DONT_KNOW = "dont_know"  # the patient said they do not know
+    UNPARSED = "unparsed"  # not understood even after the re-ask; the words are kept
 
 
 @dataclass(frozen=True)

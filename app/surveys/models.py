@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.channels import Channel
 from app.db import Base, state_enum
+from app.surveys.flow import AnswerStatus
 
 
 class SurveyVersion(Base):
@@ -56,7 +58,7 @@ class SurveySession(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(state_enum(Channel, 16))
     locale: Mapped[str] = mapped_column(String(16))
     state: Mapped[SessionState] = mapped_column(
         state_enum(SessionState, 16), default=SessionState.OPEN
@@ -82,11 +84,11 @@ class SurveyAnswer(Base):
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
     question_id: Mapped[str] = mapped_column(String(40))
     #: app.surveys.flow.AnswerStatus: answered, skipped, dont_know, unparsed.
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[AnswerStatus] = mapped_column(state_enum(AnswerStatus, 16))
     #: Option key, "yes"/"no", a number, or free text.
     value: Mapped[str | None] = mapped_column(Text)
     #: The patient's own words as sent, and the language they were asked in.
     raw_text: Mapped[str | None] = mapped_column(Text)
     raw_locale: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(state_enum(Channel, 16))
     answered_at: Mapped[datetime]

@@ -7,6 +7,8 @@ import pytest
 from app.core.distributions import t_quantile
 from app.results.estimates import (
     FFT_ANSWERS,
+    _Moments,
+    _n_eff,
     effective_sample_size,
     fft_positive,
     kish_deff,
@@ -92,6 +94,26 @@ def test_a_proportion_of_zero_uses_korn_graubard_under_logit() -> None:
     assert estimate.ci_method == "beta"
     assert estimate.ci_low == 0.0
     assert estimate.ci_high == pytest.approx(1 - 0.025 ** (1 / n), rel=1e-10)  # qbeta(.975, 1, n)
+
+
+def test_a_proportion_of_one_with_unequal_weights_keeps_its_effective_size() -> None:
+    """All answers positive: the linearised variance is zero up to rounding, which must
+    not shrink the effective size to nothing (and the interval with it)."""
+    weights = np.array([0.7, 1.9, 1.3, 0.4, 2.2, 1.1, 0.9, 1.5])
+    estimate = weighted_proportion(np.ones(len(weights)), weights, ci="logit")
+    n_eff = effective_sample_size(weights)
+    assert estimate.ci_method == "beta"
+    assert estimate.ci_high == 1.0
+    assert estimate.ci_low == pytest.approx(0.025 ** (1 / n_eff), rel=1e-9)  # qbeta(.025, n, 1)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_a_rounding_variance_at_the_ends_does_not_empty_the_effective_size(p: float) -> None:
+    """Raked weights can leave a linearised variance of 1e-35 where it is zero: the
+    effective size then comes from the weights, as it does for a variance of zero."""
+    weights = np.array([0.7, 1.9, 1.3, 0.4])
+    moments = _Moments(p, 1e-35, np.ones(4, dtype=bool), weights, 0.0)
+    assert _n_eff(moments) == pytest.approx(effective_sample_size(weights))
 
 
 def test_wilson_of_zero_uses_the_kish_sample_size() -> None:

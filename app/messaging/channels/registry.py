@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.channels import ChannelPlugin
+from app.core.channels import Channel, ChannelPlugin
+from app.messaging.channels.twilio_common import TwilioSettings, build_client
+from app.messaging.channels.twilio_sms import TwilioSMSChannel
+from app.messaging.channels.twilio_voice import TwilioVoiceChannel
+from app.messaging.channels.twilio_whatsapp import TwilioWhatsAppChannel
 
-#: Channel names and what carries them: a web link travels by SMS.
-CHANNEL_NAMES = ("sms", "whatsapp", "voice", "web")
 
-
-def twilio_settings(config: Mapping[str, Any]) -> Any:
+def twilio_settings(config: Mapping[str, Any]) -> TwilioSettings:
     """Twilio settings from the app configuration."""
-    from app.messaging.channels.twilio_common import TwilioSettings
-
     return TwilioSettings(
         account_sid=config["TWILIO_ACCOUNT_SID"],
         auth_token=config["TWILIO_AUTH_TOKEN"],
@@ -24,22 +23,17 @@ def twilio_settings(config: Mapping[str, Any]) -> Any:
 
 
 def build_channels(config: Mapping[str, Any]) -> dict[str, ChannelPlugin]:
-    """One instance per channel name in CHANNEL_NAMES; "web" is the SMS instance.
+    """One instance per `Channel`; the web channel is the SMS instance.
 
     The Twilio channels share one client (one connection pool). Clients are created
     here, not at import.
     """
-    from app.messaging.channels.twilio_common import build_client
-    from app.messaging.channels.twilio_sms import TwilioSMSChannel
-    from app.messaging.channels.twilio_voice import TwilioVoiceChannel
-    from app.messaging.channels.twilio_whatsapp import TwilioWhatsAppChannel
-
     settings = twilio_settings(config)
     client = build_client(settings)
     sms = TwilioSMSChannel(settings, client=client)
     return {
-        "sms": sms,
-        "whatsapp": TwilioWhatsAppChannel(settings, client=client),
-        "voice": TwilioVoiceChannel(settings, client=client),
-        "web": sms,
+        Channel.SMS: sms,
+        Channel.WHATSAPP: TwilioWhatsAppChannel(settings, client=client),
+        Channel.VOICE: TwilioVoiceChannel(settings, client=client),
+        Channel.WEB: sms,  # a web link travels by SMS
     }

@@ -9,14 +9,15 @@ from sqlalchemy import func, select
 
 from app.appointments.models import Appointment, AppointmentStatus
 from app.appointments.service import record_outcome
+from app.core.channels import Channel
 from app.core.clock import Clock
 from app.extensions import db
+from app.messaging.kinds import MessageKind
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import PROVIDER_STATES, MessageState
 from app.patients.models import ConsentAction, ConsentEvent, Patient
 from app.simulator.population import Behaviour
 
-REMINDER = "reminder"
 _SENT = frozenset(PROVIDER_STATES - {MessageState.FAILED, MessageState.UNKNOWN})
 
 
@@ -36,7 +37,7 @@ def _delivered_reminder_appointments(ids: list[int]) -> set[int]:
             .distinct()
             .where(
                 OutboundMessage.appointment_id.in_(ids),
-                OutboundMessage.kind == REMINDER,
+                OutboundMessage.kind == MessageKind.REMINDER,
                 OutboundMessage.state == MessageState.DELIVERED,
             )
         )
@@ -55,7 +56,7 @@ def _told_the_cost(ids: list[int]) -> set[int]:
             .distinct()
             .where(
                 OutboundMessage.appointment_id.in_(ids),
-                OutboundMessage.kind == REMINDER,
+                OutboundMessage.kind == MessageKind.REMINDER,
                 OutboundMessage.state == MessageState.DELIVERED,
                 OutboundMessage.body.contains(COST_MARKER),
             )
@@ -132,7 +133,7 @@ def _appointments(*where: Any) -> int:
 
 def summarise(duplicate_sends: int, patients: int) -> dict[str, Any]:
     """The demo's figures, from the database and the simulator's ledger."""
-    reminder = OutboundMessage.kind == REMINDER
+    reminder = OutboundMessage.kind == MessageKind.REMINDER
     return {
         "patients": patients,
         "appointments": _appointments(),
@@ -142,17 +143,27 @@ def summarise(duplicate_sends: int, patients: int) -> dict[str, Any]:
         "reminders_expired": _count(reminder, OutboundMessage.state == MessageState.EXPIRED),
         "reminders_cancelled": _count(reminder, OutboundMessage.state == MessageState.CANCELLED),
         "reminders_suppressed": _count(reminder, OutboundMessage.state == MessageState.SUPPRESSED),
-        "replies": int(db.session.scalar(select(func.count()).select_from(InboundMessage)) or 0),
+        # Texts only: a key press on a call is stored in the inbox too, and counted
+        # among the calls answered.
+        "replies": int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(InboundMessage)
+                .where(InboundMessage.channel != Channel.VOICE)
+            )
+            or 0
+        ),
         "confirmed": _appointments(Appointment.confirmed_at.is_not(None)),
         "cancelled_by_patient": _appointments(
             Appointment.status == AppointmentStatus.CANCELLED_PATIENT
         ),
         "rebook_requests": _appointments(Appointment.rebook_requested_at.is_not(None)),
         "calls_placed": _count(
-            OutboundMessage.channel == "voice", OutboundMessage.state.in_(_SENT)
+            OutboundMessage.channel == Channel.VOICE, OutboundMessage.state.in_(_SENT)
         ),
         "calls_answered": _count(
-            OutboundMessage.channel == "voice", OutboundMessage.state == MessageState.DELIVERED
+            OutboundMessage.channel == Channel.VOICE,
+            OutboundMessage.state == MessageState.DELIVERED,
         ),
         "opted_out": _opted_out(),
         "duplicate_sends": duplicate_sends,

@@ -24,15 +24,26 @@ from typing import Any
 import click
 from flask import Flask
 from flask_migrate import upgrade
-from rq import SimpleWorker
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from app import create_app
+from app.appointments.imports import import_appointment_rows
+from app.clinics.queries import get_clinic_by_slug
+from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
+from app.demo.outcomes import next_due, record_outcomes, summarise
+from app.demo.results import store_snapshots, summarise_experiment, summarise_surveys
+from app.experiments.service import create_experiment
+from app.experiments.spec import parse_definition as parse_experiment
 from app.extensions import db
+from app.messaging.sweeps import sweep
+from app.patients.service import import_patient_rows
 from app.queueing import WORKER_QUEUES
 from app.runtime import get_runtime
 from app.simulator.population import Behaviour, Persona, generate_population
 from app.simulator.process import SimulatorProcess
+from app.surveys.service import expire_sessions
+from workers.worker import InProcessWorker, bind
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; the clocks go forward on 29 March
 DAYS = 28
@@ -134,8 +145,6 @@ def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
 
 
 def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Flask:
-    from app import create_app
-
     return create_app(
         {
             "WESAID_ENV": "development",
@@ -153,21 +162,6 @@ def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Fla
             "LOG_LEVEL": "WARNING",
         }
     )
-
-
-class DemoWorker(SimpleWorker):
-    """RQ's in-process worker without the command channel.
-
-    A worker normally listens on a Redis pub/sub channel for commands (shutdown, kill a
-    job) in a thread of its own. The demo runs the worker in short bursts on an
-    in-process Redis, where that listener would only spin; nothing sends it commands.
-    """
-
-    def subscribe(self) -> None:
-        return None
-
-    def unsubscribe(self) -> None:
-        return None
 
 
 class Demo:
@@ -201,22 +195,14 @@ class Demo:
         self.sim.set_inbound_url(f"http://127.0.0.1:{port}/webhooks/twilio/sms")
         self.server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
         threading.Thread(target=self.server.serve_forever, name="demo-web", daemon=True).start()
-        from workers.worker import bind
-
         bind(self.app)
         runtime = get_runtime(self.app)
-        self.worker = DemoWorker(
+        self.worker = InProcessWorker(
             [runtime.queue.queue(name) for name in WORKER_QUEUES],
             connection=runtime.queue.connection,
         )
 
     def setup(self) -> None:
-        from app.attendance.definitions import parse_definition as parse_experiment
-        from app.attendance.experiments import create_experiment
-        from app.clinics.queries import get_clinic_by_slug
-        from app.clinics.service import create_clinic
-        from app.patients.service import import_patient_rows
-
         with self.app.app_context():
             upgrade()
             for slug, name, sender in CLINICS:
@@ -241,9 +227,6 @@ class Demo:
                     raise RuntimeError(f"demo patients refused: {report.errors[0]}")
 
     def book_due(self, now: datetime) -> None:
-        from app.appointments.service import import_appointment_rows
-        from app.clinics.queries import get_clinic_by_slug
-
         due = [b for b in self.bookings if b.booked_at <= now and not b.done]
         for slug, _name, _sender in CLINICS:
             rows = [
@@ -281,17 +264,15 @@ class Demo:
                 return
 
     def tick(self, now: datetime) -> None:
-        from app.messaging.sweeps import sweep
-
         self.clock.set(now)
         self.shared_now.value = now.timestamp()
         with self.app.app_context():
             self.book_due(now)
-            sweep(get_runtime(self.app))
+            runtime = get_runtime(self.app)
+            sweep(runtime.clock, runtime.queue)  # what the clock does at each sweep
+            expire_sessions(now)
         self.drain()
         with self.app.app_context():
-            from app.simulator.demo_outcomes import record_outcomes
-
             record_outcomes(self.behaviour, now, self.clock)
 
     def run(self) -> None:
@@ -306,8 +287,6 @@ class Demo:
             now = self.next_tick(now)
 
     def next_tick(self, now: datetime) -> datetime:
-        from app.simulator.demo_outcomes import next_due
-
         with self.app.app_context():
             candidate = next_due(now)
         bookings = [b.booked_at for b in self.bookings if not b.done]
@@ -339,13 +318,6 @@ def _progress(day: int, demo: Demo) -> None:
 
 
 def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
-    from app.simulator.demo_outcomes import summarise
-    from app.simulator.demo_results import (
-        store_snapshots,
-        summarise_experiment,
-        summarise_surveys,
-    )
-
     started = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("app").setLevel(logging.WARNING)

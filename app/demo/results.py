@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.core.clock import Clock
+from app.experiments.service import analyze_experiment, record_decision
 from app.extensions import db
+from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
 from app.messaging.states import PROVIDER_STATES, MessageState
 from app.patients.models import Patient
@@ -48,7 +50,8 @@ def summarise_surveys(behaviour: Behaviour) -> dict[str, Any]:
     sent = int(
         db.session.scalar(
             select(func.count(OutboundMessage.id)).where(
-                OutboundMessage.kind == "survey_invite", OutboundMessage.state.in_(_SENT)
+                OutboundMessage.kind == MessageKind.SURVEY_INVITE,
+                OutboundMessage.state.in_(_SENT),
             )
         )
         or 0
@@ -73,7 +76,7 @@ def summarise_surveys(behaviour: Behaviour) -> dict[str, Any]:
         "survey_invitations": invited,
         "survey_responses": len(answered),
         "response_rate": _rounded(len(answered) / invited if invited else None),
-        "responses_by_channel": dict(sorted(Counter(c for c, _ in answered).items())),
+        "responses_by_channel": dict(sorted(Counter(c.value for c, _ in answered).items())),
         "responses_by_locale": dict(sorted(Counter(loc for _, loc in answered).items())),
     }
     if not cohort:
@@ -122,8 +125,6 @@ def _rates_by_group(nonresponse: dict[str, Any]) -> dict[str, dict[str, float | 
 
 def summarise_experiment(slug: str, clock: Clock) -> dict[str, Any]:
     """The wording experiment's arms and analysis, with its recorded decision. Commits."""
-    from app.attendance.experiments import analyze_experiment, record_decision
-
     analysis = analyze_experiment(slug)
     decision = analysis.decision
     if decision is not None:
@@ -140,6 +141,6 @@ def summarise_experiment(slug: str, clock: Clock) -> dict[str, Any]:
         "risk_difference": _rounded(comparison.risk_difference) if comparison else None,
         "p_value": _rounded(comparison.p_value, 6) if comparison else None,
         "planned_n_per_arm": analysis.planned_n_per_arm,
-        "decision": analysis.decision,
+        "decision": None if analysis.decision is None else analysis.decision.value,
         "reasons": analysis.reasons,
     }
