@@ -24,6 +24,9 @@ from app import create_app
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.queueing import JobQueue
+from tests.world import world
+
+__all__ = ["world"]  # a fixture, shared by the service tests
 
 
 def _for_this_worker(pg_url: str, redis_url: str) -> tuple[str, str]:

@@ -57,7 +57,7 @@ from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
 from app.core.clock import Clock
 from app.core.errors import Invalid
-from app.core.imports import ImportReport, RowError, SourceRow, chunks, read_csv_file
+from app.core.imports import ImportReport, RowBatch, RowError, chunks, csv_batch, json_batch
 from app.db import commit_import
 from app.extensions import db
 from app.patients.service import find_patients_by_external_id
@@ -207,8 +207,8 @@ def import_appointments_csv(
     file that is not UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    rows, errors = read_csv_file(path, APPOINTMENT_COLUMNS, ("pathway",))
-    return _import_bookings(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
+    batch = csv_batch(path, APPOINTMENT_COLUMNS, ("pathway",))
+    return _import_bookings(clinic, batch, strict=strict, clock=clock)
 
 
 def import_appointment_rows(
@@ -221,20 +221,14 @@ def import_appointment_rows(
 ) -> ImportReport:
     """Import appointments given as mappings (a JSON body); errors carry 0-based indexes."""
     clinic = get_clinic(clinic_id)
-    source_rows = [SourceRow(index, row) for index, row in enumerate(rows)]
-    return _import_bookings(clinic, source_rows, [], source=source, strict=strict, clock=clock)
+    return _import_bookings(clinic, json_batch(rows, source), strict=strict, clock=clock)
 
 
 def _import_bookings(
-    clinic: Clinic,
-    rows: list[SourceRow],
-    errors: list[RowError],
-    *,
-    source: str,
-    strict: bool,
-    clock: Clock,
+    clinic: Clinic, batch: RowBatch, *, strict: bool, clock: Clock
 ) -> ImportReport:
-    records, row_errors = validate_appointments(rows, source=source, zone=ZoneInfo(clinic.timezone))
+    source, zone = batch.source, ZoneInfo(clinic.timezone)
+    records, row_errors = validate_appointments(batch.rows, source=source, zone=zone)
     now = clock.now()
     patients = _patient_ids(clinic.id, [r.patient_external_id for r in records])
     stored = _appointments_by_external_id(clinic.id, [r.external_id for r in records])
@@ -253,7 +247,8 @@ def _import_bookings(
                 )
             )
     report = ImportReport("appointments")
-    return _finish(clinic, changes, report, errors + row_errors, strict=strict, clock=clock)
+    errors = batch.errors + row_errors
+    return _finish(clinic, changes, report, errors, strict=strict, clock=clock)
 
 
 def _booking_refusal(
@@ -287,8 +282,8 @@ def import_outcomes_csv(
     unknown clinic and Invalid for a file that is not UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    rows, errors = read_csv_file(path, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS)
-    return _import_outcomes(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
+    batch = csv_batch(path, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS)
+    return _import_outcomes(clinic, batch, strict=strict, clock=clock)
 
 
 def import_outcome_rows(
@@ -301,22 +296,14 @@ def import_outcome_rows(
 ) -> ImportReport:
     """Record outcomes given as mappings (a JSON body); errors carry 0-based indexes."""
     clinic = get_clinic(clinic_id)
-    source_rows = [SourceRow(index, row) for index, row in enumerate(rows)]
-    return _import_outcomes(clinic, source_rows, [], source=source, strict=strict, clock=clock)
+    return _import_outcomes(clinic, json_batch(rows, source), strict=strict, clock=clock)
 
 
 def _import_outcomes(
-    clinic: Clinic,
-    rows: list[SourceRow],
-    errors: list[RowError],
-    *,
-    source: str,
-    strict: bool,
-    clock: Clock,
+    clinic: Clinic, batch: RowBatch, *, strict: bool, clock: Clock
 ) -> ImportReport:
-    now = clock.now()
-    zone = ZoneInfo(clinic.timezone)
-    records, row_errors = validate_outcomes(rows, source=source, zone=zone, now=now)
+    now, source, zone = clock.now(), batch.source, ZoneInfo(clinic.timezone)
+    records, row_errors = validate_outcomes(batch.rows, source=source, zone=zone, now=now)
     stored = _appointments_by_external_id(clinic.id, [r.external_id for r in records])
     report = ImportReport("outcomes")
     changes: list[_Change] = []
@@ -328,7 +315,8 @@ def _import_outcomes(
             report.unchanged += 1
         else:
             row_errors.append(RowError(source, record.line, *verdict))
-    return _finish(clinic, changes, report, errors + row_errors, strict=strict, clock=clock)
+    errors = batch.errors + row_errors
+    return _finish(clinic, changes, report, errors, strict=strict, clock=clock)
 
 
 def _judge_outcome(

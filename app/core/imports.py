@@ -2,8 +2,8 @@
 
 Rows come from a CSV file or a JSON API body. Each is checked field by field, and every
 problem becomes a `RowError` that names the source, the line, the field and the reason.
-An importer reads rows (`read_csv_file`), checks them with a `FieldChecker`, and reports
-what it did in an `ImportReport`.
+An importer reads a `RowBatch` (`csv_batch`, `json_batch`), checks each row with a
+`FieldChecker`, and reports what it did in an `ImportReport`.
 """
 
 from __future__ import annotations
@@ -228,11 +228,21 @@ class FieldChecker:
             return None
 
 
-def read_csv_file(
-    path: Path, columns: Sequence[str], optional: Sequence[str] = ()
-) -> tuple[list[SourceRow], list[RowError]]:
-    """The rows of a UTF-8 CSV file (a byte-order mark is allowed) and the errors found
-    while reading it (header, row shape). Raises Invalid for a file that is not UTF-8 CSV."""
+@dataclass(frozen=True)
+class RowBatch:
+    """Rows to import: where they came from, the rows read, and the errors found while
+    reading them (a bad header, a row of the wrong length)."""
+
+    source: str
+    rows: list[SourceRow]
+    errors: list[RowError] = field(default_factory=list)
+
+
+def csv_batch(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> RowBatch:
+    """The rows of a UTF-8 CSV file (a byte-order mark is allowed), by physical line.
+
+    Raises Invalid for a file that is not UTF-8 CSV.
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             parsed = read_csv(stream, str(path), columns, optional)
@@ -242,7 +252,12 @@ def read_csv_file(
         raise Invalid(str(exc)) from None
     rows = [item for item in parsed if isinstance(item, SourceRow)]
     errors = [item for item in parsed if isinstance(item, RowError)]
-    return rows, errors
+    return RowBatch(str(path), rows, errors)
+
+
+def json_batch(rows: Sequence[Mapping[str, object]], source: str) -> RowBatch:
+    """Rows given as mappings (a JSON body), by 0-based index."""
+    return RowBatch(source, [SourceRow(index, row) for index, row in enumerate(rows)])
 
 
 def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -17,7 +17,7 @@ from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
 from app.core.channels import Channel
 from app.core.clock import Clock
-from app.core.imports import ImportReport, RowError, SourceRow, chunks, read_csv_file
+from app.core.imports import ImportReport, RowBatch, RowError, chunks, csv_batch, json_batch
 from app.db import commit_import
 from app.extensions import db
 from app.patients.importers import (
@@ -44,8 +44,8 @@ def import_patients_csv(
     UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    rows, errors = read_csv_file(path, PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
-    return _import(clinic, rows, errors, source=str(path), strict=strict, clock=clock)
+    batch = csv_batch(path, PATIENT_COLUMNS, PATIENT_OPTIONAL_COLUMNS)
+    return _import(clinic, batch, strict=strict, clock=clock)
 
 
 def import_patient_rows(
@@ -62,26 +62,20 @@ def import_patient_rows(
     "not known".
     """
     clinic = get_clinic(clinic_id)
-    source_rows = [SourceRow(index, row) for index, row in enumerate(rows)]
-    return _import(clinic, source_rows, [], source=source, strict=strict, clock=clock)
+    return _import(clinic, json_batch(rows, source), strict=strict, clock=clock)
 
 
-def _import(
-    clinic: Clinic,
-    rows: list[SourceRow],
-    errors: list[RowError],
-    *,
-    source: str,
-    strict: bool,
-    clock: Clock,
-) -> ImportReport:
-    now = clock.now()
+def _import(clinic: Clinic, batch: RowBatch, *, strict: bool, clock: Clock) -> ImportReport:
+    now, source = clock.now(), batch.source
+    regions = frozenset(clinic.allowed_regions)
     records, row_errors = validate_patients(
-        rows, source=source, allowed_regions=frozenset(clinic.allowed_regions), this_year=now.year
+        batch.rows, source=source, allowed_regions=regions, this_year=now.year
     )
     existing = _existing_by_external_id(clinic.id, [r.external_id for r in records])
     clashes = _phone_clashes(clinic.id, records, source)
-    report = ImportReport("patients", errors=sorted(errors + row_errors + clashes, key=_order))
+    report = ImportReport(
+        "patients", errors=sorted(batch.errors + row_errors + clashes, key=_order)
+    )
     if strict and report.errors:
         report.imported = False
         return report

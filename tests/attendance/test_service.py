@@ -1,231 +1,291 @@
-"""Recording outcomes from CSV files and JSON rows: rules, errors, strictness, repeats."""
+"""The DNA report: every section's definition on small hand-made data, and how the stored
+counts follow late changes (outcomes, demographics, delivery receipts)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import update
 
-from app.appointments.imports import import_outcome_rows, import_outcomes_csv
-from app.appointments.models import AppointmentStatus
-from app.clinics.models import Clinic
+from app.appointments.imports import import_outcome_rows
+from app.appointments.models import AppointmentStatus as S
+from app.attendance import refresh as cells_refresh
+from app.attendance.reports import AttendanceReport, Counts, Rate, funnel_points
+from app.attendance.service import attendance_report, refresh_counts
 from app.core.clock import FixedClock
-from app.core.errors import Invalid, NotFound
-from app.core.imports import ImportReport
+from app.core.intervals import wilson_interval
 from app.extensions import db
 from app.messaging.models import OutboundMessage
-from app.messaging.states import MessageState
-from tests.attendance.conftest import World
+from app.messaging.states import MessageState as M
+from app.patients.models import Patient
+from app.patients.service import import_patient_rows
+from tests.world import World
 
-PAST = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # started by the time outcomes come in
-FUTURE = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
-LATER = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # "now" when outcomes are recorded
+JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+
+
+def noon(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clinic(world: World, clock: FixedClock) -> Clinic:
-    """Appointments A1 (started by LATER) and A3 (still ahead), then the clock at LATER."""
-    made = world.clinic()
-    world.patient(made, "P1")
-    world.book(made, "A1", "P1", PAST)
-    world.book(made, "A3", "P1", FUTURE)
-    clock.set(LATER)
-    return made
+def people(world: World) -> dict[str, Patient]:
+    """North (the clinic reported on) and south in one trust, west in another.
 
+    North, January and February 2026 (a-f have outcomes; g-l are cancellations or
+    rebook requests; n has no outcome yet). Reminders: D delivered, E expired,
+    U undelivered.
 
-def _import(
-    clinic: Clinic, clock: FixedClock, *rows: Mapping[str, object], strict: bool = False
-) -> ImportReport:
-    return import_outcome_rows(clinic.id, list(rows), source="api", strict=strict, clock=clock)
-
-
-@pytest.mark.parametrize(
-    ("prior", "row", "status", "error"),
-    [
-        (None, {"external_id": "A1", "outcome": "attended"}, "attended", None),
-        (None, {"external_id": "A1", "outcome": "DNA "}, "dna", None),
-        ("attended", {"external_id": "A1", "outcome": "dna"}, "dna", None),  # a correction
-        (None, {"external_id": "A3", "outcome": "cancelled_clinic"}, "cancelled_clinic", None),
-        (
-            None,
-            {"external_id": "A3", "outcome": "attended"},
-            "booked",
-            ("outcome", "the appointment has not started yet"),
+    | id | who | day    | status            | reminders | booked | other               |
+    | a  | p1  | 10 Jan | attended          | D, D      | 10 d   | confirmed           |
+    | b  | p1  | 20 Jan | dna               | D         | 3 d    |                     |
+    | c  | p2  | 15 Jan | dna               | E         | 30 d   |                     |
+    | d  | p3  | 25 Jan | dna               |           | 60 d   |                     |
+    | e  | p2  | 5 Feb  | attended          | U         | 20 d   |                     |
+    | f  | p3  | 10 Feb | dna               |           | 10 d   |                     |
+    | g  | p1  | 12 Feb | cancelled_patient |           |        | 72 h notice         |
+    | h  | p2  | 14 Feb | cancelled_patient |           |        | 10 h notice         |
+    | i  | p3  | 16 Feb | cancelled_clinic  |           |        |                     |
+    | j  | p1  | 20 Feb | booked            |           |        | rebook 24 h before  |
+    | k  | p1  | 10 Mar | booked            |           | 13 d   | (fulfils j's rebook) |
+    | l  | p2  | 26 Feb | cancelled_patient |           |        | rebook 6 d before   |
+    | n  | p3  | 27 Feb | booked            |           |        | no outcome yet      |
+    """
+    north, south, west = world.clinic("north"), world.clinic("south"), world.clinic("west", "other")
+    p = {
+        "p1": world.patient(
+            north, "p1", birth_year=1990, sex="F", ethnic_category="A", imd_quintile=1
         ),
-        (
-            "attended",
-            {"external_id": "A1", "outcome": "cancelled_clinic"},
-            "attended",
-            ("outcome", "the appointment already has the outcome attended"),
+        "p2": world.patient(
+            north, "p2", birth_year=1950, sex="M", ethnic_category="M", imd_quintile=5, locale="pl"
         ),
-        (
-            "cancelled_patient",
-            {"external_id": "A1", "outcome": "attended"},
-            "cancelled_patient",
-            (
-                "outcome",
-                "the appointment is cancelled_patient: a cancellation cannot become attended",
-            ),
-        ),
-        (
-            "cancelled_patient",
-            {"external_id": "A1", "outcome": "cancelled_clinic"},
-            "cancelled_patient",
-            ("outcome", "the appointment is already cancelled_patient"),
-        ),
-        (
-            None,
-            {"external_id": "A9", "outcome": "dna"},
-            None,
-            ("external_id", "no appointment with this external id in this clinic"),
-        ),
-        (
-            None,
-            {"external_id": "A1", "outcome": "dna", "cancelled_at": "2026-03-01T10:00"},
-            "booked",
-            ("cancelled_at", "not allowed with outcome dna"),
-        ),
-    ],
-)
-def test_an_outcome_follows_the_appointment_rules(
-    world: World,
-    clinic: Clinic,
-    clock: FixedClock,
-    prior: str | None,
-    row: dict[str, object],
-    status: str | None,
-    error: tuple[str, str] | None,
-) -> None:
-    if prior is not None:
-        assert not _import(clinic, clock, {"external_id": "A1", "outcome": prior}).errors
-    report = _import(clinic, clock, row)
-    assert [(e.field, e.reason) for e in report.errors] == ([error] if error else [])
-    assert report.updated == (0 if error else 1)
-    if status is not None:
-        appointment = world.appointment(clinic, str(row["external_id"]))
-        db.session.refresh(appointment)
-        assert appointment.status.value == status
-
-
-@pytest.mark.parametrize(
-    ("external_id", "cancelled_at", "notice_minutes"),
-    [
-        ("A3", "2026-03-08T10:00", 12 * 24 * 60),  # given, clinic time (GMT)
-        ("A3", None, (FUTURE - LATER) // timedelta(minutes=1)),  # not given: now
-        ("A1", "2026-03-03T09:30Z", 30),
-        ("A1", "2026-03-03T10:15Z", -15),  # after the start: a late cancellation
-        ("A1", None, None),  # learnt of after the start, with no time: notice unknown
-    ],
-)
-def test_a_patient_cancellation_gets_its_notice_from_the_cancellation_time(
-    world: World,
-    clinic: Clinic,
-    clock: FixedClock,
-    external_id: str,
-    cancelled_at: str | None,
-    notice_minutes: int | None,
-) -> None:
-    row: dict[str, object] = {"external_id": external_id, "outcome": "cancelled_patient"}
-    if cancelled_at is not None:
-        row["cancelled_at"] = cancelled_at
-    assert not _import(clinic, clock, row).errors
-    appointment = world.appointment(clinic, external_id)
-    db.session.refresh(appointment)
-    assert appointment.status is AppointmentStatus.CANCELLED_PATIENT
-    assert appointment.cancel_lead_minutes == notice_minutes
-
-
-def test_a_cancellation_cancels_the_reminders_still_to_go(
-    world: World, clinic: Clinic, clock: FixedClock
-) -> None:
-    appointment = world.appointment(clinic, "A3")
-    assert not _import(clinic, clock, {"external_id": "A3", "outcome": "cancelled_clinic"}).errors
-    states = {
-        m.state for m in db.session.query(OutboundMessage).filter_by(appointment_id=appointment.id)
+        "p3": world.patient(north, "p3", locale="ur"),
+        "s1": world.patient(south, "s1"),
+        "w1": world.patient(west, "w1"),
     }
-    assert states == {MessageState.CANCELLED}
+    add = world.add
+    add(p["p1"], noon(1, 10), S.ATTENDED, reminders=[M.DELIVERED, M.DELIVERED], confirmed=True)
+    add(p["p1"], noon(1, 20), S.DNA, reminders=[M.DELIVERED], booked_days_before=3)
+    add(p["p2"], noon(1, 15), S.DNA, reminders=[M.EXPIRED], booked_days_before=30)
+    add(p["p3"], noon(1, 25), S.DNA, booked_days_before=60)
+    add(p["p2"], noon(2, 5), S.ATTENDED, reminders=[M.UNDELIVERED], booked_days_before=20)
+    add(p["p3"], noon(2, 10), S.DNA)
+    add(p["p1"], noon(2, 12), S.CANCELLED_PATIENT, cancel_lead_minutes=72 * 60)
+    add(p["p2"], noon(2, 14), S.CANCELLED_PATIENT, cancel_lead_minutes=600)
+    add(p["p3"], noon(2, 16), S.CANCELLED_CLINIC)
+    add(p["p1"], noon(2, 20), S.BOOKED, rebook_requested_at=noon(2, 19))
+    add(p["p1"], noon(3, 10), S.BOOKED, booked_days_before=13)
+    add(p["p2"], noon(2, 26), S.CANCELLED_PATIENT, rebook_requested_at=noon(2, 20))
+    add(p["p3"], noon(2, 27), S.BOOKED)
+    for day in range(1, 11):
+        add(p["s1"], noon(1, day), S.DNA if day <= 2 else S.ATTENDED)
+    for day in range(1, 6):
+        add(p["w1"], noon(1, day), S.DNA)
+    return p
 
 
-def test_a_repeated_cancellation_time_is_unchanged_and_a_new_one_updates(
-    world: World, clinic: Clinic, clock: FixedClock
-) -> None:
-    row = {"external_id": "A3", "outcome": "cancelled_patient", "cancelled_at": "2026-03-09T10:00"}
-    assert _import(clinic, clock, row).updated == 1
-    again = _import(clinic, clock, row)
-    assert (again.updated, again.unchanged) == (0, 1)
-    moved = _import(clinic, clock, {**row, "cancelled_at": "2026-03-06T10:00"})
-    assert moved.updated == 1
-    assert world.appointment(clinic, "A3").cancel_lead_minutes == 14 * 24 * 60
+def _report(clock: FixedClock, first: date = JAN, last: date = FEB) -> AttendanceReport:
+    return attendance_report("north", first, last, clock)
+
+
+def _table(rows: list[Rate]) -> dict[str, tuple[int, int]]:
+    return {row.label: (row.n, row.dna) for row in rows}
 
 
 @pytest.mark.storage
-def test_a_csv_file_reports_bad_rows_by_line_and_records_the_rest(
-    backend: str, world: World, clinic: Clinic, clock: FixedClock, tmp_path: Path
+def test_every_section_counts_by_its_definition(
+    backend: str, people: dict[str, Patient], clock: FixedClock
 ) -> None:
-    path = tmp_path / "outcomes.csv"
-    path.write_text(
-        "external_id,outcome,cancelled_at\n"
-        "A1,attended,\n"
-        "A3,maybe,\n"
-        "A9,dna,\n"
-        "A3,cancelled_patient,2026-03-30T10:00\n",
-        encoding="utf-8",
-    )
-    report = import_outcomes_csv(path, "north", strict=False, clock=clock)
-    assert [str(error) for error in report.errors] == [
-        f"{path}:3: outcome: expected attended, dna, cancelled_patient or cancelled_clinic",
-        f"{path}:4: external_id: no appointment with this external id in this clinic",
-        f"{path}:5: cancelled_at: in the future",
+    report = _report(clock)
+    assert (report.overall.n, report.overall.dna) == (6, 4)
+    assert (report.overall.low, report.overall.high) == pytest.approx(wilson_interval(4, 6))
+    assert _table(report.months) == {"2026-01": (4, 3), "2026-02": (2, 1)}
+    groups = {name: _table(rows) for name, rows in report.groups.items()}
+    assert {k: v for k, v in groups["age_band"].items() if v[0]} == {
+        "25-39": (2, 1),
+        "75+": (2, 1),
+        "unknown": (2, 2),
+    }
+    assert list(groups["age_band"]) == [
+        "16-24",
+        "25-39",
+        "40-54",
+        "55-64",
+        "65-74",
+        "75+",
+        "unknown",
     ]
-    assert (report.updated, report.unchanged, report.imported) == (1, 0, True)
-    assert world.appointment(clinic, "A1").status is AppointmentStatus.ATTENDED
-    again = import_outcomes_csv(path, "north", strict=False, clock=clock)
-    assert (again.updated, again.unchanged, len(again.errors)) == (0, 1, 3)
+    assert groups["sex"] == {"F": (2, 1), "M": (2, 1), "unknown": (2, 2)}
+    assert {k: v for k, v in groups["ethnic"].items() if v[0]} == {
+        "white": (2, 1),
+        "black": (2, 1),
+        "unknown": (2, 2),
+    }
+    assert {k: v for k, v in groups["imd"].items() if v[0]} == {
+        "1": (2, 1),
+        "5": (2, 1),
+        "unknown": (2, 2),
+    }
+    assert groups["language"] == {"en": (2, 1), "pl": (2, 1), "ur": (2, 2), "unknown": (0, 0)}
+    assert _table(report.exposure) == {
+        "none": (2, 2),
+        "planned": (2, 1),
+        "delivered": (1, 1),
+        "confirmed": (1, 0),
+    }
+    assert _table(report.exposure_itt) == {"reminder planned": (4, 2), "none planned": (2, 2)}
+    assert _table(report.lead) == {
+        "0-6": (1, 1),
+        "7-13": (2, 1),
+        "14-27": (1, 0),
+        "28-55": (1, 1),
+        "56+": (1, 1),
+        "unknown": (0, 0),
+    }
+    assert [
+        (r.band, r.cancelled_by_patient, r.rebook_requests, r.rebooked) for r in report.notice
+    ] == [
+        ("72h+", 1, 1, 0),
+        ("24-72h", 0, 1, 1),
+        ("<24h", 1, 0, 0),
+        ("unknown", 1, 0, 0),
+    ]
+    assert report.cancelled_by_clinic == 1
 
 
-def test_a_strict_import_records_nothing_when_a_row_is_bad(
-    world: World, clinic: Clinic, clock: FixedClock
+@pytest.mark.storage
+def test_the_funnel_compares_the_clinics_of_the_organisation(
+    backend: str, people: dict[str, Patient], clock: FixedClock
 ) -> None:
-    report = _import(
-        clinic,
-        clock,
-        {"external_id": "A1", "outcome": "dna"},
-        {"external_id": "A1", "outcome": "attended"},
-        {"external_id": "A3", "outcome": "cancelled_clinic"},
+    report = _report(clock)
+    assert report.funnel_rate == pytest.approx(6 / 16)
+    assert [(p.clinic, p.n, p.dna) for p in report.funnel] == [("north", 6, 4), ("south", 10, 2)]
+    for point in report.funnel:
+        assert point.limits is not None
+        assert point.outside is not None
+        low95, high95 = point.limits["95"]
+        low998, high998 = point.limits["99.8"]
+        assert low998 <= low95 < 6 / 16 < high95 <= high998
+        assert point.outside["95"] == (not low95 <= (point.rate or 0) <= high95)
+
+
+def test_the_report_text_names_the_rate_and_every_section(
+    people: dict[str, Patient], clock: FixedClock
+) -> None:
+    text = _report(clock).render_text()
+    assert "DNA rate = DNA / (attended + DNA)" in text
+    for heading in ("By month", "By age band", "By reminder exposure", "By booking lead time"):
+        assert heading in text
+    assert "*north" in text
+    assert "2026-01" in text
+
+
+def test_a_late_outcome_changes_the_figures_at_the_next_report(
+    people: dict[str, Patient], world: World, clock: FixedClock
+) -> None:
+    assert _table(_report(clock).months)["2026-02"] == (2, 1)
+    clock.set(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
+    north = world.clinics["north"]
+    late = world.appointment(north, "X13")  # n: p3 on 27 February, no outcome yet
+    report = import_outcome_rows(
+        north.id,
+        [{"external_id": late.external_id, "outcome": "dna"}],
+        source="t",
         strict=True,
+        clock=clock,
     )
-    assert not report.imported
-    assert [(e.line, e.field, e.reason) for e in report.errors] == [
-        (0, "external_id", "duplicate (also at 1)"),
-        (1, "external_id", "duplicate (also at 0)"),
-    ]
-    assert world.appointment(clinic, "A3").status is AppointmentStatus.BOOKED
+    assert report.updated == 1
+    again = _report(clock)
+    assert _table(again.months)["2026-02"] == (3, 2)
+    assert (again.overall.n, again.overall.dna) == (7, 5)
+
+
+def test_changed_demographics_and_late_receipts_reach_the_figures(
+    people: dict[str, Patient], world: World, clock: FixedClock
+) -> None:
+    _report(clock)
+    clock.advance(timedelta(hours=1))
+    north = world.clinics["north"]
+    row = {"external_id": "p3", "phone": people["p3"].phone, "locale": "ur", "sex": "F"}
+    import_patient_rows(north.id, [row], source="t", strict=True, clock=clock)
+    c = world.appointment(north, "X3")
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.appointment_id == c.id)
+        .values(state=M.DELIVERED, updated_at=clock.now())
+    )
+    db.session.commit()
+    report = _report(clock)
+    assert _table(report.groups["sex"])["F"] == (4, 3)
+    assert _table(report.exposure)["delivered"] == (2, 2)
+
+
+def test_months_are_built_once_then_only_changed_days_are_recomputed(
+    people: dict[str, Patient], world: World, clock: FixedClock
+) -> None:
+    clinic_ids = [clinic.id for clinic in world.clinics.values()]
+    clock.advance(cells_refresh.WATERMARK_MARGIN * 2)  # past the margin, so the data is not "new"
+    first = refresh_counts(dict.fromkeys(clinic_ids, (JAN, FEB)), clock)
+    assert first.months_built == 6
+    clock.advance(timedelta(days=1))
+    quiet = refresh_counts(dict.fromkeys(clinic_ids, (JAN, FEB)), clock)
+    assert (quiet.months_built, quiet.days_recomputed) == (0, 0)
+    north = world.clinics["north"]
+    late = world.appointment(north, "X13")
+    import_outcome_rows(
+        north.id,
+        [{"external_id": late.external_id, "outcome": "attended"}],
+        source="t",
+        strict=True,
+        clock=clock,
+    )
+    after = refresh_counts({}, clock)
+    assert (after.months_built, after.days_recomputed) == (0, 1)
+
+
+@pytest.mark.storage
+def test_months_follow_the_clinic_clock(backend: str, world: World, clock: FixedClock) -> None:
+    north = world.clinic("north")
+    patient = world.patient(north, "p1")
+    world.add(patient, datetime(2026, 3, 31, 23, 30, tzinfo=UTC), S.DNA)  # 00:30 BST, 1 April
+    world.add(patient, datetime(2026, 3, 1, 0, 30, tzinfo=UTC), S.ATTENDED)  # GMT: 1 March
+    report = attendance_report("north", MAR, date(2026, 4, 30), clock)
+    assert _table(report.months) == {"2026-03": (1, 0), "2026-04": (1, 1)}
 
 
 @pytest.mark.parametrize(
-    ("header", "message"),
+    ("counts", "rate", "limits"),
     [
-        ("external_id,outcome,cancelled_at\n", None),
-        ("external_id,result\n", "outcome: missing column"),
+        ([("a", Counts(attended=8, dna=2)), ("b", Counts())], 0.2, {"a": True, "b": False}),
+        ([("a", Counts(attended=5)), ("b", Counts(attended=3))], 0.0, {"a": False, "b": False}),
+        ([("a", Counts())], None, {"a": False}),
     ],
 )
-def test_a_csv_header_must_name_the_columns(
-    clinic: Clinic, clock: FixedClock, tmp_path: Path, header: str, message: str | None
+def test_funnel_points_without_data_or_spread_have_no_limits(
+    counts: list[tuple[str, Counts]], rate: float | None, limits: dict[str, bool]
 ) -> None:
-    path = tmp_path / "outcomes.csv"
-    path.write_text(header, encoding="utf-8")
-    report = import_outcomes_csv(path, "north", strict=False, clock=clock)
-    assert [f"{e.field}: {e.reason}" for e in report.errors][:1] == ([message] if message else [])
+    pooled, points = funnel_points(counts)
+    assert pooled == rate
+    assert {p.clinic: p.limits is not None for p in points} == limits
 
 
-def test_unknown_clinics_and_unreadable_files_are_refused(
-    clinic: Clinic, clock: FixedClock, tmp_path: Path
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        (Counts(), ("x", 0, 0, None, None, None)),
+        (Counts(attended=3, dna=1, cancelled_patient=5), ("x", 4, 1, 0.25, *wilson_interval(1, 4))),
+    ],
+)
+def test_a_rate_leaves_cancellations_out_of_the_denominator(
+    counts: Counts, expected: tuple[Any, ...]
 ) -> None:
-    path = tmp_path / "outcomes.csv"
-    path.write_bytes(b"external_id,outcome\nA1,\xff\n")
-    with pytest.raises(NotFound, match="no clinic with slug 'south'"):
-        import_outcomes_csv(path, "south", strict=False, clock=clock)
-    with pytest.raises(Invalid, match="not UTF-8"):
-        import_outcomes_csv(path, "north", strict=False, clock=clock)
+    rate = Rate.of("x", counts)
+    assert (rate.label, rate.n, rate.dna, rate.rate, rate.low, rate.high) == expected
+
+
+def test_a_period_ending_before_it_starts_is_refused(world: World, clock: FixedClock) -> None:
+    world.clinic("north")
+    with pytest.raises(Exception, match="the period ends before it starts"):
+        attendance_report("north", FEB, JAN, clock)

@@ -16,8 +16,8 @@ from app.commands.experiments import experiment_cli
 from app.commands.imports import import_fhir, import_outcomes
 from app.core.clock import FixedClock
 from app.messaging.states import MessageState as M
-from tests.attendance.conftest import World
 from tests.experiments.test_spec import YAML
+from tests.world import World
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fhir"
 

@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from tests.e2e.browser import CHROMIUM, HAVE_PLAYWRIGHT, PHONE_SCREEN, TIMEOUT_MS
-from tests.surveys.web_survey import serve_survey_pages
+from tests.public.web_survey import serve_survey_pages
 
 if HAVE_PLAYWRIGHT:
     from playwright.sync_api import Browser, Page, sync_playwright

@@ -35,7 +35,7 @@ from tests.e2e.browser import (
     link_in,
     watch_policy,
 )
-from tests.surveys.web_survey import WebInvite, add_clinic, invite_web, stored_answers
+from tests.public.web_survey import WebInvite, add_clinic, invite_web, stored_answers
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

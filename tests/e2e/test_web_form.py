@@ -16,7 +16,7 @@ from flask import Flask
 
 from app.core.clock import FixedClock
 from tests.e2e.browser import MIN_TARGET, link_in, watch_policy
-from tests.surveys.web_survey import (
+from tests.public.web_survey import (
     add_clinic,
     draft_catalogues,
     invite_web,

@@ -31,8 +31,8 @@ from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState as M
 from app.patients.models import Patient
-from tests.attendance.conftest import World
 from tests.experiments.test_spec import COST_EN, raw
+from tests.world import World
 
 COST_PL = (
     "%(clinic)s: wizyta %(date)s o %(time)s. Nieodwolana wizyta kosztuje NHS 160 funtow. "

@@ -39,7 +39,7 @@ from app.surveys.definitions import parse_definition
 from app.surveys.models import SessionState, SurveyAnswer, SurveySession
 from app.webhooks import voice as voice_routes
 from tests.conftest import make_test_app
-from tests.surveys.web_survey import open_invitation
+from tests.public.web_survey import open_invitation
 
 BASE = "https://wesaid.example.org"
 TOKEN = "voice-test-token"

@@ -17,8 +17,7 @@ from app.extensions import db
 from app.public.survey_form import FORM_FIELD
 from app.surveys import texts
 from app.surveys.models import SessionState, SurveyAnswer
-from tests.surveys.test_web_form import CHECKUP
-from tests.surveys.web_survey import (
+from tests.public.web_survey import (
     form_token_in,
     invite_web,
     parse_page,
@@ -27,6 +26,7 @@ from tests.surveys.web_survey import (
     submit,
     use_survey,
 )
+from tests.surveys.test_web_form import CHECKUP
 
 PHONE = "+447400123456"
 

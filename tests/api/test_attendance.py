@@ -13,7 +13,7 @@ from app.api.common import MAX_ROWS
 from app.appointments.models import AppointmentStatus as S
 from app.clinics.service import issue_api_token
 from app.core.clock import FixedClock
-from tests.attendance.conftest import World
+from tests.world import World
 
 OUTCOMES = "/api/v1/clinics/north/outcomes"
 REPORT = "/api/v1/clinics/north/attendance?from=2026-02&to=2026-02"

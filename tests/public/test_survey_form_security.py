@@ -19,7 +19,7 @@ from app.public.survey_form import FORM_FIELD, SECURITY_HEADERS
 from app.surveys import service
 from app.surveys.links import form_token, link_signer
 from app.surveys.models import SessionState
-from tests.surveys.web_survey import (
+from tests.public.web_survey import (
     WebInvite,
     form_token_in,
     invite_web,

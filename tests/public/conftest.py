@@ -1,4 +1,4 @@
-"""Fixtures shared by the survey web-form tests."""
+"""Fixtures shared by the public pages' tests (the survey web form)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.core.clock import FixedClock
-from tests.surveys.web_survey import add_clinic, draft_catalogues, serve_survey_pages
+from tests.public.web_survey import add_clinic, draft_catalogues, serve_survey_pages
 
 
 @pytest.fixture

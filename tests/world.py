@@ -1,4 +1,4 @@
-"""Clinics, patients and appointments for the attendance service tests.
+"""A world of clinics, patients and appointments for service tests (the `world` fixture).
 
 `World.patient` and `World.book` go through the real import services (reminders are
 planned as in production). `World.add` writes an appointment with exact values, and

@@ -16,7 +16,7 @@ from app.core.clock import FixedClock
 from app.core.errors import Invalid
 from app.extensions import db
 from app.messaging.models import OutboundMessage
-from tests.attendance.conftest import World
+from tests.world import World
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fhir"
 AFTER_ALL = datetime(2026, 3, 13, 9, 0, tzinfo=UTC)
