@@ -12,18 +12,35 @@ Choices:
 - Patient: the one participant whose ``actor.reference`` is ``Patient/<id>`` (a
   ``/_history/<n>`` suffix is dropped), or whose ``actor.type`` is ``Patient`` and which
   carries ``actor.identifier.value``. None, or two different patients, is an error.
+  A reference that names another entry of the bundle by its ``fullUrl`` (a
+  ``urn:uuid:`` in a transaction, or an absolute URL) is followed to that entry: if it
+  is a Patient, its id, or without one its first ``identifier`` with a value, as for an
+  Appointment.
+- A Patient resource carried in the bundle never changes whose appointment it is: the
+  reference ``Patient/123`` means the patient whose external id is ``123`` whatever
+  identifiers an included Patient/123 carries. The same search must give the same
+  patients with or without ``_include``, and a Patient usually has several identifiers
+  (NHS number, hospital numbers) with nothing to say which one the clinic used; a guess
+  could send one patient's reminders to another.
+- Other resources: a searchset's included Patient, Practitioner and Location
+  (``search.mode: include``), an OperationOutcome, or any resource that is not an
+  Appointment, is read only to follow references to it: it is neither imported, nor an
+  error, nor listed in `skipped`. An entry without a resource, or a resource without a
+  ``resourceType``, is still an error.
 - Status: booked → booked (the outcome is pending); arrived, checked-in and fulfilled →
   attended; noshow → dna; cancelled → cancelled_patient when ``cancelationReason`` has a
   code from the HL7 appointment-cancellation-reason system that is ``pat`` or one of its
-  children, otherwise cancelled_clinic (a missing reason included). proposed, pending
-  and waitlist are not yet booked and entered-in-error never happened: those entries
-  are skipped and listed in `skipped`, not treated as errors.
+  children, otherwise cancelled_clinic (a missing reason included). entered-in-error →
+  entered_in_error: the appointment never happened, and one already here is withdrawn;
+  only its id is read, since the rest of it is what was in error. proposed, pending
+  and waitlist are not yet booked: those entries are skipped and listed in `skipped`,
+  not treated as errors.
 - Start: a FHIR instant (seconds and a time zone required), kept in UTC. Required for
-  every status except cancelled, as invariant app-3 of R4 requires.
+  every status except cancelled (as invariant app-3 of R4 requires) and
+  entered-in-error.
 - Cancellation time, for the lead time: the R5 ``cancellationDate`` carried in R4 by the
   cross-version extension, else ``meta.lastUpdated`` (the last change to a cancelled
   appointment is normally its cancellation). Either must be a full instant.
-- A non-Appointment resource is an error: the caller asked for appointments.
 """
 
 from __future__ import annotations
@@ -73,6 +90,7 @@ class ImportedStatus(enum.StrEnum):
     DNA = "dna"  # noshow
     CANCELLED_PATIENT = "cancelled_patient"  # cancelled with a patient reason code
     CANCELLED_CLINIC = "cancelled_clinic"  # cancelled for any other or no reason
+    ENTERED_IN_ERROR = "entered_in_error"  # entered-in-error: never happened
 
 
 _STATUSES: Mapping[str, ImportedStatus] = {
@@ -86,8 +104,9 @@ _SKIPPED: Mapping[str, str] = {
     "proposed": "proposed, not yet booked",
     "pending": "pending, not yet booked",
     "waitlist": "on the waiting list, not booked",
-    "entered-in-error": "entered in error",
 }
+#: Why an entered-in-error entry for an appointment never imported here is skipped.
+ENTERED_IN_ERROR_SKIPPED = "entered in error"
 
 
 @dataclass(frozen=True)
@@ -106,14 +125,15 @@ class FhirIssue:
 class FhirAppointmentRecord:
     """A checked appointment; instants are aware UTC datetimes.
 
-    `starts_at` is None only for a cancelled appointment without a start.
+    `starts_at` is None only for a cancelled appointment without a start, and for an
+    entered-in-error one, whose `patient_external_id` is None too (only its id is read).
     `cancel_lead_minutes` is the whole minutes from cancellation to start (negative if
     cancelled after the start), when both are known.
     """
 
     index: int
     external_id: str
-    patient_external_id: str
+    patient_external_id: str | None
     status: ImportedStatus
     starts_at: datetime | None
     cancelled_at: datetime | None
@@ -132,9 +152,16 @@ class BundleParse:
 class _Entry:
     """Collects the errors of one entry as its fields are read."""
 
-    def __init__(self, index: int, resource: Mapping[str, object]) -> None:
+    def __init__(
+        self,
+        index: int,
+        resource: Mapping[str, object],
+        local: Mapping[str, Mapping[str, object]],
+    ) -> None:
         self.index = index
         self.resource = resource
+        #: The bundle's other resources by their ``fullUrl``, to follow references.
+        self.local = local
         self.errors: list[FhirIssue] = []
 
     def fail(self, field: str, reason: str) -> None:
@@ -159,9 +186,11 @@ def parse_instant(value: object) -> datetime:
         raise FieldValueError("not a valid time zone offset")
     try:
         local = datetime(year, month, day, hour, minute, second, micros, timezone(offset))
+        return local.astimezone(UTC)
     except ValueError:
         raise FieldValueError("not a valid date and time") from None
-    return local.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last instant
+        raise FieldValueError("out of the range of dates") from None
 
 
 def parse_appointment_bundle(bundle: object) -> BundleParse:
@@ -176,8 +205,11 @@ def parse_appointment_bundle(bundle: object) -> BundleParse:
     records: list[FhirAppointmentRecord] = []
     skipped: list[FhirIssue] = []
     errors: list[FhirIssue] = []
+    local = _resources_by_full_url(entries)
     for index, entry in enumerate(entries):
         resource = _appointment_of(index, entry)
+        if resource is None:
+            continue
         if isinstance(resource, FhirIssue):
             errors.append(resource)
             continue
@@ -185,8 +217,11 @@ def parse_appointment_bundle(bundle: object) -> BundleParse:
         if isinstance(status, str) and status in _SKIPPED:
             skipped.append(FhirIssue(index, f"entry[{index}].resource.status", _SKIPPED[status]))
             continue
-        reader = _Entry(index, resource)
-        record = _read_appointment(reader, status)
+        reader = _Entry(index, resource, local)
+        if status == "entered-in-error":
+            record = _read_withdrawal(reader)
+        else:
+            record = _read_appointment(reader, status)
         errors += reader.errors
         if record is not None:
             records.append(record)
@@ -196,8 +231,22 @@ def parse_appointment_bundle(bundle: object) -> BundleParse:
     return BundleParse([r for r in records if r.index not in refused], skipped, errors)
 
 
-def _appointment_of(index: int, entry: object) -> Mapping[str, object] | FhirIssue:
-    """The entry's Appointment resource, or the problem that stops it being read."""
+def _resources_by_full_url(entries: Sequence[object]) -> dict[str, Mapping[str, object]]:
+    """Each entry's resource by the entry's ``fullUrl``, for references within the bundle."""
+    found: dict[str, Mapping[str, object]] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        full_url, resource = entry.get("fullUrl"), entry.get("resource")
+        if isinstance(full_url, str) and isinstance(resource, Mapping):
+            found.setdefault(full_url, resource)
+    return found
+
+
+def _appointment_of(index: int, entry: object) -> Mapping[str, object] | FhirIssue | None:
+    """The entry's Appointment resource; None for another kind of resource (an included
+    Patient, Practitioner or Location, an OperationOutcome), which is not imported; or
+    the problem that stops the entry being read."""
     here = f"entry[{index}]"
     if not isinstance(entry, Mapping):
         return FhirIssue(index, here, "not a JSON object")
@@ -206,11 +255,20 @@ def _appointment_of(index: int, entry: object) -> Mapping[str, object] | FhirIss
         reason = "required" if resource is None else "not a JSON object"
         return FhirIssue(index, f"{here}.resource", reason)
     kind = resource.get("resourceType")
-    if kind != "Appointment":
-        found = kind if isinstance(kind, str) and _FHIR_ID.fullmatch(kind) else "something else"
-        path = f"{here}.resource.resourceType"
-        return FhirIssue(index, path, f"expected Appointment, got {found}")
-    return resource
+    if kind == "Appointment":
+        return resource
+    if isinstance(kind, str) and _FHIR_ID.fullmatch(kind):
+        return None
+    reason = "required" if kind is None else "not a resource type"
+    return FhirIssue(index, f"{here}.resource.resourceType", reason)
+
+
+def _read_withdrawal(entry: _Entry) -> FhirAppointmentRecord | None:
+    external_id = _external_id(entry)
+    if external_id is None:
+        return None
+    status = ImportedStatus.ENTERED_IN_ERROR
+    return FhirAppointmentRecord(entry.index, external_id, None, status, None, None, None)
 
 
 def _read_appointment(entry: _Entry, status: object) -> FhirAppointmentRecord | None:
@@ -295,6 +353,11 @@ def _patient(entry: _Entry) -> str | None:
 
 def _patient_of(entry: _Entry, field: str, actor: Mapping[str, object]) -> str | None:
     reference = actor.get("reference")
+    if isinstance(reference, str) and reference in entry.local:
+        target = entry.local[reference]
+        if target.get("resourceType") != "Patient":
+            return None
+        return _key_of(entry, f"{field}.reference", target)
     if isinstance(reference, str) and reference.startswith("Patient/"):
         patient_id = reference.removeprefix("Patient/").split("/_history/")[0]
         if _FHIR_ID.fullmatch(patient_id):
@@ -307,6 +370,22 @@ def _patient_of(entry: _Entry, field: str, actor: Mapping[str, object]) -> str |
     if isinstance(value, Mapping) and value.get("value") is not None:
         return _checked(entry, f"{field}.identifier.value", value.get("value"))
     entry.fail(field, "a Patient actor needs a Patient/<id> reference or an identifier value")
+    return None
+
+
+def _key_of(entry: _Entry, field: str, resource: Mapping[str, object]) -> str | None:
+    """The external id of a Patient in the bundle: its id, else its first identifier
+    value. Problems are reported at the reference (`field`) that led to it."""
+    resource_id = resource.get("id")
+    if isinstance(resource_id, str) and _FHIR_ID.fullmatch(resource_id):
+        return resource_id
+    if resource_id is None:
+        identifiers = resource.get("identifier")
+        for item in identifiers if isinstance(identifiers, list) else []:
+            value = item.get("value") if isinstance(item, Mapping) else None
+            if value is not None:
+                return _checked(entry, field, value)
+    entry.fail(field, "the bundle's Patient has no usable id or identifier value")
     return None
 
 

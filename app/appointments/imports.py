@@ -17,6 +17,10 @@ record equal to what is stored counts as unchanged, so an import can be run twic
 - A patient cancellation given with its time gets its notice from that time; one
   without a time gets the time of the import, and no notice at all when the
   appointment had already started (the notice is then not known).
+- A FHIR entered-in-error entry withdraws the appointment if it is here and booked or
+  cancelled (its pending reminders go; it then counts in no attendance figure); one
+  for an appointment never imported here is skipped, and one for an appointment with
+  an outcome is refused. Nothing else can change a withdrawn appointment.
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.appointments.fhir import FhirAppointmentRecord, FhirIssue, ImportedStatus
+from app.appointments.fhir import (
+    ENTERED_IN_ERROR_SKIPPED,
+    FhirAppointmentRecord,
+    FhirIssue,
+    ImportedStatus,
+)
 from app.appointments.fhir import parse_appointment_bundle as parse_bundle
 from app.appointments.importers import (
     APPOINTMENT_COLUMNS,
@@ -46,12 +55,14 @@ from app.appointments.importers import (
 from app.appointments.models import Appointment, AppointmentStatus
 from app.appointments.service import (
     CANCELLED,
+    OUTCOMES,
     NewAppointment,
     book_appointments,
     cancel_by_clinic,
     cancel_by_patient,
     move_appointment,
     record_outcome,
+    withdraw_appointment,
 )
 from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
@@ -95,14 +106,24 @@ class _Outcome:
     cancelled_at: datetime | None
 
 
-_Change = _Booking | _Outcome
+@dataclass(frozen=True)
+class _Withdrawal:
+    """An appointment entered in error, to withdraw."""
+
+    appointment: Appointment
+
+
+_Change = _Booking | _Outcome | _Withdrawal
 
 
 def _apply(clinic: Clinic, changes: Sequence[_Change], report: ImportReport, clock: Clock) -> None:
     """Apply the checked changes through the appointment commands, and count them."""
     new: list[NewAppointment] = []
     for change in changes:
-        if isinstance(change, _Outcome):
+        if isinstance(change, _Withdrawal):
+            withdraw_appointment(change.appointment.id, clock)
+            report.updated += 1
+        elif isinstance(change, _Outcome):
             _settle(change, clock)
             report.updated += 1
         elif change.appointment is None:
@@ -343,6 +364,8 @@ def _outcome_refusal(
     appointment: Appointment, status: AppointmentStatus, now: datetime
 ) -> str | None:
     current = appointment.status
+    if current is AppointmentStatus.ENTERED_IN_ERROR:
+        return "the appointment was entered in error"
     if status in CANCELLED:
         if current in CANCELLED and current is not status:
             return f"the appointment is already {current.value}"
@@ -390,10 +413,11 @@ def import_fhir_bundle(
     """Create, move and settle the clinic's appointments from a FHIR Bundle; commits.
 
     Booked entries create appointments (with reminders) or move them; fulfilled, noshow
-    and cancelled entries record outcomes on appointments already here (an outcome for
-    one never booked here is skipped, and listed). Patients must exist: the participant
-    reference is the patient's external id. Errors name the entry and its field; the
-    error's `line` is the entry's index (-1 for the bundle itself).
+    and cancelled entries record outcomes on appointments already here, and
+    entered-in-error entries withdraw them (an outcome or a withdrawal for one never
+    booked here is skipped, and listed). Patients must exist: the participant reference
+    is the patient's external id. Errors name the entry and its field; the error's
+    `line` is the entry's index (-1 for the bundle itself).
     """
     clinic = get_clinic(clinic_id)
     parsed = parse_bundle(bundle)
@@ -401,23 +425,33 @@ def import_fhir_bundle(
     errors = [_fhir_error(source, issue) for issue in parsed.errors]
     now = clock.now()
     records = parsed.records
-    patients = _patient_ids(clinic.id, [r.patient_external_id for r in records])
+    named = [r.patient_external_id for r in records if r.patient_external_id is not None]
+    patients = _patient_ids(clinic.id, named)
     stored = _appointments_by_external_id(clinic.id, [r.external_id for r in records])
     changes: list[_Change] = []
     for record in records:
         here = f"entry[{record.index}].resource"
-        verdict = _judge_entry(
-            record, patients.get(record.patient_external_id), stored.get(record.external_id), now
-        )
-        if isinstance(verdict, _Booking | _Outcome):
+        appointment = stored.get(record.external_id)
+        verdict: _Change | Literal["unchanged", "skip"] | tuple[str, str]
+        if record.status is ImportedStatus.ENTERED_IN_ERROR:
+            verdict = _judge_withdrawal(appointment)
+        else:
+            assert record.patient_external_id is not None  # read for every other status
+            patient_id = patients.get(record.patient_external_id)
+            verdict = _judge_entry(record, patient_id, appointment, now)
+        if isinstance(verdict, _Booking | _Outcome | _Withdrawal):
             changes.append(verdict)
         elif verdict == "unchanged":
             report.unchanged += 1
+        elif verdict == "skip" and record.status is ImportedStatus.ENTERED_IN_ERROR:
+            path = f"{here}.status"
+            report.skipped.append(FhirIssue(record.index, path, ENTERED_IN_ERROR_SKIPPED))
         elif verdict == "skip":
             reason = "an outcome for an appointment never booked here"
             report.skipped.append(FhirIssue(record.index, f"{here}.id", reason))
         else:
             errors.append(RowError(source, record.index, f"{here}.{verdict[0]}", verdict[1]))
+    report.skipped.sort(key=lambda issue: issue.index or 0)
     finished = _finish(clinic, changes, report, errors, strict=strict, clock=clock)
     assert isinstance(finished, BundleReport)
     return finished
@@ -425,6 +459,19 @@ def import_fhir_bundle(
 
 def _fhir_error(source: str, issue: FhirIssue) -> RowError:
     return RowError(source, -1 if issue.index is None else issue.index, issue.path, issue.reason)
+
+
+def _judge_withdrawal(
+    appointment: Appointment | None,
+) -> _Withdrawal | Literal["unchanged", "skip"] | tuple[str, str]:
+    if appointment is None:
+        return "skip"
+    if appointment.status is AppointmentStatus.ENTERED_IN_ERROR:
+        return "unchanged"
+    if appointment.status in OUTCOMES:
+        outcome = appointment.status.value
+        return "status", f"entered in error, but the appointment already has the outcome {outcome}"
+    return _Withdrawal(appointment)
 
 
 def _judge_entry(

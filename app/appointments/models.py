@@ -17,6 +17,7 @@ class AppointmentStatus(enum.StrEnum):
     DNA = "dna"  # did not attend, without cancelling
     CANCELLED_PATIENT = "cancelled_patient"  # the patient cancelled (lead time recorded)
     CANCELLED_CLINIC = "cancelled_clinic"  # the clinic cancelled
+    ENTERED_IN_ERROR = "entered_in_error"  # never happened: withdrawn, counted nowhere
 
 
 class Appointment(Base):

@@ -1,4 +1,4 @@
-"""Commands on appointments: book, move, confirm, cancel, ask to rebook, settle.
+"""Commands on appointments: book, move, confirm, cancel, ask to rebook, settle, withdraw.
 
 Every way an appointment changes (an import, a patient's reply, a key press, a FHIR
 bundle, staff) goes through these functions, and each tells the registered handlers
@@ -32,6 +32,7 @@ __all__ = [
     "move_appointment",
     "record_outcome",
     "request_rebook",
+    "withdraw_appointment",
 ]
 
 CANCELLED = frozenset({AppointmentStatus.CANCELLED_PATIENT, AppointmentStatus.CANCELLED_CLINIC})
@@ -169,14 +170,36 @@ def _cancel(
     appointment.updated_at = now
 
 
+def withdraw_appointment(appointment_id: int, clock: Clock) -> Appointment:
+    """Withdraw an appointment entered in error (FHIR ``entered-in-error``): it never was.
+
+    Its status becomes ENTERED_IN_ERROR, which the attendance figures count nowhere:
+    neither attended nor DNA, nor a cancellation by the patient or the clinic. The
+    CANCELLED handlers are told, so its pending reminders are withdrawn. A booked or a
+    cancelled appointment may be withdrawn (a cancellation's times are kept, unused); a
+    second withdrawal changes nothing. Refuses (Invalid) an appointment with an outcome:
+    after a visit, or a survey about it, a correction is for staff to make.
+    """
+    appointment = get_appointment(appointment_id)
+    if appointment.status is AppointmentStatus.ENTERED_IN_ERROR:
+        return appointment
+    if appointment.status in OUTCOMES:
+        raise Invalid(f"cannot withdraw an appointment that is {appointment.status.value}")
+    appointment.status = AppointmentStatus.ENTERED_IN_ERROR
+    appointment.updated_at = clock.now()
+    emit(AppointmentEvent.CANCELLED, [appointment], _clinic_of(appointment), clock)
+    return appointment
+
+
 def request_rebook(appointment_id: int, clock: Clock) -> Appointment:
     """Record that the patient asked to rebook; staff see it in `rebook_requests`.
 
     The appointment itself is left as it is: staff decide whether to cancel it. The first
-    request's time is kept. Refuses (Invalid) an appointment with an outcome.
+    request's time is kept. Refuses (Invalid) an appointment with an outcome or entered in
+    error.
     """
     appointment = get_appointment(appointment_id)
-    if appointment.status in OUTCOMES:
+    if appointment.status in OUTCOMES or appointment.status is AppointmentStatus.ENTERED_IN_ERROR:
         raise Invalid(f"cannot rebook an appointment that is {appointment.status.value}")
     if appointment.rebook_requested_at is None:
         appointment.rebook_requested_at = appointment.updated_at = clock.now()
@@ -187,8 +210,8 @@ def record_outcome(appointment_id: int, status: AppointmentStatus, clock: Clock)
     """Record attended, DNA or a cancellation for an appointment.
 
     ATTENDED and DNA need the appointment to have started; they may correct each other
-    but not a cancellation. The cancelled statuses go through `cancel_by_patient` and
-    `cancel_by_clinic`.
+    but not a cancellation or a withdrawal. The cancelled statuses go through
+    `cancel_by_patient` and `cancel_by_clinic`.
     """
     if status is AppointmentStatus.CANCELLED_PATIENT:
         return cancel_by_patient(appointment_id, clock)
@@ -198,7 +221,7 @@ def record_outcome(appointment_id: int, status: AppointmentStatus, clock: Clock)
         raise Invalid(f"{status.value} is not an outcome")
     appointment = get_appointment(appointment_id)
     now = clock.now()
-    if appointment.status in CANCELLED:
+    if appointment.status in CANCELLED or appointment.status is AppointmentStatus.ENTERED_IN_ERROR:
         raise Invalid(
             f"cannot record an outcome for an appointment that is {appointment.status.value}"
         )

@@ -7,7 +7,9 @@ days per statement; no appointment row is loaded into Python. `app.attendance.re
 decides which days to compute.
 
 A cell counts the day's appointments that have an outcome or a cancellation, and the
-booked ones whose patient asked to rebook. Definitions (instants are UTC; days and
+booked ones whose patient asked to rebook. An appointment entered in error (withdrawn:
+it never happened) is in no cell at all, so it is neither attended nor DNA, nor a
+cancellation by the patient or the clinic. Definitions (instants are UTC; days and
 months are the clinic's):
 
 - exposure: "confirmed" if the patient confirmed (replied 1); else "delivered" if a
@@ -19,7 +21,7 @@ months are the clinic's):
   (a cancellation after the start included); "unknown" when not recorded.
 - rebook: the notice of a rebook request (request to start), in the same bands. It is
   fulfilled when the same patient has another appointment at the same clinic recorded
-  within REBOOK_WINDOW after the request.
+  within REBOOK_WINDOW after the request (not one later entered in error).
 """
 
 from __future__ import annotations
@@ -115,7 +117,9 @@ def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str
 
 
 def counted() -> ColumnElement[bool]:
-    """Appointments the cells count: with an outcome or cancelled, or asked to rebook."""
+    """Appointments whose change may change the cells: with an outcome, cancelled or
+    withdrawn, or asked to rebook. The cells themselves leave the withdrawn out (`_facts`),
+    but a refresh must still recompute the day one of them left."""
     return or_(
         Appointment.status != AppointmentStatus.BOOKED,
         Appointment.rebook_requested_at.is_not(None),
@@ -163,6 +167,7 @@ def _rebooked() -> ColumnElement[int]:
         later.patient_id == Appointment.patient_id,
         later.clinic_id == Appointment.clinic_id,
         later.id != Appointment.id,
+        later.status != AppointmentStatus.ENTERED_IN_ERROR,
         days >= 0,
         days < REBOOK_WINDOW / timedelta(days=1),
     )
@@ -207,7 +212,12 @@ def _facts(clinic_id: int, bounds: Bounds, zone: ZoneInfo | None) -> Query:
             _rebooked().label("rebooked"),
         )
         .join(Patient, Patient.id == Appointment.patient_id)
-        .where(Appointment.clinic_id == clinic_id, in_months, counted())
+        .where(
+            Appointment.clinic_id == clinic_id,
+            in_months,
+            counted(),
+            Appointment.status != AppointmentStatus.ENTERED_IN_ERROR,
+        )
     )
 
 

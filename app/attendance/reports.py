@@ -2,7 +2,8 @@
 
 The DNA rate is DNA / (attended + DNA): appointments cancelled by the patient or the
 clinic are not in the denominator (they could not be attended), and booked ones with no
-outcome yet are not counted at all. Every rate carries a 95% Wilson interval.
+outcome yet are not counted at all, nor are those entered in error (they never
+happened). Every rate carries a 95% Wilson interval.
 
 Breakdowns (`app.results.categories` groups the levels): age band (age in the year of
 the appointment), sex, ethnic group, deprivation quintile and language; reminder

@@ -131,7 +131,7 @@ def test_every_error_is_reported_with_its_place() -> None:
         f"entry[0].resource.start: {instant}",
         f"entry[1].resource.start: {instant}",
         "entry[2].resource.start: required for a noshow appointment",
-        "entry[3].resource.resourceType: expected Appointment, got Patient",
+        "entry[3].resource.resourceType: required",
         "entry[4].resource.participant: no Patient participant",
         "entry[5].resource.status: not an R4 appointment status",
         "entry[6].resource.id: required (or an identifier with a value)",
@@ -162,12 +162,167 @@ def test_status_mapping(fhir_status: str, expected: ImportedStatus) -> None:
     assert [record.status for record in result.records] == [expected]
 
 
-@pytest.mark.parametrize("fhir_status", ["proposed", "pending", "waitlist", "entered-in-error"])
+@pytest.mark.parametrize("fhir_status", ["proposed", "pending", "waitlist"])
 def test_statuses_that_are_not_bookings_are_skipped(fhir_status: str) -> None:
     result = parse_appointment_bundle(bundle_of(appointment(status=fhir_status, start=None)))
     assert result.records == []
     assert result.errors == []
     assert [issue.path for issue in result.skipped] == ["entry[0].resource.status"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"start": None},
+        {"start": "not a time", "participant": None},  # what was in error is not read
+        {"id": None, "identifier": [{"value": "PAS-1"}]},
+    ],
+)
+def test_an_entered_in_error_entry_is_read_by_its_id_alone(fields: dict[str, Any]) -> None:
+    result = parse_appointment_bundle(bundle_of(appointment(status="entered-in-error", **fields)))
+    assert (result.errors, result.skipped) == ([], [])
+    (record,) = result.records
+    expected_id = "PAS-1" if "identifier" in fields else "appt-1"
+    assert record == FhirAppointmentRecord(
+        0, expected_id, None, B.ENTERED_IN_ERROR, None, None, None
+    )
+
+
+def test_an_entered_in_error_entry_still_needs_an_id() -> None:
+    result = parse_appointment_bundle(bundle_of(appointment(status="entered-in-error", id=None)))
+    assert result.records == []
+    assert [str(issue) for issue in result.errors] == [
+        "entry[0].resource.id: required (or an identifier with a value)"
+    ]
+
+
+def test_the_r4_searchset_reads_its_appointments_and_leaves_the_included_resources() -> None:
+    result = parse_appointment_bundle(load("r4_searchset_included.json"))
+    assert result.errors == []
+    assert [str(issue) for issue in result.skipped] == [
+        "entry[2].resource.status: proposed, not yet booked"
+    ]
+    assert result.records == [
+        FhirAppointmentRecord(
+            0, "example", "example", B.BOOKED, utc(2013, 12, 10, 9, 0), None, None
+        ),
+        FhirAppointmentRecord(1, "2docs", "example", B.BOOKED, utc(2013, 12, 9, 9, 0), None, None),
+    ]
+
+
+def test_an_included_patient_does_not_change_whose_appointment_it_is() -> None:
+    """Patient/example is the patient "example", never the MR number "12345" its
+    included resource carries: the same search without _include gives the same answer."""
+    bundle = load("r4_searchset_included.json")
+    without = copy.deepcopy(bundle)
+    without["entry"] = [e for e in bundle["entry"] if e["search"]["mode"] == "match"]
+    assert parse_appointment_bundle(bundle).records == parse_appointment_bundle(without).records
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"resourceType": "Patient", "id": "pat-1"},
+        {"resourceType": "Practitioner", "id": "example"},
+        {"resourceType": "Location", "id": "1"},
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "warning", "code": "processing"}],
+        },
+    ],
+)
+def test_other_resources_are_neither_errors_nor_skipped(resource: dict[str, Any]) -> None:
+    bundle = bundle_of(appointment(), resource)
+    bundle["entry"][1]["search"] = {"mode": "outcome" if "issue" in resource else "include"}
+    result = parse_appointment_bundle(bundle)
+    assert (result.errors, result.skipped) == ([], [])
+    assert [record.external_id for record in result.records] == ["appt-1"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        ({"id": "pat-1"}, "entry[0].resource.resourceType: required"),
+        ({"resourceType": 7}, "entry[0].resource.resourceType: not a resource type"),
+    ],
+)
+def test_a_resource_of_no_type_is_still_an_error(resource: Any, expected: str) -> None:
+    assert [str(issue) for issue in parse_appointment_bundle(bundle_of(resource)).errors] == [
+        expected
+    ]
+
+
+def _transaction(patient: dict[str, Any], reference: str) -> dict[str, Any]:
+    """After the R4 bundle-transaction example: a Patient created in the same bundle under
+    a urn:uuid, and an appointment that refers to it."""
+    uuid = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
+    booked = appointment(participant=[{"actor": {"reference": reference}, "status": "accepted"}])
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": uuid, "resource": patient, "request": {"method": "POST", "url": "Patient"}},
+            {"resource": booked, "request": {"method": "POST", "url": "Appointment"}},
+        ],
+    }
+
+
+PATIENT_234234 = {
+    "resourceType": "Patient",
+    "identifier": [
+        {"system": "http:/example.org/fhir/ids", "value": "234234"},
+        {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990001234"},
+    ],
+    "name": [{"family": "Chalmers", "given": ["Peter", "James"]}],
+}
+
+
+@pytest.mark.parametrize(
+    ("patient", "reference", "expected"),
+    [
+        (PATIENT_234234, "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a", "234234"),
+        (
+            {**PATIENT_234234, "id": "pat-9"},
+            "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a",
+            "pat-9",
+        ),
+        (PATIENT_234234, "Patient/pat-3", "pat-3"),  # not a reference to the bundle's entry
+    ],
+)
+def test_a_reference_to_a_patient_in_the_bundle_is_followed(
+    patient: dict[str, Any], reference: str, expected: str
+) -> None:
+    result = parse_appointment_bundle(_transaction(patient, reference))
+    assert result.errors == []
+    assert [record.patient_external_id for record in result.records] == [expected]
+
+
+def test_an_absolute_reference_to_an_included_patient_gives_its_id() -> None:
+    bundle = load("r4_searchset_included.json")
+    participant = bundle["entry"][0]["resource"]["participant"][0]
+    participant["actor"]["reference"] = "https://example.com/base/Patient/example"
+    assert parse_appointment_bundle(bundle).records[0].patient_external_id == "example"
+
+
+@pytest.mark.parametrize(
+    ("patient", "expected"),
+    [
+        ({"resourceType": "Patient", "name": [{"family": "Chalmers"}]}, "no usable id"),
+        ({"resourceType": "Patient", "id": "bad id"}, "no usable id"),
+        ({"resourceType": "Practitioner", "id": "example"}, "no Patient participant"),
+    ],
+)
+def test_a_reference_to_the_bundle_that_names_no_patient_is_an_error(
+    patient: dict[str, Any], expected: str
+) -> None:
+    result = parse_appointment_bundle(
+        _transaction(patient, "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a")
+    )
+    assert result.records == []
+    (issue,) = result.errors
+    assert issue.index == 1
+    assert expected in issue.reason
 
 
 def test_statuses_have_the_values_of_the_appointment_model() -> None:

@@ -1,4 +1,5 @@
-"""Importing FHIR R4 Appointment bundles: bookings, outcomes, skips, errors, strictness."""
+"""Importing FHIR R4 Appointment bundles: bookings, outcomes, withdrawals, skips, errors,
+included resources, strictness."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ import pytest
 
 from app.appointments.imports import import_fhir_bundle, import_fhir_file
 from app.appointments.models import AppointmentStatus
+from app.appointments.service import (
+    confirm_appointment,
+    record_outcome,
+    request_rebook,
+    withdraw_appointment,
+)
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.core.errors import Invalid
 from app.extensions import db
 from app.messaging.models import OutboundMessage
+from app.messaging.states import MessageState
 from tests.world import World
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fhir"
@@ -99,8 +107,8 @@ def test_bad_entries_are_named_by_index_and_field(
     assert [(e.line, e.field, e.reason) for e in report.errors] == [
         (0, "entry[0].resource.participant", "no patient with this external id in this clinic"),
         (1, "entry[1].resource.start", "more than a day in the past"),
-        (2, "entry[2].resource.resourceType", "expected Appointment, got Patient"),
-    ]
+    ]  # entry[2], a Patient, is not an appointment to import: neither an error nor skipped
+    assert report.skipped == []
     assert report.created == 1
     assert world.appointment(clinic, "appt-9").status is AppointmentStatus.BOOKED
 
@@ -167,3 +175,171 @@ def test_unreadable_files_are_refused(
     path.write_bytes(content)
     with pytest.raises(Invalid, match=message):
         import_fhir_file(path, "north", strict=False, clock=clock)
+
+
+# -- included resources and entered-in-error ----------------------------------------------
+
+BEFORE_R4_EXAMPLES = datetime(2013, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _open_reminders(appointment_id: int) -> int:
+    return (
+        db.session.query(OutboundMessage)
+        .filter(
+            OutboundMessage.appointment_id == appointment_id,
+            OutboundMessage.state.in_([MessageState.PENDING, MessageState.CLAIMED]),
+        )
+        .count()
+    )
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_r4_searchset_with_included_resources_imports_under_strict(
+    world: World, clinic: Clinic, clock: FixedClock, strict: bool
+) -> None:
+    world.patient(clinic, "example")
+    clock.set(BEFORE_R4_EXAMPLES)
+    report = _import(clinic, clock, "r4_searchset_included.json", strict=strict)
+    assert report.imported
+    assert (report.created, report.errors) == (2, [])
+    assert [(s.index, s.reason) for s in report.skipped] == [(2, "proposed, not yet booked")]
+    assert world.appointment(clinic, "2docs").starts_at == datetime(2013, 12, 9, 9, 0, tzinfo=UTC)
+
+
+def test_the_included_patients_identifier_is_not_the_external_id(
+    world: World, clinic: Clinic, clock: FixedClock
+) -> None:
+    world.patient(clinic, "12345")  # the MR number Patient/example carries
+    clock.set(BEFORE_R4_EXAMPLES)
+    report = _import(clinic, clock, "r4_searchset_included.json")
+    assert report.created == 0
+    assert [(e.field, e.reason) for e in report.errors] == [
+        (f"entry[{i}].resource.participant", "no patient with this external id in this clinic")
+        for i in (0, 1)
+    ]
+
+
+def _entered_in_error(name: str, index: int) -> Any:
+    bundle = _bundle(name)
+    bundle["entry"][index]["resource"]["status"] = "entered-in-error"
+    return bundle
+
+
+def test_entered_in_error_withdraws_a_booked_appointment_and_its_reminders(
+    world: World, clinic: Clinic, clock: FixedClock
+) -> None:
+    world.patient(clinic, "example")
+    clock.set(BEFORE_R4_EXAMPLES)
+    _import(clinic, clock, "r4_searchset_included.json")
+    booked = world.appointment(clinic, "example")
+    assert _open_reminders(booked.id) > 0
+    bundle = _entered_in_error("r4_searchset_included.json", 0)
+    report = import_fhir_bundle(clinic.id, bundle, source="b", strict=True, clock=clock)
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 1, 1, [])
+    db.session.refresh(booked)
+    assert booked.status is AppointmentStatus.ENTERED_IN_ERROR
+    assert (booked.cancelled_at, booked.cancel_lead_minutes) == (None, None)
+    assert _open_reminders(booked.id) == 0
+    assert _open_reminders(world.appointment(clinic, "2docs").id) > 0
+
+    again = import_fhir_bundle(clinic.id, bundle, source="b", strict=True, clock=clock)
+    assert (again.updated, again.unchanged, again.errors) == (0, 2, [])
+
+
+def test_entered_in_error_withdraws_a_cancelled_appointment(
+    world: World, clinic: Clinic, clock: FixedClock
+) -> None:
+    _import(clinic, clock, "attendance_booked.json")
+    clock.set(AFTER_ALL)
+    _import(clinic, clock, "attendance_outcomes.json")
+    report = import_fhir_bundle(
+        clinic.id,
+        _entered_in_error("attendance_outcomes.json", 2),
+        source="b",
+        strict=True,
+        clock=clock,
+    )
+    assert (report.updated, report.errors) == (1, [])
+    assert world.appointment(clinic, "appt-3").status is AppointmentStatus.ENTERED_IN_ERROR
+
+
+def test_entered_in_error_for_an_appointment_never_imported_is_skipped(
+    world: World, clinic: Clinic, clock: FixedClock
+) -> None:
+    bundle = _entered_in_error("attendance_booked.json", 0)
+    report = import_fhir_bundle(clinic.id, bundle, source="b", strict=True, clock=clock)
+    assert report.imported
+    assert report.created == 3
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("entry[0].resource.status", "entered in error"),
+        ("entry[4].resource.status", "proposed, not yet booked"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("index", "error"),
+    [
+        (0, "entered in error, but the appointment already has the outcome attended"),
+        (1, "entered in error, but the appointment already has the outcome dna"),
+    ],
+)
+def test_entered_in_error_does_not_undo_an_outcome(
+    world: World, clinic: Clinic, clock: FixedClock, index: int, error: str
+) -> None:
+    _import(clinic, clock, "attendance_booked.json")
+    clock.set(AFTER_ALL)
+    _import(clinic, clock, "attendance_outcomes.json")
+    bundle = _entered_in_error("attendance_outcomes.json", index)
+    report = import_fhir_bundle(clinic.id, bundle, source="b", strict=False, clock=clock)
+    assert [(e.field, e.reason) for e in report.errors] == [
+        (f"entry[{index}].resource.status", error)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"status": "booked"}, "booked, but the appointment is already entered_in_error"),
+        ({"status": "fulfilled"}, "the appointment was entered in error"),
+        ({"status": "cancelled"}, "the appointment was entered in error"),
+    ],
+)
+def test_nothing_brings_a_withdrawn_appointment_back(
+    world: World, clinic: Clinic, clock: FixedClock, change: dict[str, Any], error: str
+) -> None:
+    _import(clinic, clock, "attendance_booked.json")
+    import_fhir_bundle(
+        clinic.id,
+        _entered_in_error("attendance_booked.json", 0),
+        source="b",
+        strict=True,
+        clock=clock,
+    )
+    clock.set(AFTER_ALL)
+    bundle = _bundle("attendance_booked.json")
+    bundle["entry"][0]["resource"].update(change)
+    report = import_fhir_bundle(clinic.id, bundle, source="b", strict=False, clock=clock)
+    assert [(e.field, e.reason) for e in report.errors] == [("entry[0].resource.status", error)]
+    assert world.appointment(clinic, "appt-1").status is AppointmentStatus.ENTERED_IN_ERROR
+
+
+def test_the_appointment_commands_refuse_a_withdrawn_appointment(
+    world: World, clinic: Clinic, clock: FixedClock
+) -> None:
+    _import(clinic, clock, "attendance_booked.json")
+    withdrawn = withdraw_appointment(world.appointment(clinic, "appt-1").id, clock)
+    assert withdraw_appointment(withdrawn.id, clock) is withdrawn  # a second time: no change
+    clock.set(AFTER_ALL)
+    for command in (
+        lambda: record_outcome(withdrawn.id, AppointmentStatus.ATTENDED, clock),
+        lambda: record_outcome(withdrawn.id, AppointmentStatus.CANCELLED_PATIENT, clock),
+        lambda: request_rebook(withdrawn.id, clock),
+        lambda: confirm_appointment(withdrawn.id, clock),
+    ):
+        with pytest.raises(Invalid, match="entered_in_error"):
+            command()
+    attended = record_outcome(
+        world.appointment(clinic, "appt-2").id, AppointmentStatus.ATTENDED, clock
+    )
+    with pytest.raises(Invalid, match="cannot withdraw an appointment that is attended"):
+        withdraw_appointment(attended.id, clock)

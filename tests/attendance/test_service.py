@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from app.appointments.imports import import_outcome_rows
 from app.appointments.models import AppointmentStatus as S
+from app.appointments.service import withdraw_appointment
 from app.attendance import refresh as cells_refresh
 from app.attendance.reports import AttendanceReport, Counts, Rate, funnel_points
 from app.attendance.service import attendance_report, refresh_counts
@@ -200,6 +201,35 @@ def test_a_late_outcome_changes_the_figures_at_the_next_report(
     again = _report(clock)
     assert _table(again.months)["2026-02"] == (3, 2)
     assert (again.overall.n, again.overall.dna) == (7, 5)
+
+
+@pytest.mark.storage
+def test_appointments_entered_in_error_count_nowhere(
+    backend: str, people: dict[str, Patient], world: World, clock: FixedClock
+) -> None:
+    """Neither attended nor DNA, nor a cancellation by the patient or the clinic, nor the
+    booking that fulfils a rebook request; withdrawn late, they leave the figures."""
+    world.add(people["p1"], noon(1, 11), S.ENTERED_IN_ERROR, reminders=[M.CANCELLED])
+    before = _report(clock)
+    assert (before.overall.n, before.overall.dna, before.cancelled_by_clinic) == (6, 4, 1)
+    clock.advance(timedelta(hours=1))
+    north = world.clinics["north"]
+    for external_id in ("X7", "X9", "X11", "X13"):  # g, i, k (fulfils j's rebook), n
+        withdraw_appointment(world.appointment(north, external_id).id, clock)
+    db.session.commit()
+    after = _report(clock)
+    assert (after.overall.n, after.overall.dna) == (6, 4)
+    assert _table(after.months) == _table(before.months)
+    assert after.groups == before.groups
+    assert [
+        (r.band, r.cancelled_by_patient, r.rebook_requests, r.rebooked) for r in after.notice
+    ] == [
+        ("72h+", 0, 1, 0),
+        ("24-72h", 0, 1, 0),
+        ("<24h", 1, 0, 0),
+        ("unknown", 1, 0, 0),
+    ]
+    assert after.cancelled_by_clinic == 0
 
 
 def test_changed_demographics_and_late_receipts_reach_the_figures(
