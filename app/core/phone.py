@@ -26,9 +26,20 @@ UK_COUNTRY_CODE = 44
 # The shortest full UK numbers (0800 1111) have seven digits after the 0.
 _SHORT_CODE_MAX_DIGITS = 6
 
+# Dashes that word processors and spreadsheets put in place of the hyphen-minus typed
+# (autocorrect to an en dash, a non-breaking hyphen from a letter, a minus sign from a
+# formula): U+2010 hyphen, U+2011 non-breaking hyphen, U+2012 figure dash, U+2013 en
+# dash, U+2014 em dash, U+2015 horizontal bar, U+2212 minus sign, and U+FF0D full-width
+# hyphen-minus beside the full-width digits we accept. Each only separates digits, and
+# `phonenumbers` counts every one of them as punctuation in a number. GOV.UK Notify's
+# checker (notifications-utils, `recipient_validation/phone_number.py`) is stricter:
+# it allows whitespace (zero-width spaces and the no-break space included), brackets,
+# "+" and the ASCII hyphen-minus only, and refuses these as unknown characters.
+_UNICODE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"
+
 # Punctuation people write inside numbers. Letters are refused on purpose: `phonenumbers`
 # would turn "0800 FLOWERS" into digits and read "ext 12" as an extension.
-_NUMBER_PUNCTUATION = frozenset("+()-./[]")
+_NUMBER_PUNCTUATION = frozenset("+()-./[]" + _UNICODE_DASHES)
 
 _TEXT_CHANNEL_LABELS = {Channel.SMS: "SMS", Channel.WHATSAPP: "WhatsApp"}
 
@@ -87,8 +98,9 @@ def normalise(
     """Return `raw` as an E.164 string if `channel` may use it, else raise PhoneRejected.
 
     Accepts UK numbers written the ways people write them: spaces of any kind, dots,
-    dashes, brackets, "(0)" after the country code, a 0044 or a bare 44 prefix, and digits
-    in other scripts. For "sms" and "whatsapp" only mobiles are accepted; "voice" also
+    hyphens and the dashes and minus sign that editors substitute for them, brackets,
+    "(0)" after the country code, a 0044 or a bare 44 prefix, and digits in other
+    scripts. For "sms" and "whatsapp" only mobiles are accepted; "voice" also
     accepts landlines. A number from another country is refused unless its region code is
     in `allowed_regions`. Refuses letters, extensions, short codes, and the types in
     DESIGN.md's phone policy (070, 076, premium rate, shared cost, toll free, VoIP, UAN).

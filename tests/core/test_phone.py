@@ -53,6 +53,68 @@ def test_accepted_numbers_normalise_to_e164(raw: str, channel: str, expected: st
     assert normalise(raw, channel) == expected
 
 
+# Dashes that editors put in place of a typed hyphen-minus: each separates digits only.
+UNICODE_DASHES = [
+    ("\u2010", "hyphen"),
+    ("\u2011", "non-breaking hyphen"),
+    ("\u2012", "figure dash"),
+    ("\u2013", "en dash"),
+    ("\u2014", "em dash"),
+    ("\u2015", "horizontal bar"),
+    ("\u2212", "minus sign"),
+    ("\uff0d", "full-width hyphen-minus"),
+]
+
+
+@pytest.mark.parametrize(
+    ("template", "channel", "expected"),
+    [
+        ("07400{d}123{d}456", "sms", "+447400123456"),
+        ("07400 {d} 123456", "sms", "+447400123456"),
+        ("+44{d}7400{d}123456", "whatsapp", "+447400123456"),
+        ("+44 (0) 7400{d}123{d}456", "sms", "+447400123456"),
+        ("0044{d}7624{d}123456", "sms", "+447624123456"),
+        ("020{d}7946{d}0123", "voice", "+442079460123"),
+        ("{d}07400123456", "sms", "+447400123456"),  # a stray leading mark from a formula
+        ("07400{d}{d}123456{d}", "sms", "+447400123456"),
+    ],
+)
+@pytest.mark.parametrize(("dash", "name"), UNICODE_DASHES)
+def test_unicode_hyphens_and_minus_signs_separate_digits(
+    template: str, channel: str, expected: str, dash: str, name: str
+) -> None:
+    assert normalise(template.format(d=dash), channel) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "channel", "reason_code"),
+    [
+        ("0800\u2013123\u20134567", "sms", "toll_free"),  # the policy still applies
+        ("020\u20117946\u20110123", "sms", "landline"),
+        ("07400\u2013FLOWERS", "sms", "invalid"),  # no letters behind a dash
+        ("07400\u2013123456\u2013ext\u20135", "voice", "invalid"),
+        ("\u2013\u2014\u2212", "sms", "invalid"),
+        # Other dash-like marks are not in the list: refused, as before.
+        ("07400\u2043123456", "sms", "invalid"),  # hyphen bullet
+        ("07400\ufe63123456", "sms", "invalid"),  # small hyphen-minus
+        ("07400\u2e3a123456", "sms", "invalid"),  # two-em dash
+        ("07400\u30fc123456", "sms", "invalid"),  # katakana prolonged sound mark
+        ("07400\u2053123456", "sms", "invalid"),  # swung dash
+    ],
+)
+def test_dashes_change_nothing_else(raw: str, channel: str, reason_code: str) -> None:
+    with pytest.raises(PhoneRejected) as caught:
+        normalise(raw, channel)
+    assert caught.value.reason_code == reason_code
+
+
+@pytest.mark.parametrize(("dash", "name"), UNICODE_DASHES)
+def test_a_dash_in_place_of_each_hyphen_gives_the_same_number(dash: str, name: str) -> None:
+    for raw, channel, expected in ACCEPTED:
+        if "-" in raw:
+            assert normalise(raw.replace("-", dash), channel) == expected
+
+
 @pytest.mark.parametrize(
     ("e164", "region"),
     [
