@@ -22,8 +22,8 @@ POT = compose.TRANSLATIONS_DIR / "messages.pot"
 
 # nplurals of each catalogue's Plural-Forms header, and the CLDR locale whose plural
 # categories for whole numbers give its forms, in CLDR order (zero, one, two, few, many,
-# other). Portuguese is written for Portugal (1 is singular, 0 is not); CLDR's "many"
-# for Spanish and Portuguese applies only to millions and is left out, as gettext does.
+# other), less those in FOLDED. Portuguese is written for Portugal: pt_PT, where 1 is
+# singular and 0 is not (CLDR's plain "pt" is Brazilian, where 0 is singular too).
 PLURALS: dict[str, tuple[int, str]] = {
     "cy": (6, "cy"),  # zero, one, two, few (3), many (6), other
     "pl": (3, "pl"),  # one, few (2-4, 22-24...), many
@@ -40,7 +40,23 @@ PLURALS: dict[str, tuple[int, str]] = {
     "zh_Hans": (1, "zh_Hans"),
 }
 CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
-COUNTS = range(1000)
+# Every count to 999, and the millions where CLDR's "many" of Spanish and Portuguese
+# begins (and where Polish, Romanian and Lithuanian still have their own forms).
+COUNTS = [*range(1000), 10**6, 10**6 + 1, 2 * 10**6, 10**6 + 22, 10**9]
+# The decision for Spanish and Portuguese: gettext's two forms, not CLDR's three. Their
+# "many" is only for whole millions ("1 millón de citas"), which no message counts (the
+# one plural text counts a patient's pending appointments), so those counts take the
+# "other" form. A catalogue listed here must say so in its header comment, naming its
+# Plural-Forms rule exactly (FOLDED_NOTE), so that the header cannot change alone.
+FOLDED: dict[str, dict[str, str]] = {
+    "es": {"many": "other"},
+    "pt": {"many": "other"},
+}
+FOLDED_NOTE = (
+    'Plural forms: gettext\'s two, "{rule}"',
+    'CLDR\'s "many" (whole millions',
+    "is left out on purpose: no message here counts anywhere near a million",
+)
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)[#0+ \-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 
@@ -118,17 +134,43 @@ def test_catalogue_is_marked_as_a_draft_for_review(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_plural_forms_follow_cldr(locale: str) -> None:
+    """Each count takes the form of its CLDR category, or of the category FOLDED names."""
     nplurals, cldr = PLURALS[locale]
     assert _catalogue(locale).num_plurals == nplurals
     rule = Locale.parse(cldr).plural_form
+    folded = FOLDED.get(locale, {})
     used = [c for c in CLDR_ORDER if any(rule(n) == c for n in COUNTS)]
-    assert len(used) == nplurals
+    assert set(folded) <= set(used), f"{locale}: folds a category CLDR does not use"
+    kept = [c for c in used if c not in folded]
+    assert len(kept) == nplurals
     translations = compose.catalogue(locale)
     assert translations is not None
-    wrong = {
-        n: translations.plural(n) for n in COUNTS if translations.plural(n) != used.index(rule(n))
-    }
+    wanted = {n: kept.index(folded.get(rule(n), rule(n))) for n in COUNTS}
+    wrong = {n: translations.plural(n) for n in COUNTS if translations.plural(n) != wanted[n]}
     assert wrong == {}, f"{locale}: counts with the wrong form"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_catalogue_that_departs_from_cldr_says_so_in_its_header(locale: str) -> None:
+    catalogue = _catalogue(locale)
+    comment = " ".join(catalogue.header_comment.replace("#", " ").split())
+    notes = [part.format(rule=catalogue.plural_forms) for part in FOLDED_NOTE]
+    if locale in FOLDED:
+        missing = [note for note in notes if note not in comment]
+        assert missing == [], f"{locale}: the header comment must say which plural rule and why"
+    else:
+        assert "Plural forms:" not in comment
+
+
+def test_spanish_and_portuguese_keep_two_forms_and_portuguese_is_european() -> None:
+    for locale in ("es", "pt"):
+        assert _catalogue(locale).plural_forms == "nplurals=2; plural=(n != 1);"
+        translations = compose.catalogue(locale)
+        assert translations is not None
+        assert [translations.plural(n) for n in (0, 1, 2, 10**6)] == [1, 0, 1, 1]
+    assert Locale.parse("pt_PT").plural_form(0) == "other"
+    assert Locale.parse("pt").plural_form(0) == "one"  # Brazil: not what the catalogue follows
+    assert "European Portuguese (pt_PT)" in _catalogue("pt").header_comment
 
 
 @pytest.mark.parametrize("locale", LOCALES)
