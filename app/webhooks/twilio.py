@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, request
 
 from app.core.channels import Channel
 from app.extensions import db
+from app.messaging.channels.twilio_common import body_matches, carries_body_hash
 from app.messaging.inbox import store_inbound
 from app.messaging.status import record_status
 from app.queueing import JobName
@@ -44,15 +45,36 @@ def signed_url(public_base_url: str) -> str:
 
 def require_signature(channel_name: Channel) -> None:
     """Abort with 403 unless the request carries the provider's valid signature of our
-    public URL and its form; a missing header is a 403 too, never an error."""
+    public URL and its form (every value of a repeated key); a missing header is a 403
+    too, never an error. A URL with `bodySHA256` (a JSON body) also needs the raw body
+    to hash to it."""
     runtime = get_runtime()
     channel = runtime.channel(channel_name)
+    url = signed_url(runtime.public_base_url)
     signature = request.headers.get("X-Twilio-Signature")
-    if not signature or not channel.verify(
-        signed_url(runtime.public_base_url), request.form, signature
-    ):
+    # The body is checked first: it must be read raw before request.form consumes it.
+    if not signature or not _body_matches(url) or not channel.verify(url, request.form, signature):
         log.warning("webhook refused: bad or missing signature on %s", request.path)
         abort(403)
+
+
+#: The most raw body read for a `bodySHA256` check while no MAX_CONTENT_LENGTH is set.
+SIGNED_BODY_LIMIT = 64 * 1024
+
+
+def _body_matches(url: str) -> bool:
+    """True if `url` carries no `bodySHA256`, or the raw body hashes to it.
+
+    The body is read only then, and never past the request's limit: Flask's
+    MAX_CONTENT_LENGTH or, while none is set, SIGNED_BODY_LIMIT. A stated length beyond
+    it answers 413; a chunked body is read no further, and so does not match. The body
+    stays cached so request.form can still parse it.
+    """
+    if not carries_body_hash(url):
+        return True
+    if request.max_content_length is None:
+        request.max_content_length = SIGNED_BODY_LIMIT
+    return body_matches(url, request.get_data(cache=True))
 
 
 def status_channel(form: Mapping[str, str]) -> Channel:

@@ -3,20 +3,22 @@ and the mapping of a create request's failure onto a send outcome."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
@@ -109,29 +111,113 @@ def build_client(settings: TwilioSettings) -> Any:
     )
 
 
+#: The query parameter Twilio adds to the URL when it posts a JSON (or other non-form)
+#: body: the hex SHA-256 of the body. The signature then covers the URL alone.
+BODY_HASH_PARAM = "bodySHA256"
+
+
+@runtime_checkable
+class MultiValued(Protocol):
+    """A form that keeps every value of a repeated key (werkzeug's `MultiDict`)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def twilio_signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:
+    """Twilio's X-Twilio-Signature of a POST of `form` to `url`, made with `auth_token`.
+
+    HMAC-SHA1, base64, of the URL followed, for each key in sorted order, by the key and
+    one of its values, for every distinct value in sorted order. A multi-valued form
+    gives all its values; a plain mapping gives one per key.
+    """
+    signed = [url]
+    for key in sorted(form):
+        values = form.getlist(key) if isinstance(form, MultiValued) else [form[key]]
+        signed += [key + value for value in sorted(set(values))]
+    mac = hmac.new(auth_token.encode("utf-8"), "".join(signed).encode("utf-8"), hashlib.sha1)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def carries_body_hash(url: str) -> bool:
+    """Whether Twilio marked `url` as the target of a non-form body (`bodySHA256`)."""
+    return bool(_body_hashes(url))
+
+
+def body_matches(url: str, body: bytes) -> bool:
+    """True if `url` carries exactly one `bodySHA256` and it is the hex SHA-256 of `body`."""
+    hashes = _body_hashes(url)
+    if len(hashes) != 1:
+        return False
+    digest = hashlib.sha256(body).hexdigest()
+    return hmac.compare_digest(digest.encode("ascii"), _ascii(hashes[0]))
+
+
 def verify_signature(
-    auth_tokens: Sequence[str], url: str, form: Mapping[str, str], signature: str | None
+    auth_tokens: Sequence[str],
+    url: str,
+    form: Mapping[str, str],
+    signature: str | None,
+    body: bytes | None = None,
 ) -> bool:
     """True if `signature` is Twilio's signature of `url` and `form` under any token.
 
-    `url` must be the exact URL Twilio posted to (scheme, host, raw path and query).
+    `url` must be the exact URL Twilio posted to (scheme, host, raw path and query); it
+    is also tried with its port removed or the default one added, as Twilio's own
+    validators do. Pass a multi-valued form (werkzeug's `request.form`) so that every
+    value of a repeated key is checked.
+
+    When `url` carries `bodySHA256` the signature covers the URL alone and `form` is not
+    read; `body`, when given, must hash to it. The channel protocol carries no body, so a
+    caller that passes none must check it with `body_matches`.
+
     A missing, empty or malformed signature is refused, never an exception.
     """
     if not signature:
         return False
-    params = dict(form)
-    for token in auth_tokens:
-        if token and _valid(RequestValidator(token), url, params, signature):
-            return True
-    return False
+    if carries_body_hash(url):
+        if body is not None and not body_matches(url, body):
+            return False
+        form = {}
+    received = _ascii(signature)
+    return any(
+        hmac.compare_digest(twilio_signature(token, candidate, form).encode("ascii"), received)
+        for token in auth_tokens
+        if token
+        for candidate in _with_and_without_port(url)
+    )
 
 
-def _valid(validator: Any, url: str, params: dict[str, str], signature: str) -> bool:
+def _body_hashes(url: str) -> list[str]:
     try:
-        return bool(validator.validate(url, params, signature))
-    except (ValueError, TypeError, UnicodeError):
-        # A URL with a bad port, or a signature that is not text: not Twilio's.
-        return False
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return [value for key, value in pairs if key == BODY_HASH_PARAM]
+
+
+def _with_and_without_port(url: str) -> list[str]:
+    """`url` as given, then without its port and with the scheme's default port.
+
+    Twilio signs some URLs with the port and some without. Empty when the URL cannot
+    be parsed (a port that is not a number, say): nothing can match it.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return []
+    if port is None:
+        default = 443 if parts.scheme == "https" else 80
+        other = parts._replace(netloc=f"{parts.netloc}:{default}")
+    else:
+        other = parts._replace(netloc=parts.netloc.rpartition(":")[0])
+    return list(dict.fromkeys([url, urlunsplit(parts), urlunsplit(other)]))
+
+
+def _ascii(text: str) -> bytes:
+    # compare_digest takes str only if it is ASCII; a header can hold anything.
+    return text.encode("utf-8", "surrogatepass")
 
 
 # -- what every Twilio create call shares ----------------------------------------------
