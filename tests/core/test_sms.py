@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from babel.dates import format_time
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.core.sms import (
     GSM7_BASIC,
@@ -14,6 +16,7 @@ from app.core.sms import (
     MAX_BODY_CHARS,
     Measure,
     estimate_cost,
+    grapheme_clusters,
     gsm_safe_rewrite,
     measure,
     normalise_invisible,
@@ -211,3 +214,165 @@ def test_estimate_cost_refuses_negative_price() -> None:
 
 def test_max_body_chars() -> None:
     assert MAX_BODY_CHARS == 1600
+
+
+# -- grapheme clusters at segment boundaries ---------------------------------------------
+
+FLAG = "\U0001f1ec\U0001f1e7"  # GB: two regional indicators, 4 units
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # man ZWJ woman ZWJ girl, 8 units
+BENGALI_KI = "\u0995\u09bf"  # KA + vowel sign I (a spacing mark), 2 units
+GURMUKHI_KI = "\u0a15\u0a3f"  # KA + vowel sign I, 2 units
+
+
+def _code_point_parts(text: str, part: int = 67, single: int = 70) -> int:
+    """Segments when only surrogate pairs are kept whole (the count before clusters)."""
+    costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    if sum(costs) <= single:
+        return 1
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > part:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
+
+
+@pytest.mark.parametrize(
+    ("before", "cluster", "after", "units", "segments"),
+    [
+        # The cluster straddles unit 67: kept whole, it moves to part 2, and the text
+        # needs a third part where splitting it would have fitted two.
+        (64, FLAG, 64, 132, 3),
+        (60, FAMILY, 62, 130, 3),
+        (66, BENGALI_KI, 66, 134, 3),
+        (66, GURMUKHI_KI, 66, 134, 3),
+        # The same clusters ending exactly at unit 67: nothing moves.
+        (63, FLAG, 64, 131, 2),
+        (59, FAMILY, 62, 129, 2),
+        (65, BENGALI_KI, 66, 133, 2),
+        (65, GURMUKHI_KI, 66, 133, 2),
+        # Alone in a single segment, a cluster changes nothing.
+        (66, FLAG, 0, 70, 1),
+        (62, FAMILY, 0, 70, 1),
+        (68, BENGALI_KI, 0, 70, 1),
+    ],
+)
+def test_a_cluster_at_the_67_unit_boundary_is_not_split(
+    before: int, cluster: str, after: int, units: int, segments: int
+) -> None:
+    text = "a" * before + cluster + "a" * after
+    m = measure(text)
+    assert (m.encoding, m.units, m.segments) == ("UCS-2", units, segments)
+    straddles = before < 67 < before + measure(cluster).units
+    assert m.segments == _code_point_parts(text) + (1 if straddles and after else 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "clusters"),
+    [
+        ("", []),
+        ("ab", ["a", "b"]),
+        (FLAG + "\U0001f1eb\U0001f1f7", [FLAG, "\U0001f1eb\U0001f1f7"]),  # two flags
+        (FLAG + "\U0001f1eb", [FLAG, "\U0001f1eb"]),  # an odd indicator stands alone
+        (FAMILY + "!", [FAMILY, "!"]),
+        ("\U0001f44d\U0001f3fd", ["\U0001f44d\U0001f3fd"]),  # thumbs up, skin tone
+        ("\U0001f3f3\ufe0f\u200d\U0001f308", ["\U0001f3f3\ufe0f\u200d\U0001f308"]),
+        ("x\u200d\U0001f44d", ["x\u200d", "\U0001f44d"]),  # ZWJ after a letter
+        ("e\u0301\u0301a", ["e\u0301\u0301", "a"]),  # stacked combining acutes
+        ("\u0101\u0301", ["\u0101\u0301"]),
+        (BENGALI_KI + "\u09a8\u09be", [BENGALI_KI, "\u09a8\u09be"]),  # কি, না
+        ("\u0995\u09cd\u09b7", ["\u0995\u09cd", "\u09b7"]),  # ক্ষ: not across the virama
+        (GURMUKHI_KI + "\u0a38\u0a4d", [GURMUKHI_KI, "\u0a38\u0a4d"]),  # ਕਿ, ਸ੍
+        ("\u0a2a\u0a70\u0a1c", ["\u0a2a\u0a70", "\u0a1c"]),  # ਪੰਜ: tippi is a mark
+        ("\u0a95\u0ac7", ["\u0a95\u0ac7"]),  # Gujarati કે
+        ("\u0628\u0650", ["\u0628\u0650"]),  # Urdu/Arabic letter with kasra
+        ("\u0600\u0661", ["\u0600\u0661"]),  # a prepended number sign
+        ("a\r\nb", ["a", "\r", "\n", "b"]),  # CR and LF apart, as the calculator does
+        ("\u0301a", ["\u0301", "a"]),  # a mark with nothing before it
+        ("a\u0007\u0301", ["a", "\u0007", "\u0301"]),  # never across a control
+    ],
+)
+def test_grapheme_clusters(text: str, clusters: list[str]) -> None:
+    assert grapheme_clusters(text) == clusters
+
+
+def test_a_cluster_longer_than_a_part_is_cut_by_code_points() -> None:
+    zalgo = "e" + "\u0301" * 100  # one cluster of 101 units
+    assert grapheme_clusters(zalgo) == [zalgo]
+    m = measure("a" * 60 + zalgo)
+    assert (m.units, m.segments) == (161, 3)
+    assert m.segments == _code_point_parts("a" * 60 + zalgo)
+
+
+# Pieces that are each one grapheme cluster, whatever stands next to them.
+ATOMS = [
+    "a",
+    "Z",
+    " ",
+    "\n",
+    "\u0175",  # ŵ
+    "e\u0301",
+    "\U0001f600",
+    "\U0001f44d\U0001f3fd",
+    FLAG,
+    "\U0001f1eb\U0001f1f7",
+    FAMILY,
+    "\U0001f3f3\ufe0f\u200d\U0001f308",
+    BENGALI_KI,
+    "\u0995\u09cd",
+    "\u09b7",
+    GURMUKHI_KI,
+    "\u0a38\u0a4d",
+    "\u0a95\u0ac7",
+    "\u0628\u0650",
+    "\u4e2d",
+]
+atoms = st.lists(st.sampled_from(ATOMS), max_size=120)
+PROPERTY = settings(max_examples=300, deadline=None, derandomize=True)
+
+
+@PROPERTY
+@given(atoms)
+def test_clusters_are_the_atoms_they_were_built_from(pieces: list[str]) -> None:
+    assert grapheme_clusters("".join(pieces)) == pieces
+
+
+@PROPERTY
+@given(atoms)
+def test_segments_pack_whole_clusters(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    m = measure(text)
+    if m.encoding != "UCS-2":
+        return
+    assert m.units == sum(measure(piece).units for piece in pieces)
+    parts, used = 1, 0
+    for piece in pieces:
+        cost = len(piece.encode("utf-16-le")) // 2
+        if used + cost > 67:
+            parts, used = parts + 1, 0
+        used += cost
+    assert m.segments == (1 if m.units <= 70 else parts)
+
+
+@PROPERTY
+@given(st.text(max_size=400))
+def test_whole_clusters_never_cost_less_than_code_points(text: str) -> None:
+    m = measure(text)
+    assert "".join(grapheme_clusters(text)) == text
+    if m.encoding == "UCS-2":
+        assert m.segments >= _code_point_parts(text)
+        assert (m.segments == 1) == (m.units <= 70)
+
+
+@PROPERTY
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"])))
+def test_without_marks_or_joiners_nothing_changes(text: str) -> None:
+    """Letters, digits, punctuation and spaces alone: each code point is a cluster."""
+    text = "ŵ" + text
+    assert measure(text).segments == _code_point_parts(text)
+
+
+@PROPERTY
+@given(st.text(max_size=300), st.text(max_size=20))
+def test_a_longer_text_never_needs_fewer_segments(text: str, more: str) -> None:
+    assert measure(text + more).segments >= measure(text).segments
