@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.api.common import authenticated_clinic, error, too_large, unauthorised
+from app.api.common import authenticated_clinic, error, unauthorised
+from app.api.problems import on_failure
+from app.attendance.periods import parse_month
 from app.attendance.service import attendance_report
 from app.core.errors import WeSaidError
 from app.runtime import get_runtime
 
 bp = Blueprint("attendance_api", __name__, url_prefix="/api/v1")
-bp.register_error_handler(RequestEntityTooLarge, too_large)
+bp.register_error_handler(Exception, on_failure)
 
 
 @bp.get("/clinics/<slug>/attendance")
@@ -39,8 +40,7 @@ def report(slug: str) -> tuple[Response, int]:
 
 
 def _month(name: str) -> date:
-    text = request.args.get(name, "").strip()
     try:
-        return date.fromisoformat(text if len(text) > len("2026-01") else f"{text}-01")
-    except ValueError:
-        raise ValueError(f"query parameter {name!r}: expected YYYY-MM or YYYY-MM-DD") from None
+        return parse_month(request.args.get(name, ""))
+    except ValueError as exc:
+        raise ValueError(f"query parameter {name!r}: {exc}") from None

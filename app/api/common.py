@@ -9,21 +9,25 @@ not tell outsiders which clinics exist. Bad input answers 400 (not JSON, wrong s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Response, jsonify, request
 
+from app.api.problems import ROWS_REFUSED, problem
 from app.clinics.models import Clinic
 from app.clinics.queries import find_clinic_by_token
 from app.core.clock import Clock
 from app.core.errors import WeSaidError
 from app.core.imports import ImportReport
+from app.core.inputs import bounded_text
 from app.runtime import get_runtime
 
 MAX_ROWS = 10_000
 #: Generous for 10,000 rows of these fields; the body is refused before it is read.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Longer than any clinic slug or API token we issue.
+MAX_SLUG, MAX_TOKEN = 64, 256
 
 Importer = Callable[..., ImportReport]
 
@@ -50,7 +54,16 @@ def import_rows(slug: str, key: str, importer: Importer) -> tuple[Response, int]
         report = importer(clinic.id, rows, source=f"api:{key}", strict=strict, clock=clock)
     except WeSaidError as exc:
         return error(str(exc), 409)
-    return jsonify(_report_json(report)), 422 if report.errors else 200
+    if report.errors:
+        return problem(
+            422,
+            f"{report.bad_rows} of the {len(rows)} rows were refused; see errors",
+            title="Some rows were refused",
+            type_=ROWS_REFUSED,
+            errors=report.errors,
+            **_counts(report),
+        )
+    return jsonify(_counts(report) | {"errors": []}), 200
 
 
 def authenticated_clinic(slug: str) -> Clinic | None:
@@ -59,19 +72,21 @@ def authenticated_clinic(slug: str) -> Clinic | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None
+    if bounded_text(slug, MAX_SLUG) is None or bounded_text(token, MAX_TOKEN) is None:
+        return None  # no clinic has such a slug, no token is such a string
     return find_clinic_by_token(slug, token)
 
 
 def unauthorised() -> tuple[Response, int]:
     """401 with the challenge; the same for a wrong token and an unknown clinic."""
-    response = jsonify({"error": "a valid bearer token for this clinic is required"})
+    response, status = problem(401, "a valid bearer token for this clinic is required")
     response.headers["WWW-Authenticate"] = 'Bearer realm="wesaid"'
-    return response, 401
+    return response, status
 
 
 def error(message: str, status: int) -> tuple[Response, int]:
-    """A JSON error with `status`; `message` never echoes the data sent."""
-    return jsonify({"error": message}), status
+    """A problem document with `status`; `message` never echoes the data sent."""
+    return problem(status, message)
 
 
 def _parse_body(key: str) -> tuple[list[Mapping[str, object]], bool]:
@@ -103,19 +118,10 @@ def _rows(value: object, key: str) -> list[Mapping[str, object]]:
     return value
 
 
-def _report_json(report: ImportReport) -> dict[str, object]:
-    errors: Sequence[dict[str, object]] = [
-        {"row": error.line, "field": error.field, "reason": error.reason} for error in report.errors
-    ]
+def _counts(report: ImportReport) -> dict[str, object]:
     return {
         "created": report.created,
         "updated": report.updated,
         "unchanged": report.unchanged,
         "imported": report.imported,
-        "errors": errors,
     }
-
-
-def too_large(_exc: Exception) -> tuple[Response, int]:
-    """The error handler for a body over the limit."""
-    return error("request body too large", 413)

@@ -7,14 +7,14 @@ the same for `appointments` and `outcomes`; the rows are those of the CSV import
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.api.common import import_rows, too_large
+from app.api.common import import_rows
+from app.api.problems import on_failure
 from app.appointments.imports import import_appointment_rows, import_outcome_rows
 from app.patients.service import import_patient_rows
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-bp.register_error_handler(RequestEntityTooLarge, too_large)
+bp.register_error_handler(Exception, on_failure)
 
 
 @bp.post("/clinics/<slug>/patients")

@@ -83,9 +83,10 @@ def parse_starts_at(value: object, zone: ZoneInfo) -> datetime:
     if len(text) <= _DATE_ONLY_LENGTH:
         # fromisoformat reads a bare date as midnight; an appointment needs its hour.
         raise FieldValueError("needs a time as well as a date")
-    if parsed.tzinfo is None:
-        return to_utc(parsed, zone)
-    return parsed.astimezone(UTC)
+    try:
+        return to_utc(parsed, zone) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # 9999-12-31T23:59-23:00 is past the last instant
+        raise FieldValueError("out of the range of dates") from None
 
 
 def booking_problem(starts_at: datetime, now: datetime) -> str | None:

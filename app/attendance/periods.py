@@ -8,6 +8,24 @@ from zoneinfo import ZoneInfo
 
 from app.core.clock import to_utc
 
+#: The years a report may name: wide enough for any clinic's history and plans.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def parse_month(text: str) -> date:
+    """The date `text` names: YYYY-MM-DD, or YYYY-MM for the first day of its month.
+
+    Raises ValueError for anything else, and for a year outside FIRST_YEAR..LAST_YEAR.
+    """
+    stripped = text.strip()
+    try:
+        day = date.fromisoformat(stripped if len(stripped) > len("2026-01") else f"{stripped}-01")
+    except ValueError:
+        raise ValueError("expected YYYY-MM or YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return day
+
 
 def month_of(day: date) -> date:
     """The first day of the month holding `day`."""

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
+from app.attendance import periods
 from app.core.imports import ImportReport
 
 #: Exit statuses: 1 when some rows of an import were bad, 2 when nothing could be done.
@@ -39,9 +40,9 @@ def finish_import(report: ImportReport, lines: Iterable[str] | None = None) -> N
 
 
 def parse_month(value: str, option: str) -> date:
-    """The date `value` names: YYYY-MM-DD, or YYYY-MM for the first day of the month."""
-    text = value.strip()
+    """The date `value` names (YYYY-MM-DD, or YYYY-MM for the first day of the month);
+    a usage error naming `option` otherwise."""
     try:
-        return date.fromisoformat(text if len(text) > len("2026-01") else f"{text}-01")
-    except ValueError:
-        raise click.BadParameter(f"{option}: expected YYYY-MM-DD or YYYY-MM") from None
+        return periods.parse_month(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{option}: {exc}") from None

@@ -24,6 +24,7 @@ from app.clinics.models import Clinic
 from app.clinics.queries import find_clinic_by_sender
 from app.core.channels import Channel
 from app.core.clock import Clock
+from app.core.inputs import storable_text
 from app.core.sms import measure
 from app.extensions import db
 from app.messaging import compose
@@ -37,6 +38,8 @@ from app.patients.models import Patient
 
 #: An automatic answer that could not go within this long is dropped.
 REPLY_LIFETIME = timedelta(hours=12)
+#: The stored length of a sender or recipient address.
+ADDRESS_LENGTH = 40
 
 
 def bare_number(address: str) -> str:
@@ -59,15 +62,17 @@ def store_inbound(
 
     The clinic is found from the number the message was sent to, never from its text.
     `appointment_id` is known only when the patient answered about one (a key press on a
-    reminder call). Commits.
+    reminder call). `provider_sid` must be a sid (`core.inputs.provider_sid`); anything in
+    the addresses or the body that a database cannot store is replaced, so the message is
+    always kept. Commits.
     """
     existing = db.session.scalar(
         select(InboundMessage.id).where(InboundMessage.provider_sid == provider_sid)
     )
     if existing is not None:
         return existing, False
-    sender = bare_number(from_number)
-    clinic = find_clinic_by_sender(bare_number(to_number), messaging_service_sid)
+    sender = _address(from_number)
+    clinic = find_clinic_by_sender(_address(to_number), messaging_service_sid)
     patient_id = None
     if clinic is not None:
         patient_id = db.session.scalar(
@@ -83,8 +88,8 @@ def store_inbound(
         appointment_id=appointment_id,
         channel=channel,
         from_number=sender,
-        to_number=bare_number(to_number),
-        body=body,
+        to_number=_address(to_number),
+        body=storable_text(body),
         state=InboundState.RECEIVED,
         received_at=now,
     )
@@ -100,6 +105,12 @@ def store_inbound(
             raise
         return winner, False
     return row.id, True
+
+
+def _address(raw: str) -> str:
+    """A number as stored: without its channel prefix, NULs or anything past 40
+    characters (no number is that long: such a message matches no patient)."""
+    return storable_text(bare_number(raw))[:ADDRESS_LENGTH]
 
 
 @dataclass

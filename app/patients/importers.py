@@ -26,6 +26,7 @@ from app.core.imports import (
     identifier,
     text_of,
 )
+from app.core.inputs import whole_number
 
 PATIENT_COLUMNS: tuple[str, ...] = (
     "external_id",
@@ -47,6 +48,8 @@ SEXES: frozenset[str] = frozenset({"F", "M", "X", "U"})
 #: NHS ethnic category codes (the 2001 census groups); Z is "not stated".
 ETHNIC_CATEGORIES: frozenset[str] = frozenset("ABCDEFGHJKLMNPRSZ")
 IMD_QUINTILES = range(1, 6)
+#: No field of a patient row is a larger number (a birth year, a quintile).
+MAX_WHOLE_NUMBER = 9999
 EARLIEST_BIRTH_YEAR = 1900
 
 
@@ -166,9 +169,10 @@ def _whole_number(value: object) -> int | None:
     text = text_of(value)
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()):
+    number = whole_number(text, maximum=MAX_WHOLE_NUMBER)
+    if number is None:
         raise FieldValueError("expected a whole number")
-    return int(text)
+    return number
 
 
 def _birth_year(value: object, this_year: int) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from app.core.clock import Clock
+from app.core.inputs import MAX_INT32
 
 LINK_SALT = "wesaid.survey-link"
 FORM_SALT = "wesaid.survey-form"
@@ -128,7 +129,7 @@ def _load(token: str, secret_key: str | bytes, salt: str) -> tuple[Any, datetime
 
 def _session_id(payload: Any) -> int:
     value = payload.get("s") if isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT32:
         raise LinkTampered("survey link: the payload holds no session id")
     return value
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from app.core.inputs import storable_text
 from app.core.locales import RTL_LOCALES
 from app.surveys import flow
 from app.surveys.definitions import Question, SurveyDefinition, Text
@@ -19,6 +20,9 @@ from app.surveys.flow import Answer, AnswerStatus
 
 #: The longest free-text answer kept, as `flow.answer_from_value` keeps it.
 MAX_FREE_TEXT = 1600
+#: A longer answer is refused (shown back to be shortened) up to this size; the form's
+#: body limit refuses much more than this before it is read.
+MAX_SHOWN_BACK = 4 * MAX_FREE_TEXT
 #: Values of a choice, scale or yes/no field beyond this are not answers.
 MAX_VALUE = 40
 #: Values every choice field may take besides its options.
@@ -34,6 +38,7 @@ Say = Callable[[str], str]
 class Problem(enum.StrEnum):
     REQUIRED = "required"  # a required question on the path was left empty
     INVALID = "invalid"  # not one of the choices, or a number out of range
+    TOO_LONG = "too_long"  # free text longer than MAX_FREE_TEXT: shown back, not cut
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Words:
     number_any: str
     error_choose: str
     error_write: str
+    error_too_long: str  # "Your answer can be up to %(max)d characters long."
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,10 @@ def text_dir(locale: str) -> str:
 def submitted_values(definition: SurveyDefinition, form: Mapping[str, str]) -> dict[str, str]:
     """The answers in a posted form, by question id; other fields are ignored.
 
-    Free text is cut to MAX_FREE_TEXT characters; other values are trimmed, and a value
-    too long to be an answer is kept short so that it reads as invalid, not stored.
+    Free text is kept whole, with any NUL character replaced (a database cannot store
+    one), so that an answer too long is shown back to be shortened rather than cut; the
+    form refuses more than MAX_SHOWN_BACK characters. Other values are trimmed, and a
+    value too long to be an answer is kept short so that it reads as invalid.
     """
     values: dict[str, str] = {}
     for question in definition.questions:
@@ -116,7 +124,7 @@ def submitted_values(definition: SurveyDefinition, form: Mapping[str, str]) -> d
         if raw is None:
             continue
         if question.type == "free_text":
-            values[question.id] = raw[:MAX_FREE_TEXT]
+            values[question.id] = storable_text(raw[:MAX_SHOWN_BACK])
         else:
             values[question.id] = raw.strip()[: MAX_VALUE + 1]
     return values
@@ -143,6 +151,8 @@ def _check(question: Question, value: str) -> tuple[Answer, Problem | None]:
     skipped = Answer(question.id, AnswerStatus.SKIPPED)
     if not value.strip() or value == SKIP:
         return skipped, None if question.optional else Problem.REQUIRED
+    if question.type == "free_text" and len(value.strip()) > MAX_FREE_TEXT:
+        return skipped, Problem.TOO_LONG
     if len(value) > MAX_VALUE and question.type != "free_text":
         return skipped, Problem.INVALID
     try:
@@ -167,7 +177,7 @@ def build_fields(
         field = _field(question, number, page_locale, resolve, words)
         value = values.get(question.id, "")
         problem = problems.get(question.id)
-        error = _error(field, words) if problem is not None else ""
+        error = _error(field, words, problem) if problem is not None else ""
         fields.append(_with(field, value, error))
     return fields
 
@@ -252,7 +262,9 @@ def _number_rule(minimum: int | None, maximum: int | None, words: Words) -> str:
     return words.number_any
 
 
-def _error(field: Field, words: Words) -> str:
+def _error(field: Field, words: Words, problem: Problem) -> str:
+    if problem is Problem.TOO_LONG:
+        return words.error_too_long % {"max": MAX_FREE_TEXT}
     if field.widget == "number":
         return _number_rule(field.minimum, field.maximum, words)
     if field.widget == "text":

@@ -34,6 +34,7 @@ ERROR_PREFIX = _("Error:")
 QUESTION_NUMBER = _("Question %(number)d")
 ERROR_CHOOSE = _("Choose one answer.")
 ERROR_WRITE = _("Write your answer.")
+ERROR_TOO_LONG = _("Your answer can be up to %(max)d characters long.")
 ERROR_FORM_EXPIRED = _(
     "This page was open for a long time. Please check your answers and send them again."
 )
@@ -76,6 +77,7 @@ WEB_TEXTS: dict[str, str] = {
     "question_number": QUESTION_NUMBER,
     "error_choose": ERROR_CHOOSE,
     "error_write": ERROR_WRITE,
+    "error_too_long": ERROR_TOO_LONG,
     "error_form_expired": ERROR_FORM_EXPIRED,
     "thanks_title": THANKS_TITLE,
     "thanks_body": THANKS_BODY,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, request
 
 from app.core.channels import Channel
+from app.core.inputs import provider_sid, record_id
 from app.extensions import db
 from app.messaging.channels.twilio_common import body_matches, carries_body_hash
 from app.messaging.inbox import store_inbound
@@ -92,17 +93,19 @@ def inbound_sms() -> Response:
     """A patient's text: store it once (by MessageSid), queue processing, answer 200."""
     require_signature(Channel.SMS)
     form = request.form
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    sender, to = form.get("From"), form.get("To")
-    if not sid or not sender or not to:
-        abort(400, "MessageSid, From and To are required")
+    sid = provider_sid(form.get("MessageSid") or form.get("SmsSid"))
+    if sid is None:
+        # Without its sid a message cannot be stored once and only once.
+        abort(400, "MessageSid is missing or is not a message sid")
+    sender = form.get("From", "")
     runtime = get_runtime()
+    # A bad From or To is stored as it can be; the reply is then flagged for staff.
     inbound_id, created = store_inbound(
         provider_sid=sid,
         from_number=sender,
-        to_number=to,
+        to_number=form.get("To", ""),
         body=form.get("Body", ""),
-        messaging_service_sid=form.get("MessagingServiceSid"),
+        messaging_service_sid=provider_sid(form.get("MessagingServiceSid")),
         channel=Channel.WHATSAPP if sender.startswith("whatsapp:") else Channel.SMS,
         now=runtime.clock.now(),
     )
@@ -120,8 +123,7 @@ def status_callback() -> Response:
     update = runtime.channel(status_channel(request.form)).parse_status(request.form)
     if update is None:
         abort(400, "MessageSid and MessageStatus (or CallSid and CallStatus) are required")
-    message_id = request.args.get("m", type=int)
-    record_status(message_id, update, runtime.clock.now())
+    record_status(record_id(request.args.get("m")), update, runtime.clock.now())
     return _twiml()
 
 

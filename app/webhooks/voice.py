@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, request
 
 from app.core.channels import Channel
+from app.core.inputs import provider_sid, record_id, whole_number
 from app.messaging.calls import start_call
 from app.messaging.channels.twilio_voice import render_twiml
 from app.messaging.voice import MAX_REASKS, Gather, VoiceStep
@@ -32,20 +33,21 @@ from app.webhooks.twilio import require_signature
 bp = Blueprint("voice", __name__, url_prefix="/webhooks/twilio")
 
 _QUESTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_KEYS = re.compile(r"[0-9*#]{0,12}")
 
 
 def _id_arg(name: str) -> int:
-    value = request.args.get(name, type=int)
-    if value is None or value <= 0:
-        abort(400, f"query parameter {name!r} must be a positive whole number")
+    value = record_id(request.args.get(name))
+    if value is None:
+        abort(400, f"query parameter {name!r} must be an id")
     return value
 
 
 def _reasks_arg() -> int:
-    raw = request.args.get("t", "0")
-    if not raw.isdigit():
+    value = whole_number(request.args.get("t", "0"))
+    if value is None:
         abort(400, "query parameter 't' must be a whole number")
-    return min(int(raw), MAX_REASKS)
+    return min(value, MAX_REASKS)
 
 
 def _question_arg() -> str:
@@ -53,6 +55,13 @@ def _question_arg() -> str:
     if not _QUESTION_ID.fullmatch(value):
         abort(400, "query parameter 'q' must be a question id")
     return value
+
+
+def _keys() -> str:
+    """The keys pressed: digits, star and hash only, at most a dozen; anything else is
+    taken as no key at all (the step is asked again)."""
+    keys = request.form.get("Digits", "").strip()
+    return keys if _KEYS.fullmatch(keys) else ""
 
 
 def _url_for(gather: Gather) -> str:
@@ -77,8 +86,8 @@ def reminder_menu() -> Response:
     """The key pressed after a reminder: 1 confirm, 2 cancel, 3 ask for a new time."""
     require_signature(Channel.VOICE)
     message_id, reasks = _id_arg("m"), _reasks_arg()
-    digits = request.form.get("Digits", "").strip()
-    call_sid = request.form.get("CallSid", "")
+    digits = _keys()
+    call_sid = provider_sid(request.form.get("CallSid")) or ""
     step = press_reminder_key(message_id, digits, reasks, call_sid, get_runtime().clock)
     return _twiml(step)
 
@@ -88,6 +97,6 @@ def survey_answer() -> Response:
     """The keys pressed for one survey question (none: the Gather timed out)."""
     require_signature(Channel.VOICE)
     session_id, question_id, reasks = _id_arg("s"), _question_arg(), _reasks_arg()
-    digits = request.form.get("Digits", "")
+    digits = _keys()
     step = answer_key(session_id, question_id, digits, reasks, get_runtime().clock.now())
     return _twiml(step)

@@ -69,7 +69,9 @@ def test_malformed_bodies_are_refused(
         headers={"Authorization": f"Bearer {tokens['north']}"},
         content_type="application/json",
     )
-    assert (response.status_code, response.get_json()) == (status, {"error": error})
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == error
 
 
 def test_outcomes_are_recorded_and_bad_rows_answer_422(api: Any, tokens: dict[str, str]) -> None:
@@ -81,14 +83,19 @@ def test_outcomes_are_recorded_and_bad_rows_answer_422(api: Any, tokens: dict[st
     }
     response = _post(api, body, tokens["north"])
     assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
     assert response.get_json() == {
+        "type": "/api/v1/problems/rows-refused",
+        "title": "Some rows were refused",
+        "status": 422,
+        "detail": "1 of the 2 rows were refused; see errors",
         "created": 0,
         "updated": 1,
         "unchanged": 0,
         "imported": True,
         "errors": [
             {
-                "row": 1,
+                "line": 1,
                 "field": "external_id",
                 "reason": "no appointment with this external id in this clinic",
             }
@@ -107,5 +114,10 @@ def test_the_report_is_served_as_json(api: Any, tokens: dict[str, str]) -> None:
     bad = api.get("/api/v1/clinics/north/attendance?from=feb&to=2026-02", headers=headers)
     assert (bad.status_code, bad.get_json()) == (
         400,
-        {"error": "query parameter 'from': expected YYYY-MM or YYYY-MM-DD"},
+        {
+            "type": "about:blank",
+            "title": "Bad Request",
+            "status": 400,
+            "detail": "query parameter 'from': expected YYYY-MM or YYYY-MM-DD",
+        },
     )

@@ -91,9 +91,9 @@ def test_bad_rows_answer_422_with_row_and_field(
     body = response.get_json()
     assert (body["created"], body["imported"]) == (created, imported)
     assert body["errors"] == [
-        {"row": 1, "field": "imd_quintile", "reason": "must be 1 (most deprived) to 5"},
-        {"row": 1, "field": "nhs_number", "reason": "unknown field"},
-        {"row": 1, "field": "phone", "reason": "premium rate number not accepted"},
+        {"line": 1, "field": "imd_quintile", "reason": "must be 1 (most deprived) to 5"},
+        {"line": 1, "field": "nhs_number", "reason": "unknown field"},
+        {"line": 1, "field": "phone", "reason": "premium rate number not accepted"},
     ]
     assert "09098790000" not in response.get_data(as_text=True)
     assert _count(Patient) == created
@@ -124,7 +124,7 @@ def test_malformed_bodies_answer_400(
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert message in response.get_json()["error"]
+    assert message in response.get_json()["detail"]
 
 
 def test_too_many_rows_answer_413(client: Any, tokens: dict[str, str]) -> None:
@@ -147,11 +147,11 @@ def test_appointments_are_imported_and_planned(client: Any, tokens: dict[str, st
     assert body["created"] == 1
     assert body["errors"] == [
         {
-            "row": 1,
+            "line": 1,
             "field": "patient_external_id",
             "reason": "no patient with this external id in this clinic",
         },
-        {"row": 2, "field": "starts_at", "reason": "not an ISO 8601 date and time"},
+        {"line": 2, "field": "starts_at", "reason": "not an ISO 8601 date and time"},
     ]
     assert _count(Appointment) == 1
     assert _count(OutboundMessage) == 2
@@ -177,4 +177,5 @@ def test_an_oversized_body_answers_413_before_it_is_read(
         content_type="application/json",
     )
     assert response.status_code == 413
-    assert response.get_json() == {"error": "request body too large"}
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 413

@@ -118,7 +118,7 @@ def test_refresh_builds_months_ahead_then_follows_changes(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--from", "Feb", "--to", "2026-02"], "--from: expected YYYY-MM-DD or YYYY-MM"),
+        (["--from", "Feb", "--to", "2026-02"], "--from: expected YYYY-MM or YYYY-MM-DD"),
         (["--from", "2026-03", "--to", "2026-02"], "error: the period ends before it starts"),
     ],
 )

@@ -222,6 +222,11 @@ def test_a_required_question_left_empty_comes_back_with_an_error(
             "q-visits",
             "Enter a whole number from 0 to 20.",
         ),
+        (
+            {"interpreter": "no", "overall": "poor", "why_poor": "w" * 1601, "visits": "2"},
+            "q-why_poor",
+            "Your answer can be up to 1600 characters long.",
+        ),
     ],
 )
 def test_a_value_that_is_not_an_answer_comes_back(
@@ -246,7 +251,18 @@ def test_a_value_that_is_not_an_answer_comes_back(
         assert (number["value"], number["aria-invalid"]) == ("25", "true")
         assert number["aria-describedby"] == "q-visits-hint q-visits-error"
         assert page.one("input", id="q-overall-2").get("checked") == ""
+    if field == "q-why_poor":  # shown back whole, to be shortened: nothing is lost
+        assert "w" * 1601 in response.get_data(as_text=True)
     assert stored_answers(invite.session_id) == {}
+
+
+def test_an_answer_with_a_nul_is_stored_with_a_mark_where_it_was(
+    app: Flask, web: FlaskClient, clinic_id: int, clock: FixedClock
+) -> None:
+    invite = invite_web(app, clinic_id, clock)
+    response = submit(web, invite, fft="poor", comment="waited\x00 an hour")
+    assert response.status_code == 200
+    assert stored_answers(invite.session_id)["comment"] == ("answered", "waited\ufffd an hour")
 
 
 def test_skip_logic_stores_only_the_answered_path(

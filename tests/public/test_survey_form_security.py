@@ -135,6 +135,12 @@ def _changed(token: str) -> str:
             ),
             id="unknown-session",
         ),
+        pytest.param(
+            lambda invite, app, clock: link_signer(app.config["SECRET_KEY"], clock=clock).dumps(
+                {"s": 2**63}
+            ),
+            id="signed-id-past-any-column",
+        ),
     ],
 )
 def test_a_tampered_or_unknown_link_is_not_found(

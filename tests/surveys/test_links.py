@@ -39,7 +39,7 @@ def _flip_payload(token: str) -> str:
     return ("f" if token[0] != "f" else "e") + token[1:]
 
 
-@pytest.mark.parametrize("session_id", [1, 42, 2**31 + 7])
+@pytest.mark.parametrize("session_id", [1, 42, 2**31 - 1])
 def test_a_link_carries_only_the_session_id(session_id: int) -> None:
     token = _token(session_id)
     assert read_link(token, KEY, DAY, clock=FixedClock(SIGNED_AT)) == session_id

@@ -9,7 +9,7 @@ import pytest
 from app.surveys import texts, web_texts
 from app.surveys.definitions import SurveyDefinition, Text, parse_definition
 from app.surveys.web_form import (
-    MAX_FREE_TEXT,
+    MAX_SHOWN_BACK,
     Problem,
     Words,
     build_fields,
@@ -83,6 +83,7 @@ WORDS = Words(
     number_any=web_texts.NUMBER_ANY,
     error_choose=web_texts.ERROR_CHOOSE,
     error_write=web_texts.ERROR_WRITE,
+    error_too_long=web_texts.ERROR_TOO_LONG,
 )
 REQ, BAD = Problem.REQUIRED, Problem.INVALID
 
@@ -113,6 +114,11 @@ def _english(value: Text) -> tuple[str, str]:
         # The form offers no skip for a required question; a posted "skip" is empty.
         ({"interpreter": "skip", "overall": "good"}, {"interpreter": REQ}),
         ({"interpreter": "no", "overall": "good" + "d" * 60}, {"overall": BAD, "visits": REQ}),
+        (
+            {"interpreter": "no", "overall": "poor", "why_poor": "w" * 1601, "visits": "1"},
+            {"why_poor": Problem.TOO_LONG},
+        ),
+        ({"interpreter": "no", "overall": "poor", "why_poor": "w" * 1600, "visits": "1"}, {}),
         # Answers off the path are not checked: they will not be stored.
         ({"interpreter": "no", "interpreter_ok": "99", "overall": "good", "visits": "-1"}, {}),
     ],
@@ -128,7 +134,9 @@ def test_problems_follow_the_answered_path(
     [
         ({"_form": "t", "other": "x", "overall": " good "}, {"overall": "good"}),
         ({"why_poor": "  Waited long.  "}, {"why_poor": "  Waited long.  "}),
-        ({"why_poor": "w" * 5000}, {"why_poor": "w" * MAX_FREE_TEXT}),
+        ({"why_poor": "w" * 5000}, {"why_poor": "w" * 5000}),
+        ({"why_poor": "w" * 9000}, {"why_poor": "w" * MAX_SHOWN_BACK}),
+        ({"why_poor": "late\x00again"}, {"why_poor": "late\ufffdagain"}),
         ({"overall": "g" * 500}, {"overall": "g" * 41}),
         ({"visits": "", "interpreter": "yes"}, {"visits": "", "interpreter": "yes"}),
     ],

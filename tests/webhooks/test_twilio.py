@@ -16,13 +16,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
 from app.extensions import db
+from app.messaging.inbox import process_inbound
+from app.messaging.models import InboundMessage
 from app.messaging.states import InboundState, MessageState
 from app.webhooks.twilio import EMPTY_TWIML
-from tests.conftest import make_test_app
+from tests.conftest import START, make_test_app
 from tests.integration import (
     ACCOUNT_SID,
     CLINIC_SENDER,
@@ -235,14 +239,8 @@ def test_previous_token_is_refused_once_the_rotation_is_over(
             {k: v for k, v in INBOUND.items() if k != "MessageSid"},
             id="inbound-without-sid",
         ),
-        pytest.param(
-            INBOUND_PATH,
-            {k: v for k, v in INBOUND.items() if k != "From"},
-            id="inbound-without-from",
-        ),
-        pytest.param(
-            INBOUND_PATH, {k: v for k, v in INBOUND.items() if k != "To"}, id="inbound-without-to"
-        ),
+        pytest.param(INBOUND_PATH, {**INBOUND, "MessageSid": "SM1\x00"}, id="inbound-sid-with-nul"),
+        pytest.param(INBOUND_PATH, {**INBOUND, "MessageSid": "SM" + "1" * 70}, id="long-sid"),
         pytest.param(INBOUND_PATH, {}, id="inbound-empty"),
         pytest.param(
             STATUS_PATH + "?m=1", {"MessageSid": "SM" + "3" * 32}, id="status-without-status"
@@ -256,6 +254,50 @@ def test_malformed_form_with_a_valid_signature_is_a_400(
     signature = _sign(BASE + path, form)
     response = signed.post(path, data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("changed", "flag"),
+    [
+        pytest.param({"From": None}, "unknown_sender", id="without-from"),
+        pytest.param({"To": None}, "unknown_clinic", id="without-to"),
+        pytest.param({"From": "+44" + "7" * 60}, "unknown_sender", id="from-too-long"),
+        pytest.param({"From": PATIENT_A + "\x00"}, "unknown_sender", id="from-with-nul"),
+        pytest.param({"To": "\x00" * 3}, "unknown_clinic", id="to-with-nul"),
+    ],
+)
+def test_an_inbound_with_a_bad_address_is_kept_for_staff(
+    signed: FlaskClient, changed: dict[str, str | None], flag: str
+) -> None:
+    """The message is stored as well as it can be and answered 200, so Twilio does not
+    retry; with no patient or clinic to match, it waits for staff."""
+    create_clinic(
+        "north",
+        name="North",
+        timezone="Europe/London",
+        sender=CLINIC_SENDER,
+        clock=FixedClock(START),
+    )
+    db.session.commit()
+    form = {k: v for k, v in {**INBOUND, **changed}.items() if v is not None}
+    signature = _sign(BASE + INBOUND_PATH, form)
+    response = signed.post(INBOUND_PATH, data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    [stored] = db.session.scalars(select(InboundMessage))
+    assert len(stored.from_number) <= 40
+    assert "\x00" not in stored.from_number + stored.to_number
+    assert stored.body == INBOUND["Body"]
+    process_inbound(stored.id, FixedClock(START))
+    assert db.session.get(InboundMessage, stored.id).flag_reason == flag  # type: ignore[union-attr]
+
+
+def test_a_body_with_a_nul_is_kept_with_a_mark_where_it_was(signed: FlaskClient) -> None:
+    form = {**INBOUND, "Body": "yes\x00 please"}
+    signature = _sign(BASE + INBOUND_PATH, form)
+    response = signed.post(INBOUND_PATH, data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    [stored] = db.session.scalars(select(InboundMessage))
+    assert stored.body == "yes\ufffd please"
 
 
 def test_escaped_query_verifies_over_real_http(h: Harness) -> None:

@@ -23,6 +23,7 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from app.core.channels import SendOutcome, SendResult
+from app.core.inputs import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +293,9 @@ def never_connected(exc: BaseException) -> bool:
 
 
 def error_code(raw: str | None) -> int | None:
-    """A webhook's ErrorCode field as a number; None when absent or not a number."""
-    return int(raw) if raw and raw.strip().isdigit() else None
+    """A webhook's ErrorCode field as a number; None when absent, not a number of ASCII
+    digits, or beyond what an error code can be."""
+    return whole_number(raw)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -13,6 +13,7 @@ from app.core.channels import (
     SendResult,
     StatusUpdate,
 )
+from app.core.inputs import provider_sid
 from app.messaging.channels.twilio_common import (
     RATE_LIMIT_BACKOFF,
     RATE_LIMITED,
@@ -108,9 +109,9 @@ def accepted(message: Any) -> SendResult:
 
 
 def parse_message_status(form: Mapping[str, str]) -> StatusUpdate | None:
-    """A Messages API status callback (SMS or WhatsApp); None without MessageSid and
+    """A Messages API status callback (SMS or WhatsApp); None without a MessageSid and a
     MessageStatus."""
-    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    sid, status = provider_sid(form.get("MessageSid")), form.get("MessageStatus")
     if not sid or not status:
         return None
     return StatusUpdate(sid, status.lower(), error_code(form.get("ErrorCode")))

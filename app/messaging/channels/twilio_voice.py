@@ -30,6 +30,7 @@ from app.core.channels import (
     SendResult,
     StatusUpdate,
 )
+from app.core.inputs import provider_sid
 from app.messaging.channels.twilio_common import (
     TwilioSettings,
     as_utc,
@@ -111,7 +112,8 @@ class TwilioVoiceChannel:
     def parse_status(self, form: Mapping[str, str]) -> StatusUpdate | None:
         """The status a call progress callback reports, as a message status; None for a
         form without CallSid and a known CallStatus."""
-        sid, status = form.get("CallSid"), provider_status(form.get("CallStatus") or "")
+        sid = provider_sid(form.get("CallSid"))
+        status = provider_status(form.get("CallStatus") or "")
         if not sid or status is None:
             return None
         return StatusUpdate(sid, status, error_code(form.get("ErrorCode")))
