@@ -22,8 +22,10 @@ install: $(STAMP)
 translations: install
 	$(BIN)/pybabel compile -d translations -D messages
 
+# Without WESAID_ENV the app follows the production rules; the demo builds its own
+# development app, but the `wesaid` group builds one first to find the command.
 demo: install translations
-	$(BIN)/wesaid demo --json demo.json
+	WESAID_ENV=development $(BIN)/wesaid demo --json demo.json
 
 services:
 	bash .ci/services.sh

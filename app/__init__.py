@@ -37,9 +37,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app. `config` overrides what the environment gives (tests use it)."""
     app = Flask(__name__)
-    app.config.from_mapping(load_config())
-    if config:
-        app.config.update(config)
+    app.config.from_mapping(load_config(overrides=config))
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A server may drop idle connections; a file cannot.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

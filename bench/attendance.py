@@ -144,6 +144,7 @@ def _drop(url: str) -> None:
 def _app(url: str, clock: FixedClock) -> Any:
     return create_app(
         {
+            "WESAID_ENV": "development",
             "SQLALCHEMY_DATABASE_URI": url,
             "REDIS_URL": None,
             "PUBLIC_BASE_URL": "http://127.0.0.1:9",

@@ -52,6 +52,7 @@ BODY = "North Street Clinic: your appointment is on Tuesday 3 March at 10:30. Re
 def _app(sim_url: str, database_url: str) -> Any:
     return create_app(
         {
+            "WESAID_ENV": "development",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "REDIS_URL": os.environ.get("REDIS_URL"),
             "PUBLIC_BASE_URL": "http://127.0.0.1:9",

@@ -12,6 +12,7 @@ import json
 import logging
 import multiprocessing
 import random
+import secrets
 import socket
 import sys
 import threading
@@ -48,7 +49,6 @@ from workers.worker import InProcessWorker, bind
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; the clocks go forward on 29 March
 DAYS = 28
 ACCOUNT_SID = "AC" + "d" * 32
-AUTH_TOKEN = "demo-auth-token-not-a-secret"  # noqa: S105 (the simulator's, loopback only)
 CLINICS = (
     ("north", "North Street Clinic", "+442071838750"),
     ("south", "South Road Clinic", "+441614960123"),
@@ -144,15 +144,17 @@ def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
     return bookings
 
 
-def build_app(database: Path, port: int, clock: FixedClock, sim_url: str) -> Flask:
+def build_app(database: Path, port: int, clock: FixedClock, sim_url: str, auth_token: str) -> Flask:
+    """The demo's app: development, with secrets of its own for this run only."""
     return create_app(
         {
             "WESAID_ENV": "development",
+            "SECRET_KEY": secrets.token_urlsafe(32),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database.resolve()}",
             "REDIS_URL": None,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_AUTH_TOKEN": auth_token,
             "TWILIO_API_BASE": sim_url,
             "CLOCK": clock,
             "SQLITE_SYNCHRONOUS": "NORMAL",
@@ -174,9 +176,11 @@ class Demo:
         )
         self.behaviour = Behaviour(self.personas, seed)
         self.bookings = _bookings(self.personas, random.Random(seed))
+        # The simulator signs its webhooks with it: a fresh one each run, never public.
+        auth_token = secrets.token_hex(16)
         self.sim = SimulatorProcess(
             ACCOUNT_SID,
-            AUTH_TOKEN,
+            auth_token,
             n_patients=n_patients,
             seed=seed,
             now=self.shared_now,
@@ -191,7 +195,7 @@ class Demo:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.database}{suffix}").unlink(missing_ok=True)
         self.port = port
-        self.app = build_app(self.database, port, self.clock, sim_url)
+        self.app = build_app(self.database, port, self.clock, sim_url, auth_token)
         self.sim.set_inbound_url(f"http://127.0.0.1:{port}/webhooks/twilio/sms")
         self.server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
         threading.Thread(target=self.server.serve_forever, name="demo-web", daemon=True).start()

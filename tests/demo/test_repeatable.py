@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -147,6 +148,8 @@ def _demo(tmp_path: Path, name: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", command, *args],
         cwd=workdir,
+        # As `make demo` does: the group builds an app to find the command.
+        env={**os.environ, "WESAID_ENV": "development"},
         capture_output=True,
         text=True,
         timeout=600,
