@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from app import cli, web_assets
+from app import cli, limits, web_assets
 from app.api import attendance as api_attendance
 from app.api import imports as api_imports
 from app.api import results as api_results
@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     wire()
     web_assets.init_app(app)
     _register_blueprints(app)
+    limits.init_app(app)
     cli.init_app(app)
     return app
 

@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from traceback import format_tb
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from app import limits
 from app.clinics.models import Clinic
 from app.extensions import db
 from app.runtime import get_runtime
@@ -51,6 +50,8 @@ bp = Blueprint("survey_web", __name__)
 FORM_FIELD = "_form"
 DEFAULT_ADDRESS_LIMIT = "60 per minute"
 DEFAULT_LINK_LIMIT = "20 per minute"
+#: A form of many long free-text answers in any script stays well under this.
+FORM_MAX_BYTES = 64 * 1024
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; base-uri 'none'; form-action 'self'; "
@@ -65,38 +66,27 @@ _EXTENSION = "wesaid.survey_web"
 
 
 def init_web(app: Flask) -> None:
-    """Rate-limit the survey pages and exempt them from a CSRFProtect. Idempotent.
+    """Limit the survey pages' rates and bodies and exempt them from a CSRFProtect.
+    Idempotent.
 
-    Limits are per client address (SURVEY_WEB_RATE_LIMIT, default 60 per minute) and
-    per link (SURVEY_LINK_RATE_LIMIT, 20 per minute), counted in RATELIMIT_STORAGE_URI,
-    else REDIS_URL, else in memory (always in memory under TESTING unless
-    RATELIMIT_STORAGE_URI is set). Behind a proxy, the client address needs werkzeug's
-    ProxyFix. A storage outage lets requests through rather than turning patients away.
+    Rates are per client address (SURVEY_WEB_RATE_LIMIT, default 60 per minute) and per
+    link (SURVEY_LINK_RATE_LIMIT, 20 per minute), counted by the app's limiter
+    (`app.limits`: RATELIMIT_STORAGE_URI, else REDIS_URL, else memory; memory under
+    TESTING unless RATELIMIT_STORAGE_URI is set). Behind a proxy the client address is
+    the one WESAID_TRUSTED_PROXIES lets through. A storage outage lets requests through
+    rather than turning patients away. A body over SURVEY_FORM_MAX_BYTES (64 KiB) is
+    refused with 413 before it is read.
     """
     if _EXTENSION in app.extensions:
         return
-    limiter = Limiter(
-        get_remote_address,
-        storage_uri=_limit_storage(app.config),
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-        key_prefix="wesaid-survey",
-    )
-    limiter.init_app(app)
+    limiter = limits.limiter(app)
     limiter.limit(_address_limit)(bp)
     limiter.limit(_link_limit, key_func=_link_key)(bp)
+    limits.limit_body(app, bp.name, int(app.config.get("SURVEY_FORM_MAX_BYTES", FORM_MAX_BYTES)))
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(bp)
     app.extensions[_EXTENSION] = limiter
-
-
-def _limit_storage(config: Mapping[str, object]) -> str:
-    explicit = config.get("RATELIMIT_STORAGE_URI")
-    if explicit:
-        return str(explicit)
-    redis_url = config.get("REDIS_URL")
-    return str(redis_url) if redis_url and not config.get("TESTING") else "memory://"
 
 
 def _address_limit() -> str:
@@ -160,6 +150,12 @@ def _too_many(_error: HTTPException) -> Response:
     response = _message(None, None, "too_many", 429)
     response.headers["Retry-After"] = "60"
     return response
+
+
+@bp.errorhandler(413)
+def _too_large(_error: HTTPException) -> Response:
+    # The body was never read, so there are no answers to show again.
+    return _message(None, None, "failed", 413)
 
 
 @bp.errorhandler(Exception)
