@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from app import cli, limits, web_assets
+from app import access_log, cli, limits, web_assets
 from app.api import attendance as api_attendance
 from app.api import imports as api_imports
 from app.api import results as api_results
@@ -38,9 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app. `config` overrides what the environment gives (tests use it)."""
     app = Flask(__name__)
     app.config.from_mapping(load_config(overrides=config))
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A server may drop idle connections; a file cannot.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
     _configure_logging(app)
     _import_models()
     db.init_app(app)
@@ -55,8 +53,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web_assets.init_app(app)
     _register_blueprints(app)
     limits.init_app(app)
+    access_log.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A server may drop idle connections; a file cannot.
+        options.setdefault("pool_pre_ping", True)
+    # A failed statement's error names no bound value (numbers, message bodies), so
+    # neither the logs nor an error report can hold them.
+    options["hide_parameters"] = True
+    return options
 
 
 def _import_models() -> None:

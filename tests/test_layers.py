@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.messaging",),
     ("app.patients",),  # tenancy
     ("app.clinics",),  # tenancy
-    ("app.extensions", "app.limits", "app.queueing", "app.config"),  # infra
+    ("app.extensions", "app.limits", "app.access_log", "app.queueing", "app.config"),  # infra
     ("app.db",),  # infra
     ("app.core",),  # pure
 )
