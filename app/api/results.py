@@ -5,8 +5,12 @@ weighted and unweighted estimates side by side, each with its interval, the effe
 sample size, the diagnostics of the weighting and the non-response report. `?scope=` is
 `clinic` (default), `organisation` (the clinic's) or `service` (with `&pathway=`). No
 names, numbers, message bodies or respondent keys are returned; estimates on fewer than
-10 responses carry `"suppressed": true`. `POST` to the same URL computes a new version.
-The bearer token is the clinic's, as for the import endpoints.
+10 responses carry `"suppressed": true`. `POST` to the same URL writes a new version
+when the inputs changed since the latest (201) and otherwise answers the latest (200).
+A survey the clinic has not run (nor its organisation, for those scopes) and a pathway
+no patient of the organisation was surveyed on answer 404; a survey name or pathway
+that is not 1 to 64 printable characters answers 400 before any lookup. The bearer
+token is the clinic's, as for the import endpoints.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from app.api.common import authenticated_clinic, error, unauthorised
-from app.core.errors import WeSaidError
+from app.core.errors import NotFound, WeSaidError
 from app.results import service
 from app.results.service import scope_of, snapshot_json
 from app.runtime import get_runtime
@@ -24,6 +28,12 @@ bp = Blueprint("results_api", __name__, url_prefix="/api/v1")
 
 @bp.route("/clinics/<slug>/results/<survey>/<period>", methods=["GET", "POST"])
 def results(slug: str, survey: str, period: str) -> tuple[Response, int]:
+    try:  # names from the URL are checked before the database hears of them
+        service.check_name("the survey name", survey)
+        if "pathway" in request.args:
+            service.check_name("the pathway", request.args["pathway"])
+    except WeSaidError as exc:
+        return error(str(exc), 400)
     clinic = authenticated_clinic(slug)
     if clinic is None:
         return unauthorised()
@@ -31,15 +41,21 @@ def results(slug: str, survey: str, period: str) -> tuple[Response, int]:
         scope, scope_id, pathway = scope_of(
             clinic, request.args.get("scope", "clinic"), request.args.get("pathway", "")
         )
+        service.check_period(period)
+        service.check_survey(clinic, scope, survey)
+        if scope == "service":
+            service.check_pathway(scope_id, pathway)
         if request.method == "POST":
             now = get_runtime().clock.now()
-            snapshot = service.compute_snapshot(
+            snapshot, created = service.refresh_snapshot(
                 survey, scope, scope_id, period, now, scope_key=pathway
             )
-        else:
-            snapshot = service.latest_snapshot(survey, scope, scope_id, period, pathway)
+            return jsonify(snapshot_json(snapshot)), 201 if created else 200
+        latest = service.latest_snapshot(survey, scope, scope_id, period, pathway)
+    except NotFound as exc:
+        return error(str(exc), 404)
     except WeSaidError as exc:
         return error(str(exc), 400)
-    if snapshot is None:
+    if latest is None:
         return error("no results for this survey and period yet", 404)
-    return jsonify(snapshot_json(snapshot)), 201 if request.method == "POST" else 200
+    return jsonify(snapshot_json(latest)), 200

@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic_by_slug
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.extensions import db
 from app.patients.models import Patient
 from app.results import categories as cat
@@ -45,6 +46,8 @@ FFT_POSITIVE = frozenset({"very_good", "good"})
 FFT_NEGATIVE = frozenset({"poor", "very_poor"})
 #: Answer statuses that count as a response.
 _ANSWERED = ("answered", "dont_know")
+#: The longest survey name or pathway (the size of their columns).
+MAX_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,7 @@ def compute_snapshot(
     latest version (the nightly run). Raises Invalid for a bad scope or period and when
     weights cannot be made (the message names the variable and level).
     """
-    _check_period(period)
+    check_period(period)
     cohort = _cohort(slug, scope, scope_id, scope_key, period)
     inputs = _digest(cohort)
     latest = _latest(slug, scope, scope_id, scope_key, period)
@@ -218,7 +221,70 @@ def compute_snapshot(
     return snapshot
 
 
-def _check_period(period: str) -> None:
+def refresh_snapshot(
+    slug: str, scope: str, scope_id: int, period: str, now: datetime, *, scope_key: str = ""
+) -> tuple[ResultSnapshot, bool]:
+    """The snapshot of today's inputs: a new version if they changed since the latest
+    (True), else the latest itself (False). Commits. Raises Invalid as compute_snapshot."""
+    try:
+        written = compute_snapshot(
+            slug, scope, scope_id, period, now, scope_key=scope_key, only_if_changed=True
+        )
+    except IntegrityError:
+        # Another request wrote this version a moment ago; theirs stands.
+        db.session.rollback()
+        latest = _latest(slug, scope, scope_id, scope_key, period)
+        if latest is None:
+            raise
+        return latest, False
+    if written is not None:
+        return written, True
+    latest = _latest(slug, scope, scope_id, scope_key, period)
+    assert latest is not None  # unchanged inputs are those of the latest version
+    return latest, False
+
+
+def check_name(what: str, value: str) -> None:
+    """Raise Invalid unless `value` (a survey name or pathway from a request) is 1 to
+    MAX_NAME printable characters: the database is not asked about anything else."""
+    if not 0 < len(value) <= MAX_NAME or not value.isprintable():
+        raise Invalid(f"{what} must be 1 to {MAX_NAME} printable characters")
+
+
+def check_survey(clinic: Clinic, scope: str, slug: str) -> None:
+    """Raise NotFound unless `slug` is the clinic's survey or one its scope (the clinic,
+    or its organisation) has invited patients to."""
+    if slug == clinic.survey_slug:
+        return
+    where = (
+        SurveyInvitation.clinic_id == clinic.id
+        if scope == "clinic"
+        else SurveyInvitation.organisation_id == clinic.organisation_id
+    )
+    found = db.session.scalar(
+        select(SurveyInvitation.id).where(SurveyInvitation.survey_slug == slug, where).limit(1)
+    )
+    if found is None:
+        place = "this clinic" if scope == "clinic" else "this clinic's organisation"
+        raise NotFound(f"{place} has no survey of that name")
+
+
+def check_pathway(organisation_id: int, pathway: str) -> None:
+    """Raise NotFound unless some patient of the organisation was invited on `pathway`."""
+    found = db.session.scalar(
+        select(SurveyInvitation.id)
+        .where(
+            SurveyInvitation.organisation_id == organisation_id,
+            SurveyInvitation.pathway == pathway,
+        )
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound("no patient of this organisation was surveyed on that pathway")
+
+
+def check_period(period: str) -> None:
+    """Raise Invalid unless `period` is a month, YYYY-MM."""
     try:
         datetime.strptime(period, "%Y-%m")
     except ValueError:
@@ -439,7 +505,7 @@ def recompute_recent(now: datetime, months: int = 2) -> int:
 def latest_snapshot(
     slug: str, scope: str, scope_id: int, period: str, scope_key: str = ""
 ) -> ResultSnapshot | None:
-    _check_period(period)
+    check_period(period)
     if scope not in SCOPES:
         raise Invalid(f"scope must be one of {', '.join(SCOPES)}")
     return _latest(slug, scope, scope_id, scope_key, period)
