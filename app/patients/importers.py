@@ -37,12 +37,16 @@ PATIENT_COLUMNS: tuple[str, ...] = (
     "ethnic_category",
     "imd_quintile",
     "channel",
+    "given_name",
+    "family_name",
 )
 #: Channels a patient may prefer; a web link travels by SMS, so it needs a mobile.
 PATIENT_CHANNELS: frozenset[str] = frozenset(channel.value for channel in Channel)
 PATIENT_REQUIRED: frozenset[str] = frozenset({"external_id", "phone", "locale"})
 #: Columns a CSV file may leave out (added after the format was first published).
-PATIENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("channel",)
+PATIENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("channel", "given_name", "family_name")
+NAME_FIELDS: tuple[str, ...] = ("given_name", "family_name")
+MAX_NAME = 100
 
 SEXES: frozenset[str] = frozenset({"F", "M", "X", "U"})
 #: NHS ethnic category codes (the 2001 census groups); Z is "not stated".
@@ -67,6 +71,10 @@ class PatientRecord:
     imd_quintile: int | None
     #: The preferred channel; None when the file does not say (an update keeps it).
     channel_preference: Channel | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    #: Whether the row has the name fields at all (a file without them keeps the names).
+    names_given: bool = False
 
 
 def shared_phone_errors(records: Sequence[PatientRecord], source: str) -> list[RowError]:
@@ -124,15 +132,40 @@ def _patient(
     sex = fields.take("sex", lambda v: _code(v, SEXES, "F, M, X or U"))
     ethnic = fields.take("ethnic_category", lambda v: _code(v, ETHNIC_CATEGORIES, _ETHNIC_HELP))
     imd = fields.take("imd_quintile", _imd_quintile)
+    given = fields.take("given_name", _name)
+    family = fields.take("family_name", _name)
     if fields.errors:
         return None, fields.errors
     assert external_id is not None
     assert number is not None
     assert locale is not None
+    names_given = any(name in row.values for name in NAME_FIELDS)
     record = PatientRecord(
-        row.line, external_id, number, locale, birth_year, sex, ethnic, imd, channel
+        row.line,
+        external_id,
+        number,
+        locale,
+        birth_year,
+        sex,
+        ethnic,
+        imd,
+        channel,
+        given,
+        family,
+        names_given,
     )
     return record, []
+
+
+def _name(value: object) -> str | None:
+    text = " ".join(text_of(value).split())
+    if not text:
+        return None
+    if len(text) > MAX_NAME:
+        raise FieldValueError(f"longer than {MAX_NAME} characters")
+    if not text.isprintable():
+        raise FieldValueError("contains control characters")
+    return text
 
 
 _ETHNIC_HELP = "an NHS ethnic category code (A-H, J-N, P, R, S or Z)"

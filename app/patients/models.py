@@ -24,6 +24,10 @@ class Patient(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     #: E.164, checked against the phone policy at the boundary.
     phone: Mapped[str] = mapped_column(String(20), index=True)
+    #: Names staff recognise the patient by: shown to care roles only, erased on
+    #: erasure, and never put in a message unless a template asks for them.
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
     #: Preferred locale, one of app.core.locales.SUPPORTED_LOCALES.
     locale: Mapped[str] = mapped_column(String(16))
     birth_year: Mapped[int | None]

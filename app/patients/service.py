@@ -106,6 +106,8 @@ def _apply(
             setattr(patient, name, getattr(record, name))
         if record.channel_preference is not None:
             patient.channel_preference = record.channel_preference
+        if record.names_given:
+            patient.given_name, patient.family_name = record.given_name, record.family_name
         patient.updated_at = clock.now()
         report.updated += 1
     else:
@@ -118,6 +120,8 @@ def _new_patient(clinic_id: int, record: PatientRecord, clock: Clock) -> Patient
         clinic_id=clinic_id,
         external_id=record.external_id,
         channel_preference=record.channel_preference or Channel.SMS,
+        given_name=record.given_name,
+        family_name=record.family_name,
         created_at=now,
         updated_at=now,
         **{name: getattr(record, name) for name in _DEMOGRAPHICS},
@@ -126,6 +130,9 @@ def _new_patient(clinic_id: int, record: PatientRecord, clock: Clock) -> Patient
 
 def _differs(patient: Patient, record: PatientRecord) -> bool:
     if record.channel_preference not in (None, patient.channel_preference):
+        return True
+    names = (record.given_name, record.family_name)
+    if record.names_given and names != (patient.given_name, patient.family_name):
         return True
     return any(getattr(patient, name) != getattr(record, name) for name in _DEMOGRAPHICS)
 

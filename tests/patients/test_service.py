@@ -326,3 +326,33 @@ def test_a_file_that_is_not_utf8_is_refused(runner: Any, clinic: Clinic, tmp_pat
     result = _run(runner, path)
     assert result.exit_code == 2
     assert "not UTF-8 text" in result.stderr
+
+
+@pytest.mark.storage
+def test_names_are_optional_columns_kept_when_a_file_leaves_them_out(
+    runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock, backend: str
+) -> None:
+    named = tmp_path / "named.csv"
+    named.write_text(
+        f"{HEADER},given_name,family_name\n"
+        f"P1,{MOBILE_A},pl,,,,,  Zofia  Maria ,Nowak\n"
+        f"P2,{MOBILE_B},cy,,,,,,\n",
+        encoding="utf-8",
+    )
+    assert _run(runner, named).exit_code == 0
+    patients = _patients()
+    assert (patients["P1"].given_name, patients["P1"].family_name) == ("Zofia Maria", "Nowak")
+    assert (patients["P2"].given_name, patients["P2"].family_name) == (None, None)
+    # A file without the name columns changes no name.
+    result = _run(runner, _write(tmp_path, f"P1,{MOBILE_A},pl,,,,", name="plain.csv"))
+    assert "0 created, 0 updated, 1 unchanged" in result.stdout
+    assert _patients()["P1"].family_name == "Nowak"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("x" * 101, "longer than 100 characters"), ("Ann\x07", "contains control characters")],
+)
+def test_bad_names_are_refused_with_a_reason(value: str, reason: str) -> None:
+    _records, errors = _validate(given_name=value)
+    assert [(e.field, e.reason) for e in errors] == [("given_name", reason)]

@@ -1,0 +1,517 @@
+"""Staff accounts: invitations, passwords, the second factor, sign-in and sessions.
+
+- No mail server is assumed: an invitation is a one-time link (shown once, stored hashed,
+  valid for 7 days) that sets the password.
+- Passwords are hashed with argon2id. Ten failed sign-ins in a row lock the account for
+  15 minutes; an unknown email costs the same time as a known one.
+- Admins and clinic managers must give a TOTP code (enrolled with a QR code, with ten
+  one-time recovery codes) before a session is verified.
+- A session is a random token in the cookie, stored hashed: a new one at every sign-in,
+  ended after 30 idle minutes, 12 hours in all, or at sign-out.
+
+Every sign-in, failure, lock, password set and enrolment is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from app.audit.models import AuditAction
+from app.audit.service import Actor, record
+from app.clinics.models import (
+    Clinic,
+    Organisation,
+    RecoveryCode,
+    StaffGrant,
+    StaffLink,
+    StaffSession,
+    StaffUser,
+)
+from app.clinics.queries import find_organisation
+from app.clinics.roles import SECOND_FACTOR_REQUIRED, Role
+from app.core.clock import Clock
+from app.core.errors import Invalid, NotFound
+from app.extensions import db
+
+INVITATION_LIFETIME = timedelta(days=7)
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+MAX_FAILED_SIGN_INS = 10
+LOCK_TIME = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+RECOVERY_CODES = 10
+TOTP_ISSUER = "WeSaid"
+#: The session's last-seen time is written at most this often.
+TOUCH_EVERY = timedelta(minutes=1)
+
+_hasher = PasswordHasher()
+#: Verified against when the email is unknown, so that both take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    """An email as stored: trimmed and lower-cased. Refuses (Invalid) one that is not
+    an address."""
+    cleaned = email.strip().lower()
+    name, _, domain = cleaned.partition("@")
+    if not name or "." not in domain or len(cleaned) > 254 or not cleaned.isprintable():
+        raise Invalid("expected an email address")
+    return cleaned
+
+
+# -- invitations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user_id: int
+    #: The one-time secret of the link (`/staff/welcome/<secret>`); shown once.
+    secret: str
+    expires_at: datetime
+
+
+def invite(
+    email: str,
+    organisation_slug: str,
+    role: Role,
+    clinic_slugs: Sequence[str],
+    clock: Clock,
+    actor: Actor,
+    name: str = "",
+) -> Invitation:
+    """Give `role` in the organisation (limited to `clinic_slugs` if any) to the staff
+    member with `email`, creating them if new, and make a one-time link that sets their
+    password. Commits. Raises NotFound for an unknown organisation or clinic, Invalid
+    for a bad email or a clinic of another organisation."""
+    organisation = find_organisation(organisation_slug)
+    if organisation is None:
+        raise NotFound(f"no organisation {organisation_slug!r}")
+    clinic_ids = _clinic_ids(organisation, clinic_slugs)
+    now = clock.now()
+    user = _user(normalise_email(email), now)
+    if name.strip() and not user.name:
+        user.name = _clean_name(name)
+    grant(user.id, organisation.id, role, clinic_ids, clock, actor, commit=False)
+    secret = secrets.token_urlsafe(32)
+    expires_at = now + INVITATION_LIFETIME
+    db.session.add(
+        StaffLink(
+            token_hash=_digest(secret),
+            user_id=user.id,
+            purpose="invite",
+            expires_at=expires_at,
+            created_at=now,
+        )
+    )
+    record(
+        AuditAction.INVITE_USER,
+        actor,
+        now,
+        record_type="staff_user",
+        record_ids=[user.id],
+        organisation_id=organisation.id,
+    )
+    db.session.commit()
+    return Invitation(user.id, secret, expires_at)
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if len(cleaned) > 120 or not cleaned.isprintable():
+        raise Invalid("a name is up to 120 printable characters")
+    return cleaned
+
+
+def _clinic_ids(organisation: Organisation, slugs: Sequence[str]) -> list[int] | None:
+    if not slugs:
+        return None
+    ids = []
+    for slug in slugs:
+        clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+        if clinic is None:
+            raise NotFound(f"no clinic {slug!r}")
+        if clinic.organisation_id != organisation.id:
+            raise Invalid(f"clinic {slug!r} is not a clinic of {organisation.slug!r}")
+        ids.append(clinic.id)
+    return sorted(set(ids))
+
+
+def _user(email: str, now: datetime) -> StaffUser:
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    if user is None:
+        user = StaffUser(email=email, name="", created_at=now, failed_logins=0, locale="en")
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def grant(
+    user_id: int,
+    organisation_id: int,
+    role: Role,
+    clinic_ids: Sequence[int] | None,
+    clock: Clock,
+    actor: Actor,
+    *,
+    commit: bool = True,
+) -> StaffGrant:
+    """Give a role (again: its clinics are replaced). Audited; commits unless told not."""
+    found = db.session.scalar(
+        select(StaffGrant).where(
+            StaffGrant.user_id == user_id,
+            StaffGrant.organisation_id == organisation_id,
+            StaffGrant.role == role.value,
+        )
+    )
+    now = clock.now()
+    if found is None:
+        found = StaffGrant(
+            user_id=user_id,
+            organisation_id=organisation_id,
+            role=role.value,
+            clinic_ids=list(clinic_ids) if clinic_ids else None,
+            created_at=now,
+        )
+        db.session.add(found)
+    else:
+        found.clinic_ids = list(clinic_ids) if clinic_ids else None
+    db.session.flush()
+    record(
+        AuditAction.GRANT_ROLE,
+        actor,
+        now,
+        record_type="staff_user",
+        record_ids=[user_id],
+        organisation_id=organisation_id,
+        detail={"role": role.value, "clinics": len(clinic_ids or [])},
+    )
+    if commit:
+        db.session.commit()
+    return found
+
+
+def revoke_grant(grant_id: int, clock: Clock, actor: Actor) -> None:
+    """Take a role away. Audited; commits. NotFound if there is no such grant."""
+    found = db.session.get(StaffGrant, grant_id)
+    if found is None:
+        raise NotFound(f"no grant {grant_id}")
+    record(
+        AuditAction.REVOKE_ROLE,
+        actor,
+        clock.now(),
+        record_type="staff_user",
+        record_ids=[found.user_id],
+        organisation_id=found.organisation_id,
+        detail={"role": found.role},
+    )
+    db.session.delete(found)
+    db.session.commit()
+
+
+def find_link(secret: str, clock: Clock, purpose: str = "invite") -> StaffLink | None:
+    """The unused, unexpired link with this secret; None otherwise."""
+    link = db.session.scalar(
+        select(StaffLink).where(
+            StaffLink.token_hash == _digest(secret), StaffLink.purpose == purpose
+        )
+    )
+    if link is None or link.used_at is not None or link.expires_at <= clock.now():
+        return None
+    return link
+
+
+def check_password(password: str) -> None:
+    """Refuse (Invalid) a password too short or too plain to protect patients' data."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if len(set(password)) < 6:
+        raise Invalid("use more different characters")
+    if len(password) > 256:
+        raise Invalid("use at most 256 characters")
+
+
+def set_password(secret: str, password: str, clock: Clock, actor: Actor) -> StaffUser:
+    """Use an invitation link to set a password. Commits.
+
+    Raises NotFound for a link that is unknown, used or expired, and Invalid for a weak
+    password (the link stays usable).
+    """
+    link = find_link(secret, clock)
+    if link is None:
+        raise NotFound("this link has been used or has expired")
+    check_password(password)
+    user = db.session.get(StaffUser, link.user_id)
+    assert user is not None
+    now = clock.now()
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until = 0, None
+    link.used_at = now
+    record(
+        AuditAction.PASSWORD_SET,
+        Actor(user.id, address=actor.address),
+        now,
+        record_type="staff_user",
+        record_ids=[user.id],
+    )
+    db.session.commit()
+    return user
+
+
+# -- signing in ----------------------------------------------------------------------------
+
+
+class SignInRefused(Exception):
+    """Wrong email or password, or the account is locked or disabled: the message is the
+    same for every reason that could tell an attacker which emails exist."""
+
+
+def sign_in(email: str, password: str, clock: Clock, address: str | None) -> StaffUser:
+    """The staff member with this email and password. Commits what it records.
+
+    Raises SignInRefused after recording the failure; locks the account at the
+    MAX_FAILED_SIGN_INS-th failure in a row.
+    """
+    now = clock.now()
+    try:
+        cleaned = normalise_email(email)
+    except Invalid:
+        cleaned = ""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == cleaned))
+    if user is None or user.password_hash is None:
+        _verify(_DUMMY_HASH, password)
+        record(AuditAction.SIGN_IN_FAILED, Actor(address=address), now, record_type="staff_user")
+        db.session.commit()
+        raise SignInRefused
+    if user.disabled_at is not None or (user.locked_until and user.locked_until > now):
+        _verify(_DUMMY_HASH, password)
+        _failed(user, now, address, locked=True)
+        raise SignInRefused
+    if not _verify(user.password_hash, password):
+        _failed(user, now, address)
+        raise SignInRefused
+    user.failed_logins, user.locked_until = 0, None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    db.session.commit()
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _failed(user: StaffUser, now: datetime, address: str | None, locked: bool = False) -> None:
+    actor = Actor(address=address)
+    record(
+        AuditAction.SIGN_IN_FAILED,
+        actor,
+        now,
+        record_type="staff_user",
+        record_ids=[user.id],
+        detail={"locked": locked},
+    )
+    if not locked:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_SIGN_INS:
+            user.locked_until = now + LOCK_TIME
+            user.failed_logins = 0
+            record(
+                AuditAction.ACCOUNT_LOCKED,
+                actor,
+                now,
+                record_type="staff_user",
+                record_ids=[user.id],
+            )
+    db.session.commit()
+
+
+def roles_of(user_id: int) -> frozenset[Role]:
+    """Every role the user holds, in any organisation."""
+    rows = db.session.scalars(select(StaffGrant.role).where(StaffGrant.user_id == user_id))
+    return frozenset(Role(value) for value in rows)
+
+
+def needs_second_factor(user_id: int) -> bool:
+    """Whether the user's roles require TOTP (admins and clinic managers)."""
+    return bool(roles_of(user_id) & SECOND_FACTOR_REQUIRED)
+
+
+# -- the second factor ---------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    """A fresh base32 secret for enrolment; stored only once a code from it is given."""
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def enrol_second_factor(
+    user_id: int, secret: str, code: str, clock: Clock, actor: Actor
+) -> list[str]:
+    """Store the TOTP secret once `code` shows the app has it; returns the recovery codes
+    (shown once). Commits. Raises Invalid for a wrong code."""
+    step = _totp_step(secret, code, clock.now(), after=None)
+    if step is None:
+        raise Invalid("that code does not match: try the newest one your app shows")
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    user.totp_secret = secret
+    user.totp_last_step = step
+    for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)):
+        db.session.delete(old)
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(user_id=user_id, code_hash=_digest(c)) for c in codes)
+    record(
+        AuditAction.SECOND_FACTOR_ENROLLED,
+        actor,
+        clock.now(),
+        record_type="staff_user",
+        record_ids=[user_id],
+    )
+    db.session.commit()
+    return codes
+
+
+def _totp_step(secret: str, code: str, now: datetime, after: int | None) -> int | None:
+    """The time step (this one or either neighbour, for clocks a little apart) whose
+    code is `code`, if later than `after`: a code seen once is not accepted again."""
+    totp = pyotp.TOTP(secret)
+    cleaned = code.strip().replace(" ", "")
+    if not cleaned.isdigit() or len(cleaned) != totp.digits:
+        return None
+    current = int(now.timestamp()) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if (after is None or step > after) and secrets.compare_digest(
+            totp.generate_otp(step), cleaned
+        ):
+            return step
+    return None
+
+
+def check_second_factor(user_id: int, code: str, clock: Clock, actor: Actor) -> bool:
+    """Whether `code` is the user's current TOTP code or an unused recovery code (which
+    it then uses up). Commits what it records."""
+    user = db.session.get(StaffUser, user_id)
+    if user is None or user.totp_secret is None:
+        return False
+    now = clock.now()
+    cleaned = code.strip().replace(" ", "")
+    step = _totp_step(user.totp_secret, cleaned, now, after=user.totp_last_step)
+    if step is not None:
+        user.totp_last_step = step
+        db.session.commit()
+        return True
+    recovery = db.session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == _digest(cleaned.lower()),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if recovery is None:
+        _failed(user, now, actor.address)
+        return False
+    recovery.used_at = now
+    record(
+        AuditAction.RECOVERY_CODE_USED,
+        actor,
+        now,
+        record_type="staff_user",
+        record_ids=[user_id],
+    )
+    db.session.commit()
+    return True
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def open_session(user_id: int, verified: bool, clock: Clock, actor: Actor) -> str:
+    """A new session for the user (a new id at every sign-in); returns its secret.
+    Commits. A verified session records the sign-in."""
+    secret = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.session.add(
+        StaffSession(
+            token_hash=_digest(secret),
+            user_id=user_id,
+            verified=verified,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    if verified:
+        record(AuditAction.SIGN_IN, actor, now, record_type="staff_user", record_ids=[user_id])
+    db.session.commit()
+    return secret
+
+
+def verify_session(secret: str, clock: Clock, actor: Actor) -> None:
+    """Mark a session verified once its second factor was given. Commits."""
+    session = find_session(secret, clock, verified_only=False)
+    if session is None:
+        raise NotFound("the session has ended")
+    session.verified = True
+    record(
+        AuditAction.SIGN_IN,
+        actor,
+        clock.now(),
+        record_type="staff_user",
+        record_ids=[session.user_id],
+    )
+    db.session.commit()
+
+
+def find_session(secret: str, clock: Clock, *, verified_only: bool = True) -> StaffSession | None:
+    """The live session with this secret, its last-seen time brought up to date; None if
+    it has ended, been idle 30 minutes or lasted 12 hours. Commits a touch."""
+    session = db.session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == _digest(secret))
+    )
+    now = clock.now()
+    if session is None or session.ended_at is not None:
+        return None
+    if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
+        session.ended_at = now
+        db.session.commit()
+        return None
+    if verified_only and not session.verified:
+        return None
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        session.last_seen_at = now
+        db.session.commit()
+    return session
+
+
+def end_session(secret: str, clock: Clock, actor: Actor) -> None:
+    """Sign out: the session ends now. Commits."""
+    session = db.session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == _digest(secret))
+    )
+    if session is None or session.ended_at is not None:
+        return
+    now = clock.now()
+    session.ended_at = now
+    record(AuditAction.SIGN_OUT, actor, now, record_type="staff_user", record_ids=[session.user_id])
+    db.session.commit()
