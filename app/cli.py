@@ -21,6 +21,8 @@ from app.commands.imports import import_cli
 from app.commands.results import rake_command, results_cli
 from app.commands.surveys import survey_cli
 from app.commands.templates import templates_cli
+from app.commands.tokens import token_cli
+from app.commands.users import user_cli
 from app.config import ConfigError
 
 
@@ -50,6 +52,8 @@ def init_app(app: Flask) -> None:
         clinic_cli,
         import_cli,
         templates_cli,
+        token_cli,
+        user_cli,
         worker_command,
         clock_command,
         demo_command,

@@ -18,7 +18,8 @@ from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import limits
-from app.clinics.service import create_clinic, issue_api_token
+from app.clinics.service import create_clinic
+from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging.models import InboundMessage
@@ -54,7 +55,7 @@ def api_tokens(app: Flask, clock: FixedClock) -> dict[str, str]:
         clinic = create_clinic(
             slug, name=slug, timezone="Europe/London", sender=sender, clock=clock
         )
-        issued[slug] = issue_api_token(clinic.id, "test", clock)
+        issued[slug] = create_token(label="test", clinic_id=clinic.id, clock=clock).secret
     db.session.commit()
     return issued
 

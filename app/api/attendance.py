@@ -11,10 +11,11 @@ from datetime import date
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.common import authenticated_clinic, error, unauthorised
+from app.api.common import Refused, authorised_caller, error
 from app.api.problems import on_failure
 from app.attendance.periods import parse_month
 from app.attendance.service import attendance_report
+from app.clinics.tokens import Scope
 from app.core.errors import WeSaidError
 from app.runtime import get_runtime
 
@@ -25,9 +26,10 @@ bp.register_error_handler(Exception, on_failure)
 @bp.get("/clinics/<slug>/attendance")
 def report(slug: str) -> tuple[Response, int]:
     """The DNA report over whole months: `?from=YYYY-MM&to=YYYY-MM`."""
-    clinic = authenticated_clinic(slug)
-    if clinic is None:
-        return unauthorised()
+    try:
+        clinic = authorised_caller(slug, Scope.ATTENDANCE_READ).clinic
+    except Refused as refused:
+        return refused.response
     try:
         first, last = _month("from"), _month("to")
     except ValueError as exc:

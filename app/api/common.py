@@ -1,8 +1,10 @@
 """What every JSON API v1 route shares: authentication, errors and import bodies.
 
-Every request carries `Authorization: Bearer <token>`, a token issued to the clinic in
-the URL. A missing or wrong token and an unknown clinic all answer 401, so the API does
-not tell outsiders which clinics exist. Bad input answers 400 (not JSON, wrong shape),
+Every request carries `Authorization: Bearer <token>`: a live token of the clinic in the
+URL or of its organisation. A missing, wrong, expired or revoked token and an unknown
+clinic all answer 401, so the API does not tell outsiders which clinics exist; a token
+without the route's scope answers 403. Every change made through the API is in the
+audit log with the token that made it. Bad input answers 400 (not JSON, wrong shape),
 413 (too many rows or too large a body) or 422 (some rows refused), never 500.
 """
 
@@ -15,12 +17,14 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from app.api.problems import ROWS_REFUSED, problem
-from app.clinics.models import Clinic
-from app.clinics.queries import find_clinic_by_token
+from app.audit.models import AuditAction
+from app.audit.service import Actor, record
+from app.clinics.tokens import Caller, Scope, find_caller
 from app.core.clock import Clock
 from app.core.errors import WeSaidError
 from app.core.imports import ImportReport
 from app.core.inputs import bounded_text
+from app.extensions import db
 from app.runtime import get_runtime
 
 MAX_ROWS = 10_000
@@ -40,11 +44,22 @@ class BodyError(Exception):
         self.status = status
 
 
-def import_rows(slug: str, key: str, importer: Importer) -> tuple[Response, int]:
-    """Run `importer` on the rows under `key` of the request's body, for clinic `slug`."""
-    clinic = authenticated_clinic(slug)
-    if clinic is None:
-        return unauthorised()
+class Refused(Exception):
+    """The request may not go on: `response` says why (401 or 403)."""
+
+    def __init__(self, response: tuple[Response, int]) -> None:
+        super().__init__(response[1])
+        self.response = response
+
+
+def import_rows(slug: str, key: str, importer: Importer, scope: Scope) -> tuple[Response, int]:
+    """Run `importer` on the rows under `key` of the request's body, for clinic `slug`,
+    for a caller whose token has `scope`."""
+    try:
+        caller = authorised_caller(slug, scope)
+    except Refused as refused:
+        return refused.response
+    clinic = caller.clinic
     try:
         rows, strict = _parse_body(key)
     except BodyError as exc:
@@ -54,6 +69,7 @@ def import_rows(slug: str, key: str, importer: Importer) -> tuple[Response, int]
         report = importer(clinic.id, rows, source=f"api:{key}", strict=strict, clock=clock)
     except WeSaidError as exc:
         return error(str(exc), 409)
+    audit_change(caller, clock, key, _counts(report))
     if report.errors:
         return problem(
             422,
@@ -66,15 +82,46 @@ def import_rows(slug: str, key: str, importer: Importer) -> tuple[Response, int]
     return jsonify(_counts(report) | {"errors": []}), 200
 
 
-def authenticated_clinic(slug: str) -> Clinic | None:
-    """The clinic `slug` if the request carries one of its bearer tokens, else None."""
+def authorised_caller(slug: str, scope: Scope) -> Caller:
+    """The caller if the request carries a live token for clinic `slug` with `scope`.
+    Raises Refused: 401 without such a token, 403 when it lacks the scope."""
+    caller = authenticated_caller(slug)
+    if caller is None:
+        raise Refused(unauthorised())
+    if not caller.may(scope):
+        raise Refused(problem(403, f"this token does not have the scope {scope.value!r}"))
+    return caller
+
+
+def authenticated_caller(slug: str) -> Caller | None:
+    """The caller if the request carries a live token for clinic `slug`, else None."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None
     if bounded_text(slug, MAX_SLUG) is None or bounded_text(token, MAX_TOKEN) is None:
         return None  # no clinic has such a slug, no token is such a string
-    return find_clinic_by_token(slug, token)
+    return find_caller(slug, token, get_runtime().clock.now())
+
+
+def audit_change(
+    caller: Caller, clock: Clock, what: str, counts: Mapping[str, object] | None = None
+) -> None:
+    """Write to the audit log that `caller` changed `what` in its clinic. Commits."""
+    detail = {"what": what} | {
+        key: value for key, value in (counts or {}).items() if isinstance(value, int)
+    }
+    record(
+        AuditAction.API_CHANGE,
+        Actor(token_id=caller.token_id, address=request.remote_addr),
+        clock.now(),
+        record_type="clinic",
+        record_ids=[caller.clinic.id],
+        clinic_id=caller.clinic.id,
+        organisation_id=caller.clinic.organisation_id,
+        detail=detail,
+    )
+    db.session.commit()
 
 
 def unauthorised() -> tuple[Response, int]:

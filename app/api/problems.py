@@ -19,7 +19,7 @@ from http import HTTPStatus
 from traceback import format_tb
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from app.core.imports import RowError
@@ -62,14 +62,14 @@ def problem(
     return response, status
 
 
-def init_app(app: Flask) -> None:
-    """Answer Flask's own errors under /api/ as problem documents."""
-    app.register_error_handler(HTTPException, _http_error)
+def is_api_request() -> bool:
+    """Whether the request is for the JSON API."""
+    return request.path.startswith(API_PREFIX)
 
 
-def _http_error(error: HTTPException) -> Response | HTTPException:
-    if not request.path.startswith(API_PREFIX):
-        return error
+def http_error(error: HTTPException) -> Response:
+    """An HTTP error (Flask's own too: an unknown route, a method not allowed, a body
+    over the limit) as a problem document."""
     response, _status = problem(error.code or 500, error.description)
     headers = dict(error.get_headers())
     for name in ("Allow", "Retry-After", "WWW-Authenticate"):
@@ -83,7 +83,7 @@ def on_failure(error: Exception) -> Response | HTTPException:
     else as a 500 problem, the session rolled back and only the frames logged (an
     exception's message may quote what was sent)."""
     if isinstance(error, HTTPException):
-        return _http_error(error)
+        return http_error(error)
     db.session.rollback()
     frames = "".join(format_tb(error.__traceback__))
     log.error("API request failed: %s\n%s", type(error).__name__, frames)

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.common import authenticated_clinic, error, unauthorised
+from app.api.common import Refused, audit_change, authorised_caller, error
+from app.api.problems import on_failure
+from app.clinics.tokens import Scope
 from app.core.errors import NotFound, WeSaidError
 from app.results import service
 from app.results.service import scope_of, snapshot_json
 from app.runtime import get_runtime
 
 bp = Blueprint("results_api", __name__, url_prefix="/api/v1")
+bp.register_error_handler(Exception, on_failure)
 
 
 @bp.route("/clinics/<slug>/results/<survey>/<period>", methods=["GET", "POST"])
@@ -34,9 +37,11 @@ def results(slug: str, survey: str, period: str) -> tuple[Response, int]:
             service.check_name("the pathway", request.args["pathway"])
     except WeSaidError as exc:
         return error(str(exc), 400)
-    clinic = authenticated_clinic(slug)
-    if clinic is None:
-        return unauthorised()
+    try:
+        caller = authorised_caller(slug, Scope.RESULTS_READ)
+    except Refused as refused:
+        return refused.response
+    clinic = caller.clinic
     try:
         scope, scope_id, pathway = scope_of(
             clinic, request.args.get("scope", "clinic"), request.args.get("pathway", "")
@@ -50,6 +55,8 @@ def results(slug: str, survey: str, period: str) -> tuple[Response, int]:
             snapshot, created = service.refresh_snapshot(
                 survey, scope, scope_id, period, now, scope_key=pathway
             )
+            if created:
+                audit_change(caller, get_runtime().clock, "results", {"version": snapshot.version})
             return jsonify(snapshot_json(snapshot)), 201 if created else 200
         latest = service.latest_snapshot(survey, scope, scope_id, period, pathway)
     except NotFound as exc:

@@ -6,7 +6,7 @@ import hashlib
 
 from sqlalchemy import or_, select
 
-from app.clinics.models import ApiToken, Clinic, Organisation
+from app.clinics.models import Clinic, Organisation
 from app.core.errors import NotFound
 from app.extensions import db
 
@@ -45,16 +45,3 @@ def find_organisation(slug: str) -> Organisation | None:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def find_clinic_by_token(slug: str, token: str) -> Clinic | None:
-    """The clinic `slug` if `token` is one of its live API tokens."""
-    return db.session.scalar(
-        select(Clinic)
-        .join(ApiToken, ApiToken.clinic_id == Clinic.id)
-        .where(
-            Clinic.slug == slug,
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.revoked_at.is_(None),
-        )
-    )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.clinics.models import ApiToken, Clinic, Organisation
-from app.clinics.queries import find_clinic_by_slug, find_organisation, hash_token
+from app.clinics.models import Clinic, Organisation
+from app.clinics.queries import find_clinic_by_slug, find_organisation
 from app.core import locales, phone
 from app.core.channels import Channel
 from app.core.clock import Clock
@@ -94,15 +93,3 @@ def create_clinic(
     db.session.add(clinic)
     db.session.commit()
     return clinic
-
-
-def issue_api_token(clinic_id: int, label: str, clock: Clock) -> str:
-    """Create an API token for the clinic and return it; only its hash is stored."""
-    token = "ws_" + secrets.token_urlsafe(32)
-    db.session.add(
-        ApiToken(
-            clinic_id=clinic_id, token_hash=hash_token(token), label=label, created_at=clock.now()
-        )
-    )
-    db.session.commit()
-    return token

@@ -8,7 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from app.clinics.queries import get_clinic_by_slug
-from app.clinics.service import create_clinic, issue_api_token
+from app.clinics.service import create_clinic
+from app.clinics.tokens import create_token
 from app.commands.common import fail
 from app.core.errors import WeSaidError
 from app.runtime import get_runtime
@@ -68,9 +69,10 @@ def clinic_create(
 @click.option("--label", default="api", show_default=True)
 @with_appcontext
 def clinic_token(slug: str, label: str) -> None:
-    """Issue an API token for a clinic (shown once; only its hash is kept)."""
+    """Issue an API token for a clinic with every scope (shown once; only its hash is
+    kept). `wesaid token create` chooses scopes and an expiry."""
     try:
         clinic = get_clinic_by_slug(slug)
     except WeSaidError as exc:
         fail(str(exc), 1)
-    click.echo(issue_api_token(clinic.id, label, get_runtime().clock))
+    click.echo(create_token(label=label, clinic_id=clinic.id, clock=get_runtime().clock).secret)

@@ -11,7 +11,7 @@ from flask import Flask
 
 from app.api.common import MAX_ROWS
 from app.appointments.models import AppointmentStatus as S
-from app.clinics.service import issue_api_token
+from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from tests.world import World
 
@@ -32,7 +32,10 @@ def tokens(world: World, clock: FixedClock) -> dict[str, str]:
     world.book(north, "A1", "pat-1", datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
     world.add(patient, datetime(2026, 2, 10, 12, 0, tzinfo=UTC), S.DNA)
     clock.set(datetime(2026, 3, 4, 9, 0, tzinfo=UTC))
-    return {c.slug: issue_api_token(c.id, "test", clock) for c in (north, south)}
+    return {
+        c.slug: create_token(label="test", clinic_id=c.id, clock=clock).secret
+        for c in (north, south)
+    }
 
 
 def _post(api: Any, body: object, token: str | None, url: str = OUTCOMES) -> Any:

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.appointments.models import Appointment
-from app.clinics.service import create_clinic, issue_api_token
+from app.clinics.service import create_clinic
+from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging.models import OutboundMessage
@@ -29,7 +30,7 @@ def tokens(app: Any, clock: FixedClock) -> dict[str, str]:
         clinic = create_clinic(
             slug, name=slug, timezone="Europe/London", sender=sender, clock=clock
         )
-        issued[slug] = issue_api_token(clinic.id, "test", clock)
+        issued[slug] = create_token(label="test", clinic_id=clinic.id, clock=clock).secret
     return issued
 
 

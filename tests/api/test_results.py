@@ -15,7 +15,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clinics.models import Clinic
-from app.clinics.service import create_clinic, issue_api_token
+from app.clinics.service import create_clinic
+from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.patients.models import Patient
@@ -104,7 +105,7 @@ def north(app: Flask, clock: FixedClock) -> Clinic:
 
 @pytest.fixture
 def auth(north: Clinic, clock: FixedClock) -> dict[str, str]:
-    token = issue_api_token(north.id, "test", clock)
+    token = create_token(label="test", clinic_id=north.id, clock=clock).secret
     db.session.commit()
     return {"Authorization": f"Bearer {token}"}
 

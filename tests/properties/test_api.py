@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from app.appointments.imports import import_appointment_rows
 from app.appointments.models import Appointment
-from app.clinics.service import create_clinic, issue_api_token
+from app.clinics.service import create_clinic
+from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging.models import OutboundMessage
@@ -58,7 +59,7 @@ def token(app: Flask, clock: FixedClock) -> str:
     import_patient_rows(clinic.id, [patient], source="test", strict=True, clock=clock)
     booking = {"external_id": "PAST", "patient_external_id": "P1", "starts_at": "2026-03-02T08:00"}
     import_appointment_rows(clinic.id, [booking], source="test", strict=True, clock=clock)
-    return issue_api_token(clinic.id, "api", clock)
+    return create_token(label="api", clinic_id=clinic.id, clock=clock).secret
 
 
 def _unique(key: str, row: dict[str, Any]) -> dict[str, Any]:

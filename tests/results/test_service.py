@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.clinics.service import create_clinic
+from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from app.core.errors import Invalid
 from app.extensions import db
@@ -186,9 +187,7 @@ def test_bad_requests(app: Flask, scope: str, period: str, message: str) -> None
 
 
 def _token(clinic_id: int, clock: FixedClock) -> str:
-    from app.clinics.service import issue_api_token
-
-    token = issue_api_token(clinic_id, "test", clock)
+    token = create_token(label="test", clinic_id=clinic_id, clock=clock).secret
     db.session.commit()
     return token
 
