@@ -9,13 +9,17 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
-from app import access_log, cli, limits, web_assets
+from app import access_log, cli, limits, web, web_assets
 from app.api import attendance as api_attendance
 from app.api import imports as api_imports
+from app.api import problems as api_problems
 from app.api import results as api_results
 from app.appointments import models as appointments_models
 from app.attendance import models as attendance_models
+from app.audit import models as audit_models
 from app.clinics import models as clinics_models
 from app.config import load_config
 from app.db import Base
@@ -27,6 +31,7 @@ from app.public import survey_form
 from app.results import models as results_models
 from app.runtime import build_runtime
 from app.surveys import models as surveys_models
+from app.web import pages as web_pages
 from app.webhooks import twilio as twilio_webhooks
 from app.webhooks import voice as voice_webhooks
 from app.wiring import wire
@@ -51,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["wesaid"] = build_runtime(app)
     wire()
     web_assets.init_app(app)
+    app.register_error_handler(HTTPException, _http_error)
     _register_blueprints(app)
     limits.init_app(app)
     access_log.init_app(app)
@@ -74,6 +80,7 @@ def _import_models() -> None:
     # imports at the top of this module bring in every package's models.
     for module in (
         appointments_models,
+        audit_models,
         attendance_models,
         clinics_models,
         experiments_models,
@@ -93,6 +100,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_attendance.bp)
     app.register_blueprint(survey_form.bp)
     survey_form.init_web(app)
+    web.init_app(app)
+
+
+def _http_error(error: HTTPException) -> Response | HTTPException | tuple[str, int]:
+    # Errors raised before any blueprint is chosen (an unknown route, a body over the
+    # limit) take the shape of the part of the site they were meant for.
+    if api_problems.is_api_request():
+        return api_problems.http_error(error)
+    if web.is_staff_page():
+        return web_pages.http_error(error)
+    return error
 
 
 def _tune_sqlite(app: Flask) -> None:

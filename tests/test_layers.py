@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: From the top down. Composition (`app` itself, `app.cli`, `app.wiring`, `app.demo`
 #: and `workers`) sits above every row and may import anything.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("app.api", "app.webhooks", "app.public", "app.commands"),  # entry points
+    ("app.api", "app.web", "app.webhooks", "app.public", "app.commands"),  # entry points
     ("app.runtime", "app.web_assets"),  # what entry points take from the app
     ("app.surveys", "app.attendance"),  # features that read the ones below
     ("app.results", "app.replies", "app.experiments"),  # features
@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.messaging",),
     ("app.patients",),  # tenancy
     ("app.clinics",),  # tenancy
+    ("app.audit",),  # tenancy: who saw or changed what
     ("app.extensions", "app.limits", "app.access_log", "app.queueing", "app.config"),  # infra
     ("app.db",),  # infra
     ("app.core",),  # pure
