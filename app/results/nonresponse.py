@@ -128,7 +128,11 @@ def response_interval(replied: int, invited: int, confidence: float = 0.95) -> t
 
 
 def standardised_difference(share: float, reference: float) -> float:
-    """(p - q) / sqrt((p(1 - p) + q(1 - q)) / 2); 0 when both are 0 or both are 1."""
+    """(p - q) / sqrt((p(1 - p) + q(1 - q)) / 2); 0 when both are 0 or both are 1.
+
+    Shares are clamped to [0, 1] first: a weighted share summed in floating point may
+    land a hair outside it (1.0000000000000002), which would make the root undefined."""
+    share, reference = min(max(share, 0.0), 1.0), min(max(reference, 0.0), 1.0)
     spread = math.sqrt((share * (1 - share) + reference * (1 - reference)) / 2)
     if spread == 0:
         return 0.0 if share == reference else math.copysign(math.inf, share - reference)

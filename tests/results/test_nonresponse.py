@@ -122,3 +122,11 @@ def test_bad_input_names_what_and_where(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         nonresponse_report(codes, responded, **options)
+
+
+def test_a_share_a_hair_past_one_is_read_as_one() -> None:
+    # A weighted share summed in floating point can land at 1.0000000000000002.
+    over = sum([0.1] * 10) + 2.3e-16
+    assert over > 1.0
+    assert standardised_difference(over, 1.0) == 0.0
+    assert standardised_difference(over, 0.5) == pytest.approx(standardised_difference(1.0, 0.5))
