@@ -24,6 +24,7 @@ from app import create_app
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.queueing import JobQueue
+from tests.web.staff import StaffDesk
 from tests.world import world
 
 __all__ = ["world"]  # a fixture, shared by the service tests
@@ -147,3 +148,9 @@ def client(app: Flask) -> Any:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def desk(app: Flask, clock: FixedClock) -> StaffDesk:
+    """Makes staff members and signs them in (tests/web/staff.py)."""
+    return StaffDesk(app, clock)

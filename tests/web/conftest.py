@@ -6,9 +6,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.core.clock import FixedClock
-from tests.web.staff import StaffDesk
-
 
 class RequestPerContextClient(FlaskClient):
     """A test client whose every request has an app context of its own, as in
@@ -24,8 +21,3 @@ class RequestPerContextClient(FlaskClient):
 def app(app: Flask) -> Flask:
     app.test_client_class = RequestPerContextClient
     return app
-
-
-@pytest.fixture
-def desk(app: Flask, clock: FixedClock) -> StaffDesk:
-    return StaffDesk(app, clock)
