@@ -364,3 +364,20 @@ def test_create_app_takes_its_environment_from_what_it_is_given(
     assert app.config["WESAID_ENV"] == "test"
     assert app.config["SECRET_KEY"] == "s" * 40
     assert app.config["TWILIO_AUTH_TOKEN"] not in PUBLIC_SECRETS
+
+
+def test_the_staff_second_factor_stays_on_in_production(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    for key, value in PRODUCTION.items():
+        clean_environment.setenv(key, value)
+    with pytest.raises(ConfigError, match="STAFF_SECOND_FACTOR"):
+        create_app({"STAFF_SECOND_FACTOR": False})
+    demo = create_app(
+        {
+            "WESAID_ENV": "development",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "STAFF_SECOND_FACTOR": False,
+        }
+    )
+    assert demo.config["STAFF_SECOND_FACTOR"] is False

@@ -8,6 +8,7 @@ signed webhooks from the simulator into the app over HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -29,7 +30,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from app.appointments.imports import import_appointment_rows
+from app.audit.service import SYSTEM
+from app.clinics import accounts
 from app.clinics.queries import get_clinic_by_slug
+from app.clinics.roles import Role
 from app.clinics.service import create_clinic
 from app.core.clock import FixedClock
 from app.demo.outcomes import next_due, record_outcomes, summarise
@@ -145,10 +149,12 @@ def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
 
 
 def build_app(database: Path, port: int, clock: FixedClock, sim_url: str, auth_token: str) -> Flask:
-    """The demo's app: development, with secrets of its own for this run only."""
+    """The demo's app: development, with secrets of its own for this run only. Staff sign
+    in with a password alone (the second factor can be off in development only)."""
     return create_app(
         {
             "WESAID_ENV": "development",
+            "STAFF_SECOND_FACTOR": False,
             "SECRET_KEY": secrets.token_urlsafe(32),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database.resolve()}",
             "REDIS_URL": None,
@@ -303,8 +309,29 @@ class Demo:
         self.sim.stop()
 
 
+#: Names for the demo's patients, so the workspace reads as it would in a clinic. Drawn
+#: from the external id, not the population's random stream: the month runs the same.
+GIVEN_NAMES = (
+    "Amara", "Ben", "Chen", "Dafydd", "Eilidh", "Farah", "Gareth", "Hana", "Imran", "Joanna",
+    "Kemi", "Lukas", "Maryam", "Niamh", "Oluwaseun", "Priya", "Rhys", "Sofia", "Tomasz", "Yusuf",
+)  # fmt: skip
+FAMILY_NAMES = (
+    "Abdi", "Begum", "Campbell", "Davies", "Evans", "Fernandes", "Green", "Hughes", "Igwe",
+    "Jones", "Kowalski", "Lewis", "Morgan", "Nowak", "Okafor", "Patel", "Rahman", "Silva",
+    "Thomas", "Williams",
+)  # fmt: skip
+
+
+def _demo_name(external_id: str) -> tuple[str, str]:
+    digest = hashlib.sha256(external_id.encode()).digest()
+    return GIVEN_NAMES[digest[0] % len(GIVEN_NAMES)], FAMILY_NAMES[digest[1] % len(FAMILY_NAMES)]
+
+
 def _patient_row(p: Persona) -> dict[str, Any]:
+    given, family = _demo_name(p.external_id)
     return {
+        "given_name": given,
+        "family_name": family,
         "external_id": p.external_id,
         "phone": p.phone,
         "channel": p.channel,
@@ -342,13 +369,30 @@ def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool)
         json_path.write_text(json.dumps(summary, indent=2) + "\n")
         click.echo(f"summary written to {json_path}", err=True)
     if serve:
-        click.echo("serving at http://127.0.0.1:5000 (Ctrl-C to stop)", err=True)
+        with demo.app.app_context():
+            email, password = _demo_admin(demo.clock)
+        click.echo("", err=True)
+        click.echo("The staff workspace: http://127.0.0.1:5000/staff/", err=True)
+        click.echo(f"  demo admin: {email}", err=True)
+        click.echo(f"  password:   {password}", err=True)
+        click.echo("(development only: no second factor; Ctrl-C to stop)", err=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
     demo.close()
+
+
+def _demo_admin(clock: FixedClock) -> tuple[str, str]:
+    """An admin of the demo's organisation, with a password made for this run."""
+    email = "admin@demo.wesaid.invalid"
+    password = secrets.token_urlsafe(12)
+    invitation = accounts.invite(
+        email, "demo-trust", Role.ADMIN, (), clock, SYSTEM, name="Demo Admin"
+    )
+    accounts.set_password(invitation.secret, password, clock, SYSTEM)
+    return email, password
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

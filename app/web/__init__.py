@@ -25,6 +25,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from app import limits
+from app.config import ConfigError
 from app.extensions import babel, csrf, login_manager
 from app.web import auth, home
 from app.web.nav import ShownSection, sections_for
@@ -56,6 +57,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 def init_app(app: Flask) -> None:
     """Set up the workspace on `app` and register its blueprints."""
     app.config.setdefault("STAFF_SECOND_FACTOR", True)
+    if not app.config["STAFF_SECOND_FACTOR"] and app.config.get("WESAID_ENV") == "production":
+        raise ConfigError("STAFF_SECOND_FACTOR cannot be turned off in production")
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     login_manager.init_app(app)
