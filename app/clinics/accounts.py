@@ -8,8 +8,12 @@
   one-time recovery codes) before a session is verified.
 - A session is a random token in the cookie, stored hashed: a new one at every sign-in,
   ended after 30 idle minutes, 12 hours in all, or at sign-out.
+- An admin can disable an account (its sessions end at once) and enable it again, reset a
+  lost second factor and make a new password link; no change may leave an organisation
+  without an enabled admin, and no one can disable their own account.
 
-Every sign-in, failure, lock, password set and enrolment is written to the audit log.
+Every sign-in, failure, lock, password set, enrolment and change by an admin is written
+to the audit log.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from datetime import datetime, timedelta
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.audit.models import AuditAction
 from app.audit.service import Actor, record
@@ -53,9 +57,28 @@ TOTP_ISSUER = "WeSaid"
 #: The session's last-seen time is written at most this often.
 TOUCH_EVERY = timedelta(minutes=1)
 
-_hasher = PasswordHasher()
-#: Verified against when the email is unknown, so that both take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@dataclass
+class _Passwords:
+    """How passwords are hashed: argon2id with argon2-cffi's defaults (64 MiB, 3 passes)."""
+
+    hasher: PasswordHasher
+    #: Verified against when the email is unknown, so that both take the same time.
+    dummy: str | None = None
+
+    def dummy_hash(self) -> str:
+        if self.dummy is None:
+            self.dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        return self.dummy
+
+
+_passwords = _Passwords(PasswordHasher())
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash passwords with `hasher` from now on. The tests use cheap parameters; a
+    stored hash made with other parameters is re-hashed at its next sign-in."""
+    _passwords.hasher, _passwords.dummy = hasher, None
 
 
 def _digest(token: str) -> str:
@@ -70,6 +93,14 @@ def normalise_email(email: str) -> str:
     if not name or "." not in domain or len(cleaned) > 254 or not cleaned.isprintable():
         raise Invalid("expected an email address")
     return cleaned
+
+
+class LastAdmin(Invalid):
+    """The change would leave an organisation with no enabled administrator."""
+
+
+class OwnAccount(Invalid):
+    """Staff members cannot disable their own account."""
 
 
 # -- invitations -------------------------------------------------------------------------
@@ -101,21 +132,9 @@ def invite(
         raise NotFound(f"no organisation {organisation_slug!r}")
     clinic_ids = _clinic_ids(organisation, clinic_slugs)
     now = clock.now()
-    user = _user(normalise_email(email), now)
-    if name.strip() and not user.name:
-        user.name = _clean_name(name)
+    user = _member(email, name, now)
     grant(user.id, organisation.id, role, clinic_ids, clock, actor, commit=False)
-    secret = secrets.token_urlsafe(32)
-    expires_at = now + INVITATION_LIFETIME
-    db.session.add(
-        StaffLink(
-            token_hash=_digest(secret),
-            user_id=user.id,
-            purpose="invite",
-            expires_at=expires_at,
-            created_at=now,
-        )
-    )
+    invitation = _new_link(user.id, now)
     record(
         AuditAction.INVITE_USER,
         actor,
@@ -125,7 +144,88 @@ def invite(
         organisation_id=organisation.id,
     )
     db.session.commit()
-    return Invitation(user.id, secret, expires_at)
+    return invitation
+
+
+@dataclass(frozen=True)
+class Invited:
+    user_id: int
+    #: The one-time link; None for someone who has set a password already.
+    invitation: Invitation | None
+
+
+def invite_member(
+    email: str,
+    organisation_id: int,
+    role: Role,
+    clinic_ids: Sequence[int],
+    clock: Clock,
+    actor: Actor,
+    name: str = "",
+) -> Invited:
+    """`invite` from the workspace, by ids: give `role` in the organisation (limited to
+    `clinic_ids` if any) to the staff member with `email`, creating them if new. Someone
+    who has set a password already gets the role and no link (they sign in as before).
+    Commits. Raises NotFound for an unknown organisation, Invalid for a bad email or name
+    or a clinic of another organisation."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(f"no organisation {organisation_id}")
+    ids = sorted(set(clinic_ids))
+    found = db.session.scalars(
+        select(Clinic.id).where(Clinic.id.in_(ids), Clinic.organisation_id == organisation_id)
+    )
+    if set(found) != set(ids):
+        raise Invalid("a clinic is not one of this organisation's")
+    now = clock.now()
+    user = _member(email, name, now)
+    grant(user.id, organisation.id, role, ids or None, clock, actor, commit=False)
+    invitation = None if user.password_hash is not None else _new_link(user.id, now)
+    record(
+        AuditAction.INVITE_USER,
+        actor,
+        now,
+        record_type="staff_user",
+        record_ids=[user.id],
+        organisation_id=organisation.id,
+        detail={"link": invitation is not None},
+    )
+    db.session.commit()
+    return Invited(user.id, invitation)
+
+
+def _member(email: str, name: str, now: datetime) -> StaffUser:
+    """The staff member with `email`, made if new, named `name` if they have no name."""
+    user = _user(normalise_email(email), now)
+    if name.strip() and not user.name:
+        user.name = _clean_name(name)
+    return user
+
+
+def _new_link(user_id: int, now: datetime) -> Invitation:
+    """A one-time link that sets the user's password; their older links stop working."""
+    db.session.execute(
+        update(StaffLink)
+        .where(
+            StaffLink.user_id == user_id,
+            StaffLink.purpose == "invite",
+            StaffLink.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    secret = secrets.token_urlsafe(32)
+    expires_at = now + INVITATION_LIFETIME
+    db.session.add(
+        StaffLink(
+            token_hash=_digest(secret),
+            user_id=user_id,
+            purpose="invite",
+            expires_at=expires_at,
+            created_at=now,
+        )
+    )
+    return Invitation(user_id, secret, expires_at)
 
 
 def _clean_name(name: str) -> str:
@@ -204,10 +304,13 @@ def grant(
 
 
 def revoke_grant(grant_id: int, clock: Clock, actor: Actor) -> None:
-    """Take a role away. Audited; commits. NotFound if there is no such grant."""
+    """Take a role away. Audited; commits. NotFound if there is no such grant; LastAdmin
+    for the admin role of the organisation's last enabled admin."""
     found = db.session.get(StaffGrant, grant_id)
     if found is None:
         raise NotFound(f"no grant {grant_id}")
+    if found.role == Role.ADMIN.value and not _other_admins(found.organisation_id, found.user_id):
+        raise LastAdmin("the organisation would have no administrator left")
     record(
         AuditAction.REVOKE_ROLE,
         actor,
@@ -256,7 +359,7 @@ def set_password(secret: str, password: str, clock: Clock, actor: Actor) -> Staf
     user = db.session.get(StaffUser, link.user_id)
     assert user is not None
     now = clock.now()
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _passwords.hasher.hash(password)
     user.failed_logins, user.locked_until = 0, None
     link.used_at = now
     record(
@@ -291,27 +394,27 @@ def sign_in(email: str, password: str, clock: Clock, address: str | None) -> Sta
         cleaned = ""
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == cleaned))
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_passwords.dummy_hash(), password)
         record(AuditAction.SIGN_IN_FAILED, Actor(address=address), now, record_type="staff_user")
         db.session.commit()
         raise SignInRefused
     if user.disabled_at is not None or (user.locked_until and user.locked_until > now):
-        _verify(_DUMMY_HASH, password)
+        _verify(_passwords.dummy_hash(), password)
         _failed(user, now, address, locked=True)
         raise SignInRefused
     if not _verify(user.password_hash, password):
         _failed(user, now, address)
         raise SignInRefused
     user.failed_logins, user.locked_until = 0, None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _passwords.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _passwords.hasher.hash(password)
     db.session.commit()
     return user
 
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _passwords.hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -515,3 +618,125 @@ def end_session(secret: str, clock: Clock, actor: Actor) -> None:
     session.ended_at = now
     record(AuditAction.SIGN_OUT, actor, now, record_type="staff_user", record_ids=[session.user_id])
     db.session.commit()
+
+
+# -- administration ------------------------------------------------------------------------
+
+
+def _other_admins(organisation_id: int, user_id: int) -> int:
+    """How many enabled staff other than `user_id` are admins of the organisation."""
+    return int(
+        db.session.scalar(
+            select(func.count(func.distinct(StaffGrant.user_id)))
+            .join(StaffUser, StaffUser.id == StaffGrant.user_id)
+            .where(
+                StaffGrant.organisation_id == organisation_id,
+                StaffGrant.role == Role.ADMIN.value,
+                StaffGrant.user_id != user_id,
+                StaffUser.disabled_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def _get_user(user_id: int) -> StaffUser:
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(f"no staff user {user_id}")
+    return user
+
+
+def _end_sessions(user_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _audit(
+    action: AuditAction, user_id: int, now: datetime, actor: Actor, organisation_id: int | None
+) -> None:
+    record(
+        action,
+        actor,
+        now,
+        record_type="staff_user",
+        record_ids=[user_id],
+        organisation_id=organisation_id,
+    )
+
+
+def disable_user(
+    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
+) -> None:
+    """Disable an account: it can no longer sign in, and its sessions end now. Audited
+    (under `organisation_id`, the organisation the change was made from); commits.
+    Disabling a disabled account changes nothing.
+
+    Raises NotFound for an unknown user, OwnAccount when `actor` is the user, and
+    LastAdmin when the user is the last enabled admin of an organisation.
+    """
+    user = _get_user(user_id)
+    if actor.user_id == user_id:
+        raise OwnAccount("you cannot disable your own account")
+    if user.disabled_at is not None:
+        return
+    for grant_row in user.grants:
+        if grant_row.role == Role.ADMIN.value and not _other_admins(
+            grant_row.organisation_id, user_id
+        ):
+            raise LastAdmin("the organisation would have no administrator left")
+    now = clock.now()
+    user.disabled_at = now
+    _end_sessions(user_id, now)
+    _audit(AuditAction.DISABLE_USER, user_id, now, actor, organisation_id)
+    db.session.commit()
+
+
+def enable_user(
+    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
+) -> None:
+    """Let a disabled account sign in again. Audited; commits. NotFound if unknown;
+    enabling an enabled account changes nothing."""
+    user = _get_user(user_id)
+    if user.disabled_at is None:
+        return
+    now = clock.now()
+    user.disabled_at = None
+    user.failed_logins, user.locked_until = 0, None
+    _audit(AuditAction.ENABLE_USER, user_id, now, actor, organisation_id)
+    db.session.commit()
+
+
+def reset_second_factor(
+    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
+) -> None:
+    """Forget the user's TOTP secret and recovery codes (a lost phone): their sessions
+    end, and they set up a new authenticator app at their next sign-in. Audited;
+    commits. NotFound if unknown."""
+    user = _get_user(user_id)
+    now = clock.now()
+    user.totp_secret = None
+    user.totp_last_step = None
+    for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)):
+        db.session.delete(code)
+    _end_sessions(user_id, now)
+    _audit(AuditAction.RESET_SECOND_FACTOR, user_id, now, actor, organisation_id)
+    db.session.commit()
+
+
+def password_link(
+    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
+) -> Invitation:
+    """A new one-time link that sets the user's password (a forgotten password, or an
+    invitation that expired), shown once; their older links stop working, and their
+    password works until the link is used. Audited; commits. NotFound if unknown."""
+    _get_user(user_id)
+    now = clock.now()
+    invitation = _new_link(user_id, now)
+    _audit(AuditAction.PASSWORD_LINK, user_id, now, actor, organisation_id)
+    db.session.commit()
+    return invitation

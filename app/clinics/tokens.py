@@ -38,6 +38,21 @@ ALL_SCOPES: tuple[Scope, ...] = tuple(Scope)
 TOKEN_PREFIX = "ws_"  # noqa: S105 (the prefix, not a secret)
 
 
+class TokenState(enum.StrEnum):
+    LIVE = "live"  # authenticates requests
+    EXPIRED = "expired"  # past its expiry: authenticates nothing
+    REVOKED = "revoked"  # revoked: authenticates nothing, whatever its expiry
+
+
+def state_of(token: ApiToken, now: datetime) -> TokenState:
+    """Whether `token` is live, expired or revoked at `now`."""
+    if token.revoked_at is not None:
+        return TokenState.REVOKED
+    if token.expires_at is not None and token.expires_at <= now:
+        return TokenState.EXPIRED
+    return TokenState.LIVE
+
+
 @dataclass(frozen=True)
 class Issued:
     """A token just made: its id, and the secret, shown once."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.audit.models import AuditAction
+from app.audit.service import SYSTEM, Actor, record
+from app.clinics.models import Clinic
 from app.core.clock import Clock
 from app.core.errors import Invalid
 from app.core.locales import SUPPORTED_LOCALES
@@ -33,9 +36,15 @@ def overrides_for(clinic_id: int) -> compose.Overrides:
 
 
 def set_template_override(
-    clinic_id: int, name: str, locale: str, text: str | None, clock: Clock
+    clinic_id: int,
+    name: str,
+    locale: str,
+    text: str | None,
+    clock: Clock,
+    actor: Actor = SYSTEM,
 ) -> list[Problem]:
-    """Set (or, with `text` None, remove) a clinic's wording of one template. Commits.
+    """Set (or, with `text` None, remove) a clinic's wording of one template. Commits,
+    and records the change in the audit log (which template and locale, never the text).
 
     Raises Invalid for an unknown template or locale, or a text the template lint refuses
     (a reply word that opts out, a missing or unknown placeholder, an over-long body);
@@ -55,6 +64,7 @@ def set_template_override(
     )
     if text is None:
         if row is not None:
+            _audit(row, actor, clock, removed=True)
             db.session.delete(row)
         db.session.commit()
         return []
@@ -64,12 +74,27 @@ def set_template_override(
         raise Invalid(f"{name} {locale}: " + "; ".join(errors))
     now = clock.now()
     if row is None:
-        db.session.add(
-            TemplateOverride(
-                clinic_id=clinic_id, kind=name, locale=locale, body=text, updated_at=now
-            )
+        row = TemplateOverride(
+            clinic_id=clinic_id, kind=name, locale=locale, body=text, updated_at=now
         )
+        db.session.add(row)
+        db.session.flush()
     else:
         row.body, row.updated_at = text, now
+    _audit(row, actor, clock, removed=False)
     db.session.commit()
     return problems
+
+
+def _audit(row: TemplateOverride, actor: Actor, clock: Clock, *, removed: bool) -> None:
+    clinic = db.session.get(Clinic, row.clinic_id)
+    record(
+        AuditAction.EDIT_TEMPLATE,
+        actor,
+        clock.now(),
+        record_type="template_override",
+        record_ids=[row.id],
+        clinic_id=row.clinic_id,
+        organisation_id=clinic.organisation_id if clinic else None,
+        detail={"template": row.kind, "locale": row.locale, "removed": removed},
+    )

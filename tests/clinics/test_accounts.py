@@ -187,3 +187,20 @@ def test_granting_again_replaces_the_clinics_and_revoking_is_audited(
     assert db.session.scalar(select(StaffGrant)) is None
     assert _actions().count(AuditAction.GRANT_ROLE) == 2
     assert AuditAction.REVOKE_ROLE in _actions()
+
+
+def test_production_hashes_are_argon2id_at_its_defaults() -> None:
+    # What the module hashes with unless told otherwise (the tests use cheap parameters).
+    hashed = accounts.PasswordHasher().hash(PASSWORD)
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_a_hash_made_with_other_parameters_is_renewed_at_sign_in(
+    invited: accounts.Invitation, clock: FixedClock
+) -> None:
+    accounts.set_password(invited.secret, PASSWORD, clock, SYSTEM)
+    user = db.session.get(StaffUser, invited.user_id)
+    user.password_hash = accounts.PasswordHasher(time_cost=2, memory_cost=32).hash(PASSWORD)
+    db.session.commit()
+    accounts.sign_in(user.email, PASSWORD, clock, None)
+    assert "m=32," not in db.session.get(StaffUser, invited.user_id).password_hash
