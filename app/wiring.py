@@ -27,12 +27,13 @@ from app.messaging import registry
 from app.messaging.kinds import MessageKind
 from app.messaging.registry import TemplateSet
 from app.messaging.voice import CALL_TEXTS
-from app.patients import consent
+from app.patients import consent, forgetting
 from app.replies import reminders
 from app.replies import service as replies
 from app.replies.texts import REPLY_PLURALS, REPLY_TEXTS
 from app.scheduling import service as scheduling
 from app.surveys import calls as survey_calls
+from app.surveys import forgetting as survey_forgetting
 from app.surveys import invitations, texts
 from app.surveys import service as surveys
 
@@ -41,6 +42,8 @@ def wire() -> None:
     """Register every feature's composers, handlers and listeners. Idempotent."""
     _messages()
     _appointment_events()
+    # What erasure and the retention purge reach above the patients' layer.
+    forgetting.register_forgetter("surveys", survey_forgetting.FORGETTER)
 
 
 def _messages() -> None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from flask import Flask
 
 from app.attendance.service import refresh_counts
+from app.audit.service import SYSTEM
 from app.extensions import db
 from app.messaging.sweeps import sweep
+from app.privacy import service as privacy
 from app.queueing import JobName
 from app.results.service import recompute_recent
 from app.runtime import Runtime, get_runtime
@@ -54,6 +56,20 @@ def _expire_conversations(runtime: Runtime) -> None:
         log.info("surveys: %s conversation(s) expired", expired)
 
 
+def _purge_old_text(runtime: Runtime) -> None:
+    # Each organisation is locked while it is purged and what is blank stays blank, so
+    # a second clock (or a second run) finds nothing left to do.
+    for report in privacy.purge_old_text(runtime.clock, SYSTEM):
+        if report.total:
+            log.info("retention: organisation %s: %s", report.organisation_id, report.counts)
+
+
+def _erase_at_provider(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    privacy.settle_recent_erasures(now)
+    runtime.queue.enqueue_batches(JobName.ERASE_AT_PROVIDER, privacy.due_erasures(now))
+
+
 def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
     return (
         Periodic("sweep", sweep_seconds, _sweep),
@@ -64,6 +80,10 @@ def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
         # Keeps the DNA reports' stored counts close to current, so a report rarely has
         # many late changes to catch up on.
         Periodic("attendance", 300.0, _refresh_attendance),
+        # Nightly: message texts and free-text answers past their retention period.
+        Periodic("retention", 24 * 3600.0, _purge_old_text),
+        # Provider copies of erased patients still to erase (a lost job is queued again).
+        Periodic("provider erasures", 300.0, _erase_at_provider),
     )
 
 

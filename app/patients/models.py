@@ -42,6 +42,9 @@ class Patient(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: When the patient was erased (app.privacy): every identifying field is blank and
+    #: the external id is a placeholder; None for a patient who was not.
+    erased_at: Mapped[datetime | None]
 
 
 class ConsentAction(enum.StrEnum):

@@ -1,5 +1,9 @@
 """The HTTP face of the simulator: Twilio's 2010-04-01 Messages and Calls routes, auth
-and errors."""
+and errors.
+
+A message instance takes GET (fetch) and POST (update: redaction); a call instance takes
+GET (fetch) and DELETE, which answers 204 with no body, as Twilio does.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +73,8 @@ class SimulatedAccount(Protocol):
 
     def fetch_call(self, sid: str) -> ApiResponse: ...
 
+    def delete_call(self, sid: str) -> ApiResponse: ...
+
     def stall(self, seconds: float) -> None: ...
 
 
@@ -93,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer(self._route("POST"))
 
+    def do_DELETE(self) -> None:
+        self._answer(self._route("DELETE"))
+
     def log_message(self, format: str, *args: Any) -> None:
         # Request lines carry numbers in their query strings: log nothing.
         return
@@ -113,10 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
         if instance is not None:
             if method == "GET":
                 return account.fetch_message(instance["sid"])
-            return account.update_message(instance["sid"], form)
+            if method == "POST":
+                return account.update_message(instance["sid"], form)
+            return error(405, 20004)
         if method == "GET":
             return account.list_messages(_flatten(query))
-        return account.create_message(form)
+        if method == "POST":
+            return account.create_message(form)
+        return error(405, 20004)
 
     def _route_calls(
         self, method: str, match: re.Match[str], account: SimulatedAccount
@@ -124,10 +137,16 @@ class _Handler(BaseHTTPRequestHandler):
         if match["account"] != account.account_sid:
             return error(404, 20404)
         if "sid" in match.groupdict():
-            return account.fetch_call(match["sid"]) if method == "GET" else error(405, 20004)
+            if method == "GET":
+                return account.fetch_call(match["sid"])
+            if method == "DELETE":
+                return account.delete_call(match["sid"])
+            return error(405, 20004)
         if method == "GET":
             return account.list_calls(_flatten(self.path.partition("?")[2]))
-        return account.create_call(self._read_form())
+        if method == "POST":
+            return account.create_call(self._read_form())
+        return error(405, 20004)
 
     def _read_form(self) -> dict[str, str]:
         length = min(int(self.headers.get("Content-Length") or 0), _MAX_FORM_BYTES)
@@ -136,10 +155,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, response: ApiResponse) -> None:
         if response.stall_seconds:
             self.server.account.stall(response.stall_seconds)
-        body = json.dumps(response.payload).encode("utf-8")
+        # 204 No Content (a deletion) has no body at all, not even an empty JSON one.
+        no_content = response.status == 204
+        body = b"" if no_content else json.dumps(response.payload).encode("utf-8")
         try:
             self.send_response(response.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if not no_content:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -23,6 +23,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ERROR_MESSAGES = {
     20003: "Authenticate",
     20004: "Method not allowed",
+    20009: "Cannot delete this resource before it is complete",
     20404: "The requested resource was not found",
     20429: "Too Many Requests",
     20500: "An internal server error has occurred",
@@ -50,6 +51,8 @@ ERROR_MESSAGES = {
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
+    30400: "Parameters are not valid",
+    30409: "This message cannot be canceled",
     63016: (
         "Failed to send freeform message because you are outside the allowed window. "
         "Please use a Template."

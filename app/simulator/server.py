@@ -37,6 +37,9 @@ from app.simulator.store import (
 )
 from app.simulator.whatsapp import OUTSIDE_WINDOW, Windows, bare, is_whatsapp
 
+#: Call statuses after which a call has ended and its record may be deleted.
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
 
 class TwilioSimulator:
     """The simulated account. Start it, point the SDK at `start()`'s URL, stop it."""
@@ -227,6 +230,19 @@ class TwilioSimulator:
         call = self.calls.find(sid)
         return ApiResponse(200, call.to_json()) if call else error(404, 20404)
 
+    def delete_call(self, sid: str) -> ApiResponse:
+        """Delete a call's record as Twilio does: 204 and no body; 404 (20404) for a
+        call it does not hold (deleted already); 422 (20009) for a call still under way,
+        which can be deleted once it has ended."""
+        call = self.calls.find(sid)
+        if call is None:
+            return error(404, 20404)
+        if call.status not in FINAL_CALL_STATUSES:
+            return error(422, 20009)
+        if not self.calls.remove(sid):
+            return error(404, 20404)
+        return ApiResponse(204, {})
+
     def list_messages(self, params: Mapping[str, str]) -> ApiResponse:
         """One page of Twilio's list, newest first, with its paging links."""
         try:
@@ -241,9 +257,18 @@ class TwilioSimulator:
         return ApiResponse(200, message.to_json()) if message else error(404, 20404)
 
     def update_message(self, sid: str, form: Mapping[str, str]) -> ApiResponse:
-        """Redaction only: Body must be the empty string."""
+        """Redaction as Twilio does it: an update with an empty Body blanks the text
+        (200, the message as it is now) and keeps everything else, its segment count
+        included. A Body that is not empty, or a Body with a Status, is refused (400,
+        30400); cancelling (Status=canceled) is only for scheduled messages, which the
+        simulator never holds (400, 30409). An unknown sid is 404 (20404)."""
+        if self.messages.find(sid) is None:
+            return error(404, 20404)
+        if "Status" in form:
+            code = 30400 if "Body" in form or form["Status"] != "canceled" else 30409
+            return error(400, code)
         if form.get("Body") != "":
-            return error(400, 20001, "Only redaction (an empty Body) is supported")
+            return error(400, 30400)
         message = self.messages.update(sid, body="", updated_at=self._now())
         return ApiResponse(200, message.to_json()) if message else error(404, 20404)
 

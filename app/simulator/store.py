@@ -232,6 +232,11 @@ class RecordStore(Generic[R]):
                 setattr(found, name, value)
             return replace(found)
 
+    def remove(self, sid: str) -> bool:
+        """Forget one record (a deletion); False if the sid is unknown."""
+        with self._lock:
+            return self._by_sid.pop(sid, None) is not None
+
     def all(self) -> list[R]:
         """Copies of every record, newest first (Twilio's list order)."""
         with self._lock:

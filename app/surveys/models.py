@@ -42,6 +42,7 @@ class SessionState(enum.StrEnum):
     EXPIRED = "expired"  # no answer within the session lifetime
     OPTED_OUT = "opted_out"  # the patient replied STOP mid-survey
     UNDELIVERED = "undelivered"  # the invitation never reached the patient
+    ERASED = "erased"  # the patient was erased: nothing more is asked
 
 
 class SurveySession(Base):

@@ -25,7 +25,15 @@ def test_the_schedule_names_every_periodic_task_once() -> None:
     tasks = schedule(5.0)
     names = [task.name for task in tasks]
     assert len(names) == len(set(names))
-    assert {"sweep", "conversations", "reconcile", "results", "attendance"} == set(names)
+    assert {
+        "sweep",
+        "conversations",
+        "reconcile",
+        "results",
+        "attendance",
+        "retention",
+        "provider erasures",
+    } == set(names)
     by_name = {task.name: task.every_seconds for task in tasks}
     assert by_name["sweep"] == by_name["conversations"] == 5.0
 

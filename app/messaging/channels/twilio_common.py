@@ -23,6 +23,7 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from app.core.channels import SendOutcome, SendResult
+from app.core.erasure import EraseOutcome
 from app.core.inputs import whole_number
 
 log = logging.getLogger(__name__)
@@ -290,6 +291,39 @@ def never_connected(exc: BaseException) -> bool:
         linked = (*current.args, getattr(current, "reason", None), current.__cause__)
         todo += [e for e in linked if isinstance(e, BaseException)]
     return False
+
+
+# -- erasure: blanking a message's text, deleting a call's record ------------------------
+
+#: "The requested resource was not found": already deleted, or never kept.
+NOT_FOUND = 20404
+#: "Cannot delete this resource before it is complete": a call still under way.
+NOT_COMPLETE = 20009
+
+
+def erase_attempt(erase: Callable[[], Any]) -> EraseOutcome:
+    """Run one redaction or deletion request; never raises.
+
+    ERASED when Twilio did it; ABSENT for a 404 (nothing left to erase); NOT_YET when
+    Twilio will not until the call or message is complete; FAILED for anything else
+    (another refusal, a 5xx, a timeout, no connection): the caller tries again later.
+    Erasing twice is harmless, so an ambiguous failure is simply retried.
+    """
+    try:
+        erase()
+    except TwilioException as exc:
+        status: int | None = getattr(exc, "status", None)
+        code: int | None = getattr(exc, "code", None)
+        if status == 404 or code == NOT_FOUND:
+            return EraseOutcome.ABSENT
+        if code == NOT_COMPLETE:
+            return EraseOutcome.NOT_YET
+        log.warning("twilio erasure refused: http %s code %s", status, code)
+        return EraseOutcome.FAILED
+    except Exception as exc:  # unreachable, timed out, or anything unexpected: retried
+        log.warning("twilio erasure failed: %s", type(exc).__name__)
+        return EraseOutcome.FAILED
+    return EraseOutcome.ERASED
 
 
 def error_code(raw: str | None) -> int | None:

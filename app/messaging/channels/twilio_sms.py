@@ -13,6 +13,7 @@ from app.core.channels import (
     SendResult,
     StatusUpdate,
 )
+from app.core.erasure import EraseOutcome
 from app.core.inputs import provider_sid
 from app.messaging.channels.twilio_common import (
     RATE_LIMIT_BACKOFF,
@@ -23,6 +24,7 @@ from app.messaging.channels.twilio_common import (
     as_utc,
     attempt,
     build_client,
+    erase_attempt,
     error_code,
     verify_signature,
 )
@@ -80,6 +82,11 @@ class TwilioSMSChannel:
     def redact(self, provider_sid: str) -> None:
         """Blank the body Twilio keeps for a message (erasure). Raises the SDK's errors."""
         self._client.messages(provider_sid).update(body="")
+
+    def erase_message(self, provider_sid: str) -> EraseOutcome:
+        """Blank the body Twilio keeps for a message, sent or received: an update with
+        an empty Body, which is how Twilio redacts. Never raises (see `erase_attempt`)."""
+        return erase_attempt(lambda: self.redact(provider_sid))
 
 
 def _create_args(request: OutboundRequest) -> dict[str, Any]:

@@ -30,12 +30,14 @@ from app.core.channels import (
     SendResult,
     StatusUpdate,
 )
+from app.core.erasure import EraseOutcome
 from app.core.inputs import provider_sid
 from app.messaging.channels.twilio_common import (
     TwilioSettings,
     as_utc,
     attempt,
     build_client,
+    erase_attempt,
     error_code,
     verify_signature,
 )
@@ -121,6 +123,13 @@ class TwilioVoiceChannel:
     def verify(self, url: str, form: Mapping[str, str], signature: str | None) -> bool:
         """True if Twilio signed `url` and `form` with the current or the previous token."""
         return verify_signature(self._settings.auth_tokens, url, form, signature)
+
+    def erase_call(self, provider_sid: str) -> EraseOutcome:
+        """Delete Twilio's record of a call (erasure). A call still under way is not
+        deleted (NOT_YET: try again once it has ended). WeSaid's calls only speak and take
+        key presses, never `<Record>`, so there is no recording to delete besides the
+        record itself. Never raises (see `erase_attempt`)."""
+        return erase_attempt(lambda: self._client.calls(provider_sid).delete())
 
     def list_messages(
         self, *, to: str | None = None, from_: str | None = None, since: datetime | None = None

@@ -19,10 +19,12 @@ from app.core.channels import (
     SendResult,
     StatusUpdate,
 )
+from app.core.erasure import EraseOutcome
 from app.messaging.channels.twilio_common import (
     TwilioSettings,
     attempt,
     build_client,
+    erase_attempt,
     verify_signature,
 )
 from app.messaging.channels.twilio_sms import (
@@ -90,6 +92,11 @@ class TwilioWhatsAppChannel:
     def redact(self, provider_sid: str) -> None:
         """Blank the body Twilio keeps for a message (erasure). Raises the SDK's errors."""
         self._client.messages(provider_sid).update(body="")
+
+    def erase_message(self, provider_sid: str) -> EraseOutcome:
+        """Blank the body Twilio keeps for a WhatsApp message, sent or received. Never
+        raises (see `erase_attempt`)."""
+        return erase_attempt(lambda: self.redact(provider_sid))
 
 
 def create_args(request: OutboundRequest) -> dict[str, Any]:
