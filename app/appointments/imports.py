@@ -68,7 +68,17 @@ from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic, get_clinic_by_slug
 from app.core.clock import Clock
 from app.core.errors import Invalid
-from app.core.imports import ImportReport, RowBatch, RowError, chunks, csv_batch, json_batch
+from app.core.imports import (
+    WRITE_CHUNK,
+    ImportReport,
+    Progress,
+    RowBatch,
+    RowError,
+    RowProgress,
+    chunks,
+    csv_batch,
+    json_batch,
+)
 from app.db import commit_import
 from app.extensions import db
 from app.patients.service import find_patients_by_external_id
@@ -116,26 +126,38 @@ class _Withdrawal:
 _Change = _Booking | _Outcome | _Withdrawal
 
 
-def _apply(clinic: Clinic, changes: Sequence[_Change], report: ImportReport, clock: Clock) -> None:
-    """Apply the checked changes through the appointment commands, and count them."""
-    new: list[NewAppointment] = []
-    for change in changes:
-        if isinstance(change, _Withdrawal):
-            withdraw_appointment(change.appointment.id, clock)
-            report.updated += 1
-        elif isinstance(change, _Outcome):
-            _settle(change, clock)
-            report.updated += 1
-        elif change.appointment is None:
-            new.append(
-                NewAppointment(
-                    change.patient_id, change.external_id, change.starts_at, change.pathway
+def _apply(
+    clinic: Clinic,
+    changes: Sequence[_Change],
+    report: ImportReport,
+    clock: Clock,
+    done: RowProgress,
+) -> None:
+    """Apply the checked changes through the appointment commands, and count them.
+
+    Changes go a chunk at a time (each names a different appointment, so the order
+    between chunks changes nothing), and `done` is told after each.
+    """
+    for part in chunks(changes, WRITE_CHUNK):
+        new: list[NewAppointment] = []
+        for change in part:
+            if isinstance(change, _Withdrawal):
+                withdraw_appointment(change.appointment.id, clock)
+                report.updated += 1
+            elif isinstance(change, _Outcome):
+                _settle(change, clock)
+                report.updated += 1
+            elif change.appointment is None:
+                new.append(
+                    NewAppointment(
+                        change.patient_id, change.external_id, change.starts_at, change.pathway
+                    )
                 )
-            )
-        else:
-            _rebook(clinic, change, change.appointment, report, clock)
-    book_appointments(clinic, new, clock)
-    report.created += len(new)
+            else:
+                _rebook(clinic, change, change.appointment, report, clock)
+        book_appointments(clinic, new, clock)
+        report.created += len(new)
+        done.advance(len(part))
 
 
 def _rebook(
@@ -187,12 +209,14 @@ def _finish(
     *,
     strict: bool,
     clock: Clock,
+    done: RowProgress,
 ) -> ImportReport:
     report.errors = sorted(errors, key=lambda e: (e.line, e.field))
     if strict and report.errors:
         report.imported = False
         return report
-    _apply(clinic, changes, report, clock)
+    done.leave(len(changes))
+    _apply(clinic, changes, report, clock, done)
     commit_import(db.session)
     return report
 
@@ -219,17 +243,24 @@ def _patient_ids(clinic_id: int, external_ids: Sequence[str]) -> dict[str, int]:
 
 
 def import_appointments_csv(
-    path: Path, clinic_slug: str, *, strict: bool, clock: Clock
+    path: Path,
+    clinic_slug: str,
+    *,
+    strict: bool,
+    clock: Clock,
+    source: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import appointments from a CSV file into the clinic `clinic_slug`; commits.
 
     Columns: external_id, patient_external_id, starts_at and optionally pathway. Refuses
-    rows for unknown patients. Raises NotFound for an unknown clinic and Invalid for a
-    file that is not UTF-8 CSV.
+    rows for unknown patients. Errors name the file as `source` (by default its path);
+    `progress` is told the rows done as they are checked and written. Raises NotFound
+    for an unknown clinic and Invalid for a file that is not UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    batch = csv_batch(path, APPOINTMENT_COLUMNS, ("pathway",))
-    return _import_bookings(clinic, batch, strict=strict, clock=clock)
+    batch = csv_batch(path, APPOINTMENT_COLUMNS, ("pathway",), source)
+    return _import_bookings(clinic, batch, strict=strict, clock=clock, progress=progress)
 
 
 def import_appointment_rows(
@@ -246,9 +277,16 @@ def import_appointment_rows(
 
 
 def _import_bookings(
-    clinic: Clinic, batch: RowBatch, *, strict: bool, clock: Clock
+    clinic: Clinic,
+    batch: RowBatch,
+    *,
+    strict: bool,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> ImportReport:
     source, zone = batch.source, ZoneInfo(clinic.timezone)
+    done = RowProgress(batch.size, progress)
+    done.advance(0)
     records, row_errors = validate_appointments(batch.rows, source=source, zone=zone)
     now = clock.now()
     patients = _patient_ids(clinic.id, [r.patient_external_id for r in records])
@@ -269,7 +307,7 @@ def _import_bookings(
             )
     report = ImportReport("appointments")
     errors = batch.errors + row_errors
-    return _finish(clinic, changes, report, errors, strict=strict, clock=clock)
+    return _finish(clinic, changes, report, errors, strict=strict, clock=clock, done=done)
 
 
 def _booking_refusal(
@@ -295,16 +333,24 @@ def _booking_refusal(
 
 
 def import_outcomes_csv(
-    path: Path, clinic_slug: str, *, strict: bool, clock: Clock
+    path: Path,
+    clinic_slug: str,
+    *,
+    strict: bool,
+    clock: Clock,
+    source: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Record outcomes from a CSV file for the clinic `clinic_slug`; commits.
 
-    Columns: external_id, outcome and optionally cancelled_at. Raises NotFound for an
-    unknown clinic and Invalid for a file that is not UTF-8 CSV.
+    Columns: external_id, outcome and optionally cancelled_at. Errors name the file as
+    `source` (by default its path); `progress` is told the rows done as they are checked
+    and written. Raises NotFound for an unknown clinic and Invalid for a file that is not
+    UTF-8 CSV.
     """
     clinic = get_clinic_by_slug(clinic_slug)
-    batch = csv_batch(path, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS)
-    return _import_outcomes(clinic, batch, strict=strict, clock=clock)
+    batch = csv_batch(path, OUTCOME_COLUMNS, OUTCOME_OPTIONAL_COLUMNS, source)
+    return _import_outcomes(clinic, batch, strict=strict, clock=clock, progress=progress)
 
 
 def import_outcome_rows(
@@ -321,9 +367,16 @@ def import_outcome_rows(
 
 
 def _import_outcomes(
-    clinic: Clinic, batch: RowBatch, *, strict: bool, clock: Clock
+    clinic: Clinic,
+    batch: RowBatch,
+    *,
+    strict: bool,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> ImportReport:
     now, source, zone = clock.now(), batch.source, ZoneInfo(clinic.timezone)
+    done = RowProgress(batch.size, progress)
+    done.advance(0)
     records, row_errors = validate_outcomes(batch.rows, source=source, zone=zone, now=now)
     stored = _appointments_by_external_id(clinic.id, [r.external_id for r in records])
     report = ImportReport("outcomes")
@@ -337,7 +390,7 @@ def _import_outcomes(
         else:
             row_errors.append(RowError(source, record.line, *verdict))
     errors = batch.errors + row_errors
-    return _finish(clinic, changes, report, errors, strict=strict, clock=clock)
+    return _finish(clinic, changes, report, errors, strict=strict, clock=clock, done=done)
 
 
 def _judge_outcome(
@@ -387,28 +440,61 @@ class BundleReport(ImportReport):
     """An import report that also lists the entries deliberately left out."""
 
     skipped: list[FhirIssue] = field(default_factory=list)
+    #: The bundle's name in the lines (its file's path, for a file).
+    source: str = ""
 
     def summary(self) -> str:
         return f"{super().summary()}; {len(self.skipped)} skipped"
 
+    def skipped_lines(self) -> list[str]:
+        """Each entry left out, as the command line prints it: `SOURCE: skipped PATH: why`."""
+        return [f"{self.source}: skipped {issue.path}: {issue.reason}" for issue in self.skipped]
 
-def import_fhir_file(path: Path, clinic_slug: str, *, strict: bool, clock: Clock) -> BundleReport:
+    def error_lines(self) -> list[str]:
+        """Each error as the command line prints it: `SOURCE: PATH: reason` (the path
+        names the entry)."""
+        return [f"{error.source}: {error.field}: {error.reason}" for error in self.errors]
+
+    def lines(self) -> list[str]:
+        return [*self.skipped_lines(), *self.error_lines()]
+
+
+def import_fhir_file(
+    path: Path,
+    clinic_slug: str,
+    *,
+    strict: bool,
+    clock: Clock,
+    source: str | None = None,
+    progress: Progress | None = None,
+) -> BundleReport:
     """Import a FHIR R4 Bundle of Appointments from a JSON file; commits.
 
-    Raises NotFound for an unknown clinic and Invalid for a file that is not UTF-8 JSON.
+    Errors name the file as `source` (by default its path); `progress` is told the
+    entries done as they are checked and written. Raises NotFound for an unknown clinic
+    and Invalid for a file that is not UTF-8 JSON.
     """
     clinic = get_clinic_by_slug(clinic_slug)
+    name = str(path) if source is None else source
     try:
         bundle = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise Invalid(f"{path}: not UTF-8 text") from None
+        raise Invalid(f"{name}: not UTF-8 text") from None
     except (ValueError, RecursionError) as exc:
-        raise Invalid(f"{path}: not valid JSON ({type(exc).__name__})") from None
-    return import_fhir_bundle(clinic.id, bundle, source=str(path), strict=strict, clock=clock)
+        raise Invalid(f"{name}: not valid JSON ({type(exc).__name__})") from None
+    return import_fhir_bundle(
+        clinic.id, bundle, source=name, strict=strict, clock=clock, progress=progress
+    )
 
 
 def import_fhir_bundle(
-    clinic_id: int, bundle: object, *, source: str, strict: bool, clock: Clock
+    clinic_id: int,
+    bundle: object,
+    *,
+    source: str,
+    strict: bool,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> BundleReport:
     """Create, move and settle the clinic's appointments from a FHIR Bundle; commits.
 
@@ -420,8 +506,10 @@ def import_fhir_bundle(
     `line` is the entry's index (-1 for the bundle itself).
     """
     clinic = get_clinic(clinic_id)
+    done = RowProgress(_entry_count(bundle), progress)
+    done.advance(0)
     parsed = parse_bundle(bundle)
-    report = BundleReport("appointments", skipped=list(parsed.skipped))
+    report = BundleReport("appointments", skipped=list(parsed.skipped), source=source)
     errors = [_fhir_error(source, issue) for issue in parsed.errors]
     now = clock.now()
     records = parsed.records
@@ -452,9 +540,14 @@ def import_fhir_bundle(
         else:
             errors.append(RowError(source, record.index, f"{here}.{verdict[0]}", verdict[1]))
     report.skipped.sort(key=lambda issue: issue.index or 0)
-    finished = _finish(clinic, changes, report, errors, strict=strict, clock=clock)
+    finished = _finish(clinic, changes, report, errors, strict=strict, clock=clock, done=done)
     assert isinstance(finished, BundleReport)
     return finished
+
+
+def _entry_count(bundle: object) -> int:
+    entries = bundle.get("entry") if isinstance(bundle, Mapping) else None
+    return len(entries) if isinstance(entries, list) else 0
 
 
 def _fhir_error(source: str, issue: FhirIssue) -> RowError:

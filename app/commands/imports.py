@@ -95,6 +95,6 @@ def import_fhir(path: Path, clinic_slug: str, strict: bool) -> None:
         report = import_fhir_file(path, clinic_slug, strict=strict, clock=get_runtime().clock)
     except WeSaidError as exc:
         fail(str(exc))
-    for issue in report.skipped:
-        click.echo(f"{path}: skipped {issue.path}: {issue.reason}")
-    finish_import(report, [f"{path}: {error.field}: {error.reason}" for error in report.errors])
+    for line in report.skipped_lines():
+        click.echo(line)
+    finish_import(report, report.error_lines())

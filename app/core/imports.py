@@ -3,7 +3,9 @@
 Rows come from a CSV file or a JSON API body. Each is checked field by field, and every
 problem becomes a `RowError` that names the source, the line, the field and the reason.
 An importer reads a `RowBatch` (`csv_batch`, `json_batch`), checks each row with a
-`FieldChecker`, and reports what it did in an `ImportReport`.
+`FieldChecker`, and reports what it did in an `ImportReport`. A caller that shows how far
+an import has gone passes a `Progress` callback, which the importer tells through a
+`RowProgress` as it checks and writes its rows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from app.core.errors import Invalid
 MAX_EXTERNAL_ID = 64
 # Keeps each IN (...) list well under every database's bound-parameter limit.
 LOOKUP_CHUNK = 500
+#: Rows written between two reports of progress.
+WRITE_CHUNK = 500
+#: A CSV file's header line; rows start on the next.
+HEADER_LINE = 1
 
 T = TypeVar("T")
 
@@ -60,6 +66,15 @@ class ImportReport:
         """How many distinct rows (or header lines) had at least one error."""
         return len({error.line for error in self.errors})
 
+    def error_lines(self) -> list[str]:
+        """Each error as the command line prints it: `SOURCE:LINE: FIELD: reason`."""
+        return [str(error) for error in self.errors]
+
+    def lines(self) -> list[str]:
+        """Every line the command line prints about the rows, in its order (the summary
+        follows them)."""
+        return self.error_lines()
+
     def summary(self) -> str:
         bad = self.bad_rows
         text = (
@@ -75,6 +90,33 @@ class SourceRow:
 
     line: int
     values: Mapping[str, object]
+
+
+#: Told how many of an import's rows are done, and how many there are in all.
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RowProgress:
+    """Counts an import's rows as they are done, and tells `progress` (if given).
+
+    A row is done once it is checked and needs no writing (bad, or unchanged), or once
+    it is written; the count never goes past `total` and never goes back.
+    """
+
+    total: int
+    progress: Progress | None = None
+    done: int = 0
+
+    def advance(self, rows: int) -> None:
+        """Count `rows` more as done (0 just tells where the import stands)."""
+        self.done = min(self.total, self.done + max(0, rows))
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def leave(self, remaining: int) -> None:
+        """Count as done every row but the `remaining` ones still to write."""
+        self.advance(self.total - remaining - self.done)
 
 
 class FieldValueError(ValueError):
@@ -237,22 +279,31 @@ class RowBatch:
     rows: list[SourceRow]
     errors: list[RowError] = field(default_factory=list)
 
+    @property
+    def size(self) -> int:
+        """How many rows were read, counting those refused while reading."""
+        return len(self.rows) + len({e.line for e in self.errors if e.line > HEADER_LINE})
 
-def csv_batch(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> RowBatch:
+
+def csv_batch(
+    path: Path, columns: Sequence[str], optional: Sequence[str] = (), source: str | None = None
+) -> RowBatch:
     """The rows of a UTF-8 CSV file (a byte-order mark is allowed), by physical line.
 
-    Raises Invalid for a file that is not UTF-8 CSV.
+    Errors name the file as `source` (by default its path). Raises Invalid for a file
+    that is not UTF-8 CSV.
     """
+    name = str(path) if source is None else source
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            parsed = read_csv(stream, str(path), columns, optional)
+            parsed = read_csv(stream, name, columns, optional)
     except UnicodeDecodeError:
-        raise Invalid(f"{path}: not UTF-8 text") from None
+        raise Invalid(f"{name}: not UTF-8 text") from None
     except CsvReadError as exc:
         raise Invalid(str(exc)) from None
     rows = [item for item in parsed if isinstance(item, SourceRow)]
     errors = [item for item in parsed if isinstance(item, RowError)]
-    return RowBatch(str(path), rows, errors)
+    return RowBatch(name, rows, errors)
 
 
 def json_batch(rows: Sequence[Mapping[str, object]], source: str) -> RowBatch:
@@ -260,7 +311,8 @@ def json_batch(rows: Sequence[Mapping[str, object]], source: str) -> RowBatch:
     return RowBatch(source, [SourceRow(index, row) for index, row in enumerate(rows)])
 
 
-def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    """`values` in slices small enough for one IN (...) list."""
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start : start + LOOKUP_CHUNK]
+def chunks(values: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most `size` (by default small enough for one IN (...)
+    list)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
