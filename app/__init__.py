@@ -20,6 +20,7 @@ from app.api import results as api_results
 from app.appointments import models as appointments_models
 from app.attendance import models as attendance_models
 from app.audit import models as audit_models
+from app.casework import models as casework_models
 from app.clinics import models as clinics_models
 from app.config import load_config
 from app.db import Base
@@ -27,10 +28,12 @@ from app.experiments import models as experiments_models
 from app.extensions import db, migrate
 from app.messaging import models as messaging_models
 from app.patients import models as patients_models
+from app.privacy import models as privacy_models
 from app.public import survey_form
 from app.results import models as results_models
 from app.runtime import build_runtime
 from app.surveys import models as surveys_models
+from app.uploads import models as uploads_models
 from app.web import pages as web_pages
 from app.webhooks import twilio as twilio_webhooks
 from app.webhooks import voice as voice_webhooks
@@ -80,14 +83,17 @@ def _import_models() -> None:
     # imports at the top of this module bring in every package's models.
     for module in (
         appointments_models,
-        audit_models,
         attendance_models,
+        audit_models,
+        casework_models,
         clinics_models,
         experiments_models,
         messaging_models,
         patients_models,
+        privacy_models,
         results_models,
         surveys_models,
+        uploads_models,
     ):
         assert module.Base is Base
 

@@ -18,7 +18,9 @@ from app.commands.attendance import attendance_cli
 from app.commands.clinics import clinic_cli
 from app.commands.experiments import experiment_cli
 from app.commands.imports import import_cli
+from app.commands.patients import patient_cli
 from app.commands.results import rake_command, results_cli
+from app.commands.retention import retention_cli
 from app.commands.surveys import survey_cli
 from app.commands.templates import templates_cli
 from app.commands.tokens import token_cli
@@ -54,6 +56,8 @@ def init_app(app: Flask) -> None:
         templates_cli,
         token_cli,
         user_cli,
+        patient_cli,
+        retention_cli,
         worker_command,
         clock_command,
         demo_command,

@@ -18,22 +18,29 @@ class JobName(enum.StrEnum):
     SEND_MESSAGES = "workers.jobs.send_messages"
     PROCESS_INBOUND = "workers.jobs.process_inbound"
     RECONCILE = "workers.jobs.reconcile"
+    ERASE_AT_PROVIDER = "workers.jobs.erase_at_provider"
+    IMPORT_FILE = "workers.jobs.import_file"
 
 
 class QueueName(enum.StrEnum):
     INBOUND = "inbound"  # replies first: a patient is waiting for an answer
     SEND = "send"  # outbound messages
     MAINTENANCE = "maintenance"  # reconcilers and polls
+    IMPORTS = "imports"  # files staff uploaded: long jobs, taken after everything else
 
 
 QUEUE_FOR_JOB = {
     JobName.SEND_MESSAGES: QueueName.SEND,
     JobName.PROCESS_INBOUND: QueueName.INBOUND,
     JobName.RECONCILE: QueueName.MAINTENANCE,
+    JobName.ERASE_AT_PROVIDER: QueueName.MAINTENANCE,
+    JobName.IMPORT_FILE: QueueName.IMPORTS,
 }
+#: Jobs that may run longer than RQ's default of three minutes, in seconds.
+JOB_TIMEOUTS = {JobName.IMPORT_FILE: 3600}
 
 #: The order in which workers take work.
-WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE)
+WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, QueueName.IMPORTS)
 
 
 class JobQueue:
@@ -49,7 +56,9 @@ class JobQueue:
     def enqueue(self, job: JobName, *ids: int) -> None:
         """Queue one job; ids must be integers (never personal data)."""
         _check_ids(ids)
-        self._queues[QUEUE_FOR_JOB[job]].enqueue(job.value, *ids, result_ttl=0)
+        self._queues[QUEUE_FOR_JOB[job]].enqueue(
+            job.value, *ids, result_ttl=0, job_timeout=JOB_TIMEOUTS.get(job)
+        )
 
     def enqueue_batches(self, job: JobName, ids: Iterable[int], size: int = 25) -> int:
         """Queue `job` over `ids` in batches of at most `size` ids each, in one round trip.

@@ -15,12 +15,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.clinics.accounts import use_password_hasher
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.queueing import JobQueue
@@ -73,6 +75,13 @@ def _recreate_postgres(url: str) -> None:
         # A test database need not survive a power cut: commits skip the wait for disk.
         conn.execute(text(f'ALTER DATABASE "{target.database}" SET synchronous_commit = off'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> None:
+    """argon2id at its lowest cost: the tests sign hundreds of staff in, and the
+    production parameters (64 MiB, 3 passes) are checked in tests/clinics."""
+    use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(scope="session")

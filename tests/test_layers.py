@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.api", "app.web", "app.webhooks", "app.public", "app.commands"),  # entry points
     ("app.runtime", "app.web_assets"),  # what entry points take from the app
-    ("app.surveys", "app.attendance"),  # features that read the ones below
+    ("app.casework",),  # the worklist and patient timelines: they read every feature below
+    # features that read the ones below
+    ("app.surveys", "app.attendance", "app.privacy", "app.uploads", "app.diary"),
     ("app.results", "app.replies", "app.experiments"),  # features
     ("app.scheduling",),  # planning: reminders of appointments
     ("app.appointments",),  # planning: one service for every appointment change
@@ -30,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.audit",),  # tenancy: who saw or changed what
     ("app.extensions", "app.limits", "app.access_log", "app.queueing", "app.config"),  # infra
     ("app.db",),  # infra
+    ("app.charts",),  # pure: SVG charts drawn from data
     ("app.core",),  # pure
 )
 COMPOSITION = ("app.cli", "app.wiring", "app.demo", "workers")

@@ -8,8 +8,11 @@ from app.core.channels import Channel
 from app.messaging import dispatcher
 from app.messaging import reconcile as reconciler
 from app.messaging.inbox import process_inbound as route_reply
+from app.privacy import service as privacy
 from app.queueing import JobName
 from app.runtime import Runtime
+from app.uploads import service as uploads
+from app.uploads.progress import ProgressBoard
 from workers.worker import job_context
 
 INBOUND_LOOKBACK = timedelta(hours=2)
@@ -61,3 +64,16 @@ def reconcile() -> dict[str, int]:
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
         return totals
+
+
+def erase_at_provider(*erasure_ids: int) -> dict[str, int]:
+    """Blank the provider's copies of an erased patient's messages, delete their calls."""
+    with job_context() as runtime:
+        return privacy.erase_at_provider(erasure_ids, runtime.channels, runtime.clock)
+
+
+def import_file(run_id: int) -> str | None:
+    """Import a file a staff member uploaded, reporting the rows done as it goes."""
+    with job_context() as runtime:
+        state = uploads.run_import(run_id, runtime.clock, ProgressBoard(runtime.queue.connection))
+        return state.value if state is not None else None

@@ -39,6 +39,12 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"  # data downloaded (a report, a table, the audit log)
     RETENTION_PURGE = "retention_purge"  # old message bodies and free text purged
     VIEW_AUDIT = "view_audit"  # the audit log searched
+    DISABLE_USER = "disable_user"  # a staff account disabled, its sessions ended
+    ENABLE_USER = "enable_user"  # a disabled staff account enabled again
+    RESET_SECOND_FACTOR = "reset_second_factor"  # TOTP removed: the user enrols again
+    PASSWORD_LINK = "password_link"  # noqa: S105 (a name) a new one-time password link
+    VIEW_WORKLIST = "view_worklist"  # the worklist showed patients' names, numbers or texts
+    VIEW_APPOINTMENTS = "view_appointments"  # a day's appointments showed patients' names
 
 
 class AuditEvent(Base):

@@ -20,6 +20,9 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: Message texts, replies and free-text answers older than this many months are
+    #: purged every night (app.privacy).
+    retention_months: Mapped[int] = mapped_column(default=13, server_default="13")
     created_at: Mapped[datetime]
 
     clinics: Mapped[list[Clinic]] = relationship(back_populates="organisation")

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
+
+from app.audit.models import AuditAction
+from app.audit.service import Actor, record
 from app.clinics.models import Clinic, Organisation
-from app.clinics.queries import find_clinic_by_slug, find_organisation
+from app.clinics.queries import find_clinic_by_slug, find_organisation, get_clinic
+from app.clinics.settings import (
+    ClinicSettings,
+    Problem,
+    SettingsInput,
+    SettingsRefused,
+    normalise_sender,
+    read_settings,
+)
 from app.core import locales, phone
 from app.core.channels import Channel
 from app.core.clock import Clock
@@ -93,3 +106,75 @@ def create_clinic(
     db.session.add(clinic)
     db.session.commit()
     return clinic
+
+
+def current_settings(clinic: Clinic) -> ClinicSettings:
+    """The clinic's settings as they are stored."""
+    return ClinicSettings(
+        sender=clinic.sender,
+        quiet_start=clinic.quiet_start,
+        quiet_end=clinic.quiet_end,
+        reminder_rules=[dict(rule) for rule in clinic.reminder_rules],
+        survey_slug=clinic.survey_slug,
+        survey_delay_minutes=clinic.survey_delay_minutes,
+        survey_window_minutes=clinic.survey_window_minutes,
+        survey_interval_days=clinic.survey_interval_days,
+        survey_suppressed_pathways=list(clinic.survey_suppressed_pathways or []),
+        default_locale=clinic.default_locale,
+    )
+
+
+def update_settings(
+    clinic_id: int,
+    raw: SettingsInput,
+    *,
+    surveys: Collection[str],
+    clock: Clock,
+    actor: Actor,
+) -> list[str]:
+    """Check every field of `raw` and store the clinic's settings; returns the names of
+    the fields that changed. Commits, and records the change (field names only, never a
+    value) in the audit log.
+
+    `surveys` are the survey slugs the clinic can send. Raises SettingsRefused naming
+    every field that is wrong (a sender another clinic uses among them), and then saves
+    nothing; NotFound for an unknown clinic. Pending reminders keep the rules they were
+    planned with: new rules apply to appointments planned or moved from now on.
+    """
+    clinic = get_clinic(clinic_id)
+    taken: dict[str, Problem] = {}
+    sender = normalise_sender(raw.sender)
+    if sender is not None and _sender_taken(sender, clinic.id):
+        taken["sender"] = Problem.SENDER_TAKEN
+    try:
+        wanted = read_settings(
+            raw, surveys=surveys, expiry_margin_minutes=clinic.expiry_margin_minutes
+        )
+    except SettingsRefused as refused:
+        raise SettingsRefused({**refused.problems, **taken}) from None
+    if taken:
+        raise SettingsRefused(taken)
+    changed = current_settings(clinic).changed(wanted)
+    if not changed:
+        return []
+    for name in changed:
+        setattr(clinic, name, getattr(wanted, name))
+    record(
+        AuditAction.EDIT_SETTINGS,
+        actor,
+        clock.now(),
+        record_type="clinic",
+        record_ids=[clinic.id],
+        clinic_id=clinic.id,
+        organisation_id=clinic.organisation_id,
+        detail={"fields": ",".join(changed)},
+    )
+    db.session.commit()
+    return changed
+
+
+def _sender_taken(sender: str, clinic_id: int) -> bool:
+    other = db.session.scalar(
+        select(Clinic.id).where(Clinic.sender == sender, Clinic.id != clinic_id).limit(1)
+    )
+    return other is not None

@@ -27,13 +27,39 @@ from flask_login import current_user
 from app import limits
 from app.config import ConfigError
 from app.extensions import babel, csrf, login_manager
-from app.web import auth, home
+from app.web import (
+    appointments,
+    audit,
+    auth,
+    erasure,
+    home,
+    imports,
+    patients,
+    settings,
+    tokens,
+    users,
+    wording,
+    worklist,
+)
 from app.web.nav import ShownSection, sections_for
 from app.web.pages import STAFF_PREFIX
 from app.web.principal import load_principal, staff_scope
 
 #: Every blueprint of the workspace (sign-in first).
-BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, home.bp)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    auth.bp,
+    home.bp,
+    wording.bp,
+    settings.bp,
+    users.bp,
+    tokens.bp,
+    erasure.bp,
+    audit.bp,
+    worklist.bp,
+    patients.bp,
+    appointments.bp,
+    imports.bp,
+)
 #: The staff pages' languages.
 STAFF_LOCALES = ("en", "cy")
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"

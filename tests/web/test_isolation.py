@@ -23,12 +23,18 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 from app.audit.models import AuditEvent
+from app.audit.service import SYSTEM
+from app.clinics import accounts
+from app.clinics.models import ApiToken, StaffUser
 from app.clinics.roles import Role
 from app.clinics.tokens import create_token, revoke_token
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.patients.models import Patient
+from app.runtime import get_runtime
+from app.uploads.kinds import ImportKind, ImportState
+from app.uploads.models import ImportRun
 from tests.web.staff import StaffDesk, csrf_token
 from tests.world import World
 
@@ -79,7 +85,56 @@ ARGUMENTS: dict[str, Callable[[North], object]] = {
     "message_id": lambda north: north.outbound_id,
     "inbound_id": lambda north: north.inbound_id,
     "clinic_id": lambda north: north.clinic_id,
+    "name": lambda north: "reminder",
+    "locale": lambda north: "cy",
+    "user_id": lambda north: _north_staff(north).id,
+    "grant_id": lambda north: _north_staff(north).grants[0].id,
+    "token_id": lambda north: _north_token(north),
+    "run_id": lambda north: _north_import(north),
 }
+
+
+def _north_staff(north: North) -> StaffUser:
+    """A receptionist of the clinic under test only (made the first time it is asked for)."""
+    email = "north-only@example.nhs.uk"
+    found = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    if found is None:
+        accounts.invite(email, "trust", Role.RECEPTIONIST, ["north"], get_runtime().clock, SYSTEM)
+        found = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    assert found is not None
+    return found
+
+
+def _north_token(north: North) -> int:
+    """An API token of the clinic under test (made the first time it is asked for)."""
+    found = db.session.scalar(select(ApiToken.id).where(ApiToken.label == "north isolation"))
+    if found is None:
+        clock = get_runtime().clock
+        found = create_token(label="north isolation", clinic_id=north.clinic_id, clock=clock).id
+    return found
+
+
+def _north_import(north: North) -> int:
+    """An import of the clinic under test, its file named after the patient (made the
+    first time it is asked for)."""
+    found = db.session.scalar(select(ImportRun.id).where(ImportRun.clinic_id == north.clinic_id))
+    if found is None:
+        run = ImportRun(
+            clinic_id=north.clinic_id,
+            user_id=_north_staff(north).id,
+            kind=ImportKind.PATIENTS,
+            file_name="Quartermain.csv",
+            file_bytes=1,
+            strict=False,
+            state=ImportState.IMPORTED,
+            report="Quartermain.csv:2: phone: premium rate number not accepted",
+            problems=1,
+            created_at=get_runtime().clock.now(),
+        )
+        db.session.add(run)
+        db.session.commit()
+        found = run.id
+    return found
 
 
 def _seed(world: World, clock: FixedClock) -> North:
