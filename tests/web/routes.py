@@ -1,0 +1,191 @@
+"""The clinic under test for route-by-route tests: its rows, a value for every route
+argument naming one of them, and how to build each route's URL.
+
+A new route whose arguments have no value here fails tests/web/test_isolation.py until
+one is added to `ARGUMENTS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.routing import Rule
+
+from app.audit.service import SYSTEM
+from app.clinics import accounts
+from app.clinics.models import ApiToken, StaffUser
+from app.clinics.roles import Role
+from app.clinics.tokens import create_token
+from app.core.clock import FixedClock
+from app.extensions import db
+from app.messaging.models import InboundMessage, OutboundMessage
+from app.patients.models import Patient
+from app.runtime import get_runtime
+from app.uploads.kinds import ImportKind, ImportState
+from app.uploads.models import ImportRun
+from tests.world import World
+
+#: What identifies the clinic under test's patient: none of it may reach an outsider.
+SECRETS = ("Zebedee", "Quartermain", "+447400999111", "07400 999111", "NORTH-SECRET-1")
+SECRET_BODY = "meet me by the north gate"
+
+#: Routes that are not the workspace's or the API's, and what protects them instead.
+ELSEWHERE = {
+    "static": "public files of the design system",
+    "survey_web.show_form": "a signed, expiring link per invitation (tests/public)",
+    "survey_web.submit_form": "a signed, expiring link per invitation (tests/public)",
+    "webhooks.inbound_sms": "Twilio's request signature (tests/webhooks)",
+    "webhooks.status_callback": "Twilio's request signature (tests/webhooks)",
+    "voice.call_answered": "Twilio's request signature (tests/webhooks)",
+    "voice.survey_answer": "Twilio's request signature (tests/webhooks)",
+    "voice.reminder_menu": "Twilio's request signature (tests/webhooks)",
+}
+#: Workspace pages anyone may open: they show no clinic data.
+OPEN_PAGES = {
+    "staff_auth.sign_in",
+    "staff_auth.second_factor",
+    "staff_auth.enrol",
+    "staff_auth.welcome",
+    "staff_auth.sign_out",
+}
+
+
+@dataclass
+class North:
+    """The clinic under test and its rows."""
+
+    clinic_id: int
+    patient_id: int
+    appointment_id: int
+    outbound_id: int
+    inbound_id: int
+
+
+#: A value for each route argument, naming a row of the clinic under test.
+ARGUMENTS: dict[str, Callable[[North], object]] = {
+    "slug": lambda north: "north",
+    "secret": lambda north: "not-a-link",
+    "survey": lambda north: "fft",
+    "period": lambda north: "2026-03",
+    "patient_id": lambda north: north.patient_id,
+    "appointment_id": lambda north: north.appointment_id,
+    "message_id": lambda north: north.outbound_id,
+    "inbound_id": lambda north: north.inbound_id,
+    "clinic_id": lambda north: north.clinic_id,
+    "name": lambda north: "reminder",
+    "locale": lambda north: "cy",
+    "user_id": lambda north: _north_staff(north).id,
+    "grant_id": lambda north: _north_staff(north).grants[0].id,
+    "token_id": lambda north: _north_token(north),
+    "run_id": lambda north: _north_import(north),
+}
+
+
+def _north_staff(north: North) -> StaffUser:
+    """A receptionist of the clinic under test only (made the first time it is asked for)."""
+    email = "north-only@example.nhs.uk"
+    found = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    if found is None:
+        accounts.invite(email, "trust", Role.RECEPTIONIST, ["north"], get_runtime().clock, SYSTEM)
+        found = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    assert found is not None
+    return found
+
+
+def _north_token(north: North) -> int:
+    """An API token of the clinic under test (made the first time it is asked for)."""
+    found = db.session.scalar(select(ApiToken.id).where(ApiToken.label == "north isolation"))
+    if found is None:
+        clock = get_runtime().clock
+        found = create_token(label="north isolation", clinic_id=north.clinic_id, clock=clock).id
+    return found
+
+
+def _north_import(north: North) -> int:
+    """An import of the clinic under test, its file named after the patient (made the
+    first time it is asked for)."""
+    found = db.session.scalar(select(ImportRun.id).where(ImportRun.clinic_id == north.clinic_id))
+    if found is None:
+        run = ImportRun(
+            clinic_id=north.clinic_id,
+            user_id=_north_staff(north).id,
+            kind=ImportKind.PATIENTS,
+            file_name="Quartermain.csv",
+            file_bytes=1,
+            strict=False,
+            state=ImportState.IMPORTED,
+            report="Quartermain.csv:2: phone: premium rate number not accepted",
+            problems=1,
+            created_at=get_runtime().clock.now(),
+        )
+        db.session.add(run)
+        db.session.commit()
+        found = run.id
+    return found
+
+
+def seed(world: World, clock: FixedClock) -> North:
+    north = world.clinic("north", org="trust")
+    world.clinic("south", org="trust")
+    world.clinic("east", org="other")
+    patient = world.patient(
+        north,
+        "NORTH-SECRET-1",
+        phone="+447400999111",
+        given_name="Zebedee",
+        family_name="Quartermain",
+    )
+    appointment = world.book(
+        north, "APPT-1", "NORTH-SECRET-1", datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    )
+    outbound = db.session.scalar(
+        select(OutboundMessage).where(OutboundMessage.patient_id == patient.id)
+    )
+    assert outbound is not None
+    outbound.body = SECRET_BODY
+    inbound = InboundMessage(
+        provider_sid="SM" + "9" * 32,
+        clinic_id=north.id,
+        patient_id=patient.id,
+        from_number=patient.phone,
+        to_number=north.sender,
+        body=SECRET_BODY,
+        state="flagged",
+        flag_reason="not_understood",
+        received_at=clock.now(),
+    )
+    db.session.add(inbound)
+    db.session.commit()
+    return North(north.id, patient.id, appointment.id, outbound.id, inbound.id)
+
+
+def fingerprint() -> str:
+    """A digest of the clinic's personal data and messages: equal before and after means
+    nothing was changed."""
+    rows: list[Any] = []
+    for model in (Patient, OutboundMessage, InboundMessage):
+        for row in db.session.scalars(select(model).order_by(model.id)):
+            rows.append(sorted((k, str(v)) for k, v in vars(row).items() if not k.startswith("_")))
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def rules(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+
+
+def url_for_rule(app: Flask, rule: Rule, north: North) -> str:
+    missing = sorted(set(rule.arguments) - set(ARGUMENTS))
+    assert not missing, f"{rule.endpoint}: no value for {missing}; add them to ARGUMENTS"
+    values = {name: ARGUMENTS[name](north) for name in rule.arguments}
+    with app.test_request_context():
+        return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
+
+
+def methods(rule: Rule) -> list[str]:
+    return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
