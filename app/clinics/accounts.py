@@ -56,6 +56,8 @@ RECOVERY_CODES = 10
 TOTP_ISSUER = "WeSaid"
 #: The session's last-seen time is written at most this often.
 TOUCH_EVERY = timedelta(minutes=1)
+#: The languages the staff pages are written in.
+STAFF_LOCALES = ("en", "cy")
 
 
 @dataclass
@@ -740,3 +742,19 @@ def password_link(
     _audit(AuditAction.PASSWORD_LINK, user_id, now, actor, organisation_id)
     db.session.commit()
     return invitation
+
+
+# -- preferences ---------------------------------------------------------------------------
+
+
+def set_locale(user_id: int, locale: str) -> None:
+    """Save `locale` ("en" or "cy") as the language the user's staff pages are shown in
+    wherever they sign in. Commits. Not audited: it is their own display preference and
+    reveals nothing. Raises NotFound for an unknown user and Invalid for a language the
+    staff pages are not written in."""
+    if locale not in STAFF_LOCALES:
+        raise Invalid(f"the staff pages are not written in {locale!r}")
+    user = _get_user(user_id)
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()

@@ -29,6 +29,7 @@ from app.clinics.models import StaffUser
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
 from app.runtime import get_runtime
+from app.web.language import clear_session
 from app.web.pages import staff_blueprint
 from app.web.principal import actor, load_principal, second_factor_required
 
@@ -104,7 +105,7 @@ def sign_in() -> Response | tuple[str, int]:
     secret = accounts.open_session(
         user.id, verified=not needs_code, clock=clock, actor=actor_for(user)
     )
-    session.clear()  # nothing from before the sign-in survives it
+    clear_session()  # nothing from before the sign-in survives it but the page language
     if not needs_code:
         return _start(secret)
     session[PENDING] = secret
@@ -217,5 +218,5 @@ def sign_out() -> Response:
     if from_session:
         accounts.end_session(from_session, get_runtime().clock, actor())
     logout_user()
-    session.clear()
+    clear_session()
     return redirect(url_for("staff_auth.sign_in"))
