@@ -232,6 +232,9 @@ def _logit(moments: _Moments, df: int, level: float) -> tuple[float, float]:
 
 
 def _expit(x: float) -> float:
+    if x < 0:  # exp(-x) would overflow far below 0
+        small = math.exp(x)
+        return small / (1.0 + small)
     return 1.0 / (1.0 + math.exp(-x))
 
 

@@ -67,7 +67,20 @@ class ResultSnapshot(Base):
     is a new version."""
 
     __tablename__ = "result_snapshots"
-    __table_args__ = (UniqueConstraint("survey_slug", "scope", "scope_id", "period", "version"),)
+    __table_args__ = (
+        # One version number per survey, place (a service's pathway included) and month.
+        UniqueConstraint(
+            "survey_slug",
+            "scope",
+            "scope_id",
+            "scope_key",
+            "period",
+            "version",
+            name="uq_result_snapshots_place_period_version",
+        ),
+        # The results pages ask what a place (a clinic, organisation or service) has.
+        Index("ix_result_snapshots_place", "scope", "scope_id", "scope_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_slug: Mapped[str] = mapped_column(String(64))
@@ -84,6 +97,9 @@ class ResultSnapshot(Base):
     #: Weighted and unweighted estimates, intervals, suppression marks.
     estimates: Mapped[dict[str, Any]] = mapped_column(JSON)
     nonresponse: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Every question's figures with the same weights (app.results.questions), in the
+    #: survey's order; None in versions computed before questions were estimated.
+    questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     #: One weight per respondent key, for audit and re-use.
     weights: Mapped[dict[str, float]] = mapped_column(JSON)
     computed_at: Mapped[datetime]

@@ -1,12 +1,20 @@
 """Results commands: invitations and responses as surveys run; snapshots on demand and nightly.
 
 A snapshot rakes the respondents of one survey × scope × period to the invited cohort
-on age band, sex, ethnic group and deprivation quintile (app.results.categories), with
-"unknown" an explicit level. A level with cohort members but no respondents is merged into
-its nearest neighbour (the `adjacent` rule in app.results.weighting) and the merge is
-recorded in the diagnostics. The snapshot keeps weighted and unweighted estimates side by
-side, with intervals, the effective sample size and the non-response report; any estimate
-resting on fewer than 10 responses is marked for suppression in public outputs.
+(app.results.summary says how) and keeps weighted and unweighted estimates side by side,
+with intervals, the effective sample size, every question's figures with the same weights
+and the non-response report; any figure resting on fewer than 10 responses is marked for
+suppression.
+
+Snapshots are immutable versions. A new one is written only when its inputs changed:
+`diagnostics.inputs` is a digest of the cohort (each invitation, whether it responded,
+its FFT answer and when its response last changed: any new or changed answer moves that
+time) and `diagnostics.computation` the version of what a snapshot computes. A survey
+version never changes once stored, so the questions' definitions need no place in the
+digest. The computation version is compared beside the digest (not folded into it) so
+that a snapshot made before a change of computation (one without every question's
+figures, say) is recomputed once by the nightly run, and from then on only when its
+cohort changes.
 """
 
 from __future__ import annotations
@@ -14,36 +22,37 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.models import AuditAction
+from app.audit.service import Actor, record
 from app.clinics.models import Clinic
 from app.clinics.queries import get_clinic_by_slug
+from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
 from app.patients.models import Patient
 from app.results import categories as cat
-from app.results.estimates import Estimate, effective_sample_size, kish_deff, weighted_proportion
+from app.results import sources
 from app.results.models import ResultSnapshot, SurveyInvitation, SurveyResponse
-from app.results.nonresponse import nonresponse_report
-from app.results.weighting import Margin, WeightingError, WeightingResult, rake
+from app.results.queries import Place
+from app.results.questions import SUPPRESS_BELOW
+from app.results.summary import FFT_QUESTION, json_safe, summarise
 
-#: Public outputs hide any estimate resting on fewer responses than this.
-SUPPRESS_BELOW = 10
+__all__ = ["SUPPRESS_BELOW", "summarise"]
+
 SCOPES = ("clinic", "service", "organisation")
-#: The Friends and Family Test's question id, and its answers counted as positive and
-#: negative (NHS England's definition: of all responses, "don't know" included).
-FFT_QUESTION = "fft"
-FFT_POSITIVE = frozenset({"very_good", "good"})
-FFT_NEGATIVE = frozenset({"poor", "very_poor"})
+#: What a snapshot computes, as a version: 2 added every question's figures and the
+#: response of each language and channel, 3 the response by channel within each group.
+#: Raise it when a snapshot's content changes.
+COMPUTATION = 3
 #: Answer statuses that count as a response.
 _ANSWERED = ("answered", "dont_know")
 #: The longest survey name or pathway (the size of their columns).
@@ -198,10 +207,11 @@ def compute_snapshot(
     cohort = _cohort(slug, scope, scope_id, scope_key, period)
     inputs = _digest(cohort)
     latest = _latest(slug, scope, scope_id, scope_key, period)
-    if only_if_changed and latest is not None and latest.diagnostics.get("inputs") == inputs:
+    if only_if_changed and latest is not None and _unchanged(latest, inputs):
         return None
-    result = summarise(cohort)
-    result["diagnostics"]["inputs"] = inputs
+    versions = sorted({inv.survey_version_id for inv, _ in cohort})
+    result = summarise(cohort, sources.definitions(versions))
+    result["diagnostics"] |= {"inputs": inputs, "computation": COMPUTATION}
     snapshot = ResultSnapshot(
         survey_slug=slug,
         scope=scope,
@@ -210,9 +220,10 @@ def compute_snapshot(
         period=period,
         version=(latest.version + 1) if latest else 1,
         method=result["method"],
-        diagnostics=_json_safe(result["diagnostics"]),
-        estimates=_json_safe(result["estimates"]),
-        nonresponse=_json_safe(result["nonresponse"]),
+        diagnostics=json_safe(result["diagnostics"]),
+        estimates=json_safe(result["estimates"]),
+        nonresponse=json_safe(result["nonresponse"]),
+        questions=json_safe(result["questions"]),
         weights=result["weights"],
         computed_at=now,
     )
@@ -308,6 +319,11 @@ def _latest(
     )
 
 
+def _unchanged(latest: ResultSnapshot, inputs: str) -> bool:
+    diagnostics = latest.diagnostics
+    return diagnostics.get("inputs") == inputs and diagnostics.get("computation") == COMPUTATION
+
+
 def _digest(cohort: Sequence[tuple[SurveyInvitation, SurveyResponse | None]]) -> str:
     parts = [
         (
@@ -321,179 +337,64 @@ def _digest(cohort: Sequence[tuple[SurveyInvitation, SurveyResponse | None]]) ->
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
-def summarise(cohort: Sequence[tuple[SurveyInvitation, SurveyResponse | None]]) -> dict[str, Any]:
-    """Weights, estimates and the non-response report for a cohort (no database writes)."""
-    invited = len(cohort)
-    fft_rows = [(inv, resp) for inv, resp in cohort if resp is not None and resp.fft]
-    responded = np.array([resp is not None and bool(resp.fft) for _, resp in cohort], dtype=bool)
-    diagnostics: dict[str, Any] = {
-        "invited": invited,
-        "responses": len(fft_rows),
-        "response_rate": (len(fft_rows) / invited) if invited else None,
-        "variables": list(cat.RAKING_VARIABLES),
-    }
-    codes, levels = _codes([inv for inv, _ in cohort])
-    if not fft_rows:
-        return {
-            "method": "none",
-            "diagnostics": diagnostics | {"reason": "no responses"},
-            "estimates": {},
-            "nonresponse": _nonresponse(codes, levels, responded, None) if invited else {},
-            "weights": {},
-        }
-    weighting = _weigh(codes, levels, responded)
-    answers = [resp.fft for _, resp in fft_rows]
-    weights = weighting.weights
-    diagnostics |= {
-        "converged": weighting.converged,
-        "iterations": weighting.iterations,
-        "max_margin_error": weighting.max_margin_error,
-        "cells": weighting.cells,
-        "collapsed": [asdict(c) for c in weighting.collapsed],
-        "kish_deff": kish_deff(weights),
-        "ess": effective_sample_size(weights),
-        "weights_min": float(weights.min()),
-        "weights_max": float(weights.max()),
-    }
-    estimates = {
-        "fft_positive": _proportion([a in FFT_POSITIVE for a in answers], weighting),
-        "fft_negative": _proportion([a in FFT_NEGATIVE for a in answers], weighting),
-    }
-    full_weights = np.zeros(invited)
-    full_weights[responded] = weights
-    return {
-        "method": weighting.method,
-        "diagnostics": diagnostics,
-        "estimates": estimates,
-        "nonresponse": _nonresponse(codes, levels, responded, full_weights),
-        "weights": {
-            f"inv-{inv.id}": float(w) for (inv, _), w in zip(fft_rows, weights, strict=True)
-        },
-    }
+@dataclass(frozen=True, order=True)
+class SnapshotPlace:
+    """One snapshot to keep up to date: a survey at a place (a clinic, a service: a
+    pathway of an organisation, or an organisation) in a month."""
+
+    survey_slug: str
+    scope: str
+    scope_id: int
+    period: str
+    pathway: str = ""
 
 
-def _codes(
-    invitations: Sequence[SurveyInvitation],
-) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
-    codes: dict[str, np.ndarray] = {}
-    levels: dict[str, tuple[str, ...]] = {}
-    for variable in cat.RAKING_VARIABLES:
-        names = cat.LEVELS[variable]
-        index = {name: i for i, name in enumerate(names)}
-        codes[variable] = np.array(
-            [index.get(getattr(inv, variable), index[cat.UNKNOWN]) for inv in invitations],
-            dtype=np.int64,
+def recent_places(since: datetime) -> list[SnapshotPlace]:
+    """Every survey × place × month with an invitation since `since`: each clinic, each
+    organisation as a whole and each of its pathways (services), from one grouped read.
+    Clinics come first, then services, then organisations."""
+    rows = db.session.execute(
+        select(
+            SurveyInvitation.survey_slug,
+            SurveyInvitation.organisation_id,
+            SurveyInvitation.clinic_id,
+            SurveyInvitation.pathway,
+            SurveyInvitation.period,
         )
-        levels[variable] = names
-    return codes, levels
-
-
-def _weigh(
-    codes: Mapping[str, np.ndarray], levels: Mapping[str, tuple[str, ...]], responded: np.ndarray
-) -> WeightingResult:
-    margins = [
-        Margin(
-            (variable,),
-            np.bincount(column, minlength=len(levels[variable])).astype(np.float64),
-            (levels[variable],),
+        .where(SurveyInvitation.invited_at >= since)
+        .group_by(
+            SurveyInvitation.survey_slug,
+            SurveyInvitation.organisation_id,
+            SurveyInvitation.clinic_id,
+            SurveyInvitation.pathway,
+            SurveyInvitation.period,
         )
-        for variable, column in codes.items()
-    ]
-    respondent_codes = {variable: column[responded] for variable, column in codes.items()}
-    try:
-        return rake(respondent_codes, margins, collapse="adjacent")
-    except WeightingError as exc:
-        raise Invalid(f"cannot weight: {exc}") from None
-
-
-def _proportion(flags: Sequence[bool], weighting: WeightingResult) -> dict[str, Any]:
-    values = np.array(flags, dtype=np.float64)
-    weighted = weighted_proportion(values, weighting, ci="logit")
-    unweighted = weighted_proportion(values, np.ones(len(values)), ci="wilson")
-    return {
-        "weighted": _estimate(weighted),
-        "unweighted": _estimate(unweighted),
-        "n": weighted.n,
-        "ess": effective_sample_size(weighting.weights),
-        "suppressed": weighted.n < SUPPRESS_BELOW,
-    }
-
-
-def _estimate(estimate: Estimate) -> dict[str, Any]:
-    return {
-        "estimate": estimate.estimate,
-        "se": estimate.se,
-        "ci_low": estimate.ci_low,
-        "ci_high": estimate.ci_high,
-        "ci_method": estimate.ci_method,
-        "design_deff": None if math.isnan(estimate.design_deff) else estimate.design_deff,
-    }
-
-
-def _nonresponse(
-    codes: Mapping[str, np.ndarray],
-    levels: Mapping[str, tuple[str, ...]],
-    responded: np.ndarray,
-    weights: np.ndarray | None,
-) -> dict[str, Any]:
-    report = nonresponse_report(codes, responded, levels=levels, weights=weights)
-    return {
-        "invited": report.invited,
-        "responded": report.responded,
-        "overall_rate": report.overall_rate,
-        "r_indicator": _finite(report.r_indicator),
-        "max_bias": _finite(report.max_bias),
-        "levels": [
-            {
-                "variable": row.variable,
-                "level": row.level,
-                "invited": row.invited,
-                "responded": row.responded,
-                "rate": _finite(row.rate),
-                "ci_low": _finite(row.ci_low),
-                "ci_high": _finite(row.ci_high),
-                "std_diff_before": _finite(row.std_diff_before),
-                "std_diff_after": _finite(row.std_diff_after),
-                "flagged": row.flagged,
-                "suppressed": row.responded < SUPPRESS_BELOW,
-            }
-            for row in report.levels
-            if row.invited
-        ],
-    }
-
-
-def _json_safe(value: Any) -> Any:
-    """JSON has no NaN or infinity: an undefined number (a single answer's SE) is null."""
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, np.bool_ | np.integer):
-        return value.item()
-    return value
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+    ).all()
+    places: set[SnapshotPlace] = set()
+    for slug, organisation_id, clinic_id, pathway, period in rows:
+        places.add(SnapshotPlace(slug, "clinic", clinic_id, period))
+        places.add(SnapshotPlace(slug, "organisation", organisation_id, period))
+        if pathway:
+            places.add(SnapshotPlace(slug, "service", organisation_id, period, pathway))
+    return sorted(places, key=lambda p: (SCOPES.index(p.scope), p))
 
 
 def recompute_recent(now: datetime, months: int = 2) -> int:
-    """The nightly run: a new snapshot version for every clinic, survey and recent period
-    whose inputs changed. Commits; returns how many were written."""
-    since = now - timedelta(days=31 * months)
-    scopes = db.session.execute(
-        select(SurveyInvitation.survey_slug, SurveyInvitation.clinic_id, SurveyInvitation.period)
-        .where(SurveyInvitation.invited_at >= since)
-        .group_by(SurveyInvitation.survey_slug, SurveyInvitation.clinic_id, SurveyInvitation.period)
-    ).all()
+    """The nightly run: a new snapshot version for every survey and recent period, at
+    every clinic, service and organisation that invited patients to it, whose inputs
+    changed. A place whose weights cannot be made is left as it was. Commits; returns
+    how many were written."""
     written = 0
-    for slug, clinic_id, period in scopes:
+    for place in recent_places(now - timedelta(days=31 * months)):
         try:
             snapshot = compute_snapshot(
-                slug, "clinic", clinic_id, period, now, only_if_changed=True
+                place.survey_slug,
+                place.scope,
+                place.scope_id,
+                place.period,
+                now,
+                scope_key=place.pathway,
+                only_if_changed=True,
             )
         except Invalid:
             db.session.rollback()
@@ -555,4 +456,31 @@ def snapshot_json(snapshot: ResultSnapshot) -> dict[str, Any]:
         "estimates": snapshot.estimates,
         "diagnostics": {k: v for k, v in snapshot.diagnostics.items() if k != "inputs"},
         "nonresponse": snapshot.nonresponse,
+        # None for a version computed before every question was estimated.
+        "questions": snapshot.questions,
     }
+
+
+def record_export(
+    place: Place,
+    organisation_id: int,
+    snapshot_ids: Sequence[int],
+    what: str,
+    rows: int,
+    file_format: str,
+    clock: Clock,
+    actor: Actor,
+) -> None:
+    """Record in the audit log (EXPORT) that a chart or table of these snapshots was
+    downloaded: which one, in which format, how many rows. Commits."""
+    record(
+        AuditAction.EXPORT,
+        actor,
+        clock.now(),
+        record_type="result_snapshot",
+        record_ids=sorted(snapshot_ids),
+        clinic_id=place.scope_id if place.scope == "clinic" else None,
+        organisation_id=organisation_id,
+        detail={"what": f"results_{what}", "format": file_format, "rows": rows},
+    )
+    db.session.commit()

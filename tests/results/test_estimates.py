@@ -7,6 +7,7 @@ import pytest
 from app.core.distributions import t_quantile
 from app.results.estimates import (
     FFT_ANSWERS,
+    _logit,
     _Moments,
     _n_eff,
     effective_sample_size,
@@ -159,3 +160,14 @@ def test_fft_positive_is_weighted() -> None:
 def test_bad_input_is_refused(call: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_share_resting_on_vanishing_weights_has_an_interval_not_an_overflow() -> None:
+    """Raking a small cohort can drive a few respondents' weights towards 0 (1e-298, say):
+    a share carried by them alone is then about 1e-57, while the residuals on the margins
+    leave a variance of about 1e-32. The logit interval's half-width (some 1e40) is more
+    than exp() can hold; the interval is all of [0, 1], as the data say nothing."""
+    weights = np.array([3.5, 7.0, 2.2e-55, 3.5, 5.2, 2.8, 1.4e-298, 1.8, 4.3e-138, 7.3, 1.7e-152])
+    moments = _Moments(5.4e-57, 1.85e-32, np.ones(len(weights), dtype=bool), weights, 3e-58)
+    low, high = _logit(moments, 12, 0.95)
+    assert (low, high) == (pytest.approx(0.0, abs=1e-300), 1.0)

@@ -19,6 +19,8 @@ from app.results import service as results
 from app.results.models import ResultSnapshot, SurveyInvitation, SurveyResponse
 from app.surveys.models import SessionState, SurveySession
 from app.surveys.service import current_version
+from tests.results import cohorts
+from tests.world import World
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 SECRET = b"test-pseudonym-secret"
@@ -153,6 +155,8 @@ def test_snapshots_are_versioned_and_recomputed_only_when_inputs_change(
 ) -> None:
     clinic_id = _cohort(clock, _skewed())
     first = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    # The nightly run adds the organisation's snapshot; the clinic's inputs stand.
+    assert results.recompute_recent(NOW + timedelta(days=1)) == 1
     assert results.recompute_recent(NOW + timedelta(days=1)) == 0
     again = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
     assert first is not None
@@ -233,3 +237,115 @@ def test_results_compute_command(app: Flask, runner: Any, clock: FixedClock) -> 
         args=["results", "compute", "--survey", "fft", "--clinic", "nowhere", "--period", "2026-03"]
     )
     assert bad.exit_code == 2
+
+
+# -- every question, and response by channel within each group ------------------------------
+
+
+def test_a_snapshot_keeps_every_question_weighted_like_the_fft(
+    app: Flask, world: World, clock: FixedClock
+) -> None:
+    north = world.clinic("north")
+    (snapshot,) = cohorts.survey_months(north, ["2026-02"], 400)
+    questions = {q["id"]: q for q in snapshot.questions or []}
+    assert list(questions) == ["fft", "clean", "pain", "waited", "interpreter", "comment"]
+    # The FFT question's shares are the FFT's own figures: the same weights, the same base.
+    shares = {o["key"]: o for o in questions["fft"]["options"]}
+    positive = snapshot.estimates["fft_positive"]
+    assert shares["very_good"]["estimate"] + shares["good"]["estimate"] == pytest.approx(
+        positive["weighted"]["estimate"]
+    )
+    assert questions["fft"]["respondents"] == positive["n"] == snapshot.diagnostics["responses"]
+    assert sum(o["estimate"] for o in questions["clean"]["options"]) == pytest.approx(1.0)
+    assert questions["pain"]["skipped"] > 0
+    assert questions["pain"]["mean"]["lower"] < questions["pain"]["mean"]["estimate"]
+    assert questions["waited"]["kind"] == "number"
+    assert "options" not in questions["waited"]
+    # Only the few Bengali speakers were asked about an interpreter: too few to show.
+    interpreter = questions["interpreter"]
+    assert 0 < interpreter["respondents"] < 10
+    for option in interpreter["options"]:
+        assert option["suppressed"] is True
+        assert option["reason"] == "fewer than 10 responses"
+        assert "estimate" not in option
+    assert questions["comment"]["respondents"] > 0
+    assert "options" not in questions["comment"]
+
+
+def test_the_api_returns_the_questions_as_stored(
+    app: Flask, client: Any, world: World, clock: FixedClock
+) -> None:
+    north = world.clinic("north")
+    (snapshot,) = cohorts.survey_months(north, ["2026-02"], 200)
+    token = _token(north.id, clock)
+    url = "/api/v1/clinics/north/results/clinic-visit/2026-02"
+    body = client.get(url, headers={"Authorization": f"Bearer {token}"}).json
+    stored = db.session.get(ResultSnapshot, snapshot.id)
+    assert stored is not None
+    assert body["questions"] == stored.questions
+    assert body["nonresponse"]["by_channel"] == stored.nonresponse["by_channel"]
+
+
+def test_an_fft_figure_on_too_few_responses_says_why(app: Flask, clock: FixedClock) -> None:
+    clinic_id = _cohort(clock, [OLDER_WOMEN | {"answer": "good"}, OLDER_WOMEN])
+    snapshot = results.compute_snapshot("fft", "clinic", clinic_id, "2026-03", NOW)
+    assert snapshot is not None
+    fft = snapshot.estimates["fft_positive"]
+    assert (fft["suppressed"], fft["reason"]) == (True, "fewer than 10 responses")
+
+
+def test_response_by_channel_is_kept_within_each_group(
+    app: Flask, world: World, clock: FixedClock
+) -> None:
+    north = world.clinic("north")
+    (snapshot,) = cohorts.survey_months(north, ["2026-02"], 400)
+    cells = {
+        (c["variable"], c["level"], c["channel"]): (c["invited"], c["responded"])
+        for c in snapshot.nonresponse["by_channel"]
+    }
+    # cohorts.CELLS: 75+ are 20% of 400, 85% by SMS answering 5%, 15% by voice answering 60%.
+    assert cells[("age_band", "75+", "sms")] == (68, 3)
+    assert cells[("age_band", "75+", "voice")] == (12, 7)
+    assert ("age_band", "75+", "web") not in cells  # nobody invited there
+    for variable in ("age_band", "sex", "ethnic", "imd", "language"):
+        total = sum(i for (v, _, _), (i, _) in cells.items() if v == variable)
+        assert total == snapshot.diagnostics["invited"]
+    assert {v for v, _, _ in cells} == {"age_band", "sex", "ethnic", "imd", "language"}
+    flagged = {(r["variable"], r["level"]) for r in snapshot.nonresponse["levels"] if r["flagged"]}
+    assert flagged == {("age_band", "16-24"), ("age_band", "75+")}
+
+
+def test_an_older_computation_is_redone_once(app: Flask, world: World, clock: FixedClock) -> None:
+    north = world.clinic("north")
+    (snapshot,) = cohorts.survey_months(north, ["2026-02"], 100)
+    snapshot.diagnostics = {**snapshot.diagnostics, "computation": results.COMPUTATION - 1}
+    db.session.commit()
+    later = datetime(2026, 3, 5, tzinfo=UTC)
+    again = results.compute_snapshot(
+        "clinic-visit", "clinic", north.id, "2026-02", later, only_if_changed=True
+    )
+    assert again is not None
+    assert again.version == 2
+    assert "by_channel" in again.nonresponse
+    assert (
+        results.compute_snapshot(
+            "clinic-visit", "clinic", north.id, "2026-02", later, only_if_changed=True
+        )
+        is None
+    )
+
+
+def test_each_pathway_of_an_organisation_has_its_own_versions(
+    app: Flask, world: World, clock: FixedClock
+) -> None:
+    north = world.clinic("north")
+    cohorts.survey_months(north, ["2026-02"], 60, pathway="msk")
+    cohorts.survey_months(world.clinic("south"), ["2026-02"], 60, pathway="cardiology")
+    org = north.organisation_id
+    for pathway in ("msk", "cardiology"):
+        snapshot = results.compute_snapshot(
+            "clinic-visit", "service", org, "2026-02", NOW, scope_key=pathway
+        )
+        assert snapshot is not None
+        invited = len(cohorts.invitees(60))
+        assert (snapshot.version, snapshot.diagnostics["invited"]) == (1, invited)

@@ -5,7 +5,10 @@
 # Writes reference.json beside this script: the synthetic cohort and respondents (generated
 # here from a fixed seed), and for each weighting case the weights, svymean of a numeric,
 # a partly missing numeric and a 0/1 outcome with SE and design effect, t intervals and
-# svyciprop logit and beta intervals. Level codes in the JSON start at 0.
+# svyciprop logit and beta intervals. Level codes in the JSON start at 0. Then a survey's
+# answers as conversations store them (a choice with "don't know" as an option, yes/no, a
+# 0-10 scale, a number) and every question's shares and means under rake3 and
+# poststratify, for app/results/questions.py.
 #
 # Cases: rake3 (raking on age, sex and deprivation), bounded (calibrate raking with bounds on
 # design weights, plus bounds R cannot meet), trimmed (rake3 then trimWeights strict), joint
@@ -163,6 +166,92 @@ for (p in c(0.5, 0.975, 0.999, 1e-8)) {
   quantiles[[length(quantiles) + 1]] <- list(dist = "normal", p = p, value = qnorm(p))
 }
 
+# Every question of a survey, weighted like the FFT (app/results/questions.py). Drawn after
+# everything above, so the numbers above do not move. Answers are written as conversations
+# store them: a status ("answered", "dont_know", "skipped", "unparsed", or "missing" when
+# nothing was stored) and a value. In the estimates a skip, a "don't know" (except where it
+# is an option, as in the FFT), an unreadable reply and a missing answer are NA.
+age_code <- as.integer(resp$age)
+imd_code <- as.integer(resp$imd)
+visit_keys <- c("very_good", "good", "neither", "poor", "very_poor", "dont_know")
+visit_value <- vapply(age_code, function(a) sample(visit_keys, 1, prob = c(
+  0.2 + 0.06 * a, 0.3, 0.15, 0.12 - 0.015 * a, 0.1 - 0.012 * a, 0.05)), "")
+visit_draw <- runif(n)
+visit_status <- ifelse(visit_draw < 0.05, "skipped", ifelse(visit_draw < 0.07, "unparsed",
+                       ifelse(visit_value == "dont_know", "dont_know", "answered")))
+visit_value[visit_status == "skipped"] <- NA
+visit_value[visit_status == "unparsed"] <- "maybe"
+recommend_value <- ifelse(runif(n) < plogis(0.2 + 0.25 * imd_code), "yes", "no")
+recommend_draw <- runif(n)
+recommend_status <- ifelse(recommend_draw < 0.06, "dont_know",
+                           ifelse(recommend_draw < 0.10, "skipped", "answered"))
+recommend_value[recommend_status != "answered"] <- NA
+pain_value <- as.character(pmin(10, pmax(0, round(rnorm(n, 2.5 + 0.5 * age_code, 2)))))
+pain_draw <- runif(n)
+pain_status <- ifelse(pain_draw < 0.10, "missing", ifelse(pain_draw < 0.17, "skipped", "answered"))
+pain_value[pain_status != "answered"] <- NA
+waited_value <- as.character(rpois(n, 5 + 2 * (resp$sex == "M")))
+waited_status <- ifelse(runif(n) < 0.05, "dont_know", "answered")
+waited_value[waited_status != "answered"] <- NA
+
+resp$visit <- factor(ifelse(visit_status %in% c("answered", "dont_know"), visit_value, NA),
+                     visit_keys)
+resp$recommend <- factor(ifelse(recommend_status == "answered", recommend_value, NA),
+                         c("yes", "no"))
+resp$pain <- ifelse(pain_status == "answered", as.numeric(pain_value), NA)
+resp$waited <- ifelse(waited_status == "answered", as.numeric(waited_value), NA)
+
+question_case <- function(des) {
+  shares <- function(var, keys) {
+    lapply(setNames(keys, keys), function(key) {
+      values <- des$variables[[var]]
+      d <- update(des, flag = ifelse(is.na(values), NA, as.numeric(values == key)))
+      sub <- subset(d, !is.na(flag))
+      m <- svymean(~flag, sub, na.rm = TRUE)
+      p <- unname(coef(m))
+      ci <- if (p > 0 && p < 1) {
+        attr(svyciprop(~I(flag == 1), sub, method = "logit", na.rm = TRUE), "ci")
+      } else {
+        attr(svyciprop(~I(flag == 1), sub, method = "beta", na.rm = TRUE), "ci")
+      }
+      list(estimate = p, se = as.numeric(SE(m)), lower = unname(ci[[1]]),
+           upper = unname(ci[[2]]), respondents = sum(!is.na(values)),
+           count = sum(values == key, na.rm = TRUE))
+    })
+  }
+  mean_of <- function(var) {
+    f <- as.formula(paste0("~", var))
+    m <- svymean(f, des, na.rm = TRUE)
+    df <- degf(subset(des, !is.na(des$variables[[var]])))
+    ci <- confint(m, df = df)
+    list(estimate = unname(coef(m)), se = as.numeric(SE(m)), lower = ci[1], upper = ci[2],
+         df = df, respondents = sum(!is.na(des$variables[[var]])))
+  }
+  list(
+    visit = shares("visit", visit_keys),
+    recommend = shares("recommend", c("yes", "no")),
+    pain = shares("pain", as.character(0:10)),
+    pain_mean = mean_of("pain"),
+    waited_mean = mean_of("waited")
+  )
+}
+q_raked <- calibrate(svydesign(ids = ~1, weights = ~unit_w, data = resp), three, three_pop,
+                     calfun = "raking", epsilon = 1e-13, maxit = 200)
+stopifnot(max(abs(weights(q_raked) - weights(raked))) < 1e-12)
+questions <- list(
+  answers = list(
+    visit = list(status = visit_status, value = visit_value),
+    recommend = list(status = recommend_status, value = recommend_value),
+    pain = list(status = pain_status, value = pain_value),
+    waited = list(status = waited_status, value = waited_value)
+  ),
+  cases = list(
+    rake3 = question_case(q_raked),
+    poststratify = question_case(postStratify(
+      svydesign(ids = ~1, weights = ~design_w, data = resp), ~age + sex, pop_age_sex))
+  )
+)
+
 reference <- list(
   r_version = R.version.string,
   survey_version = as.character(packageVersion("survey")),
@@ -175,6 +264,7 @@ reference <- list(
                      unit = resp$unit_w, design = resp$design_w),
   cases = cases,
   nonresponse = nonresponse,
+  questions = questions,
   quantiles = quantiles
 )
 writeLines(toJSON(reference, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE),
