@@ -116,6 +116,24 @@ def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str
     return f"(julianday({later}) - julianday({earlier}))"
 
 
+class utc_day(FunctionElement[date]):  # noqa: N801 (SQL function name)
+    """The UTC calendar day of a timestamp column."""
+
+    type = Date()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day, "postgresql")
+def _day_pg(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+@compiles(utc_day, "sqlite")
+def _day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
 def counted() -> ColumnElement[bool]:
     """Appointments whose change may change the cells: with an outcome, cancelled or
     withdrawn, or asked to rebook. The cells themselves leave the withdrawn out (`_facts`),

@@ -56,16 +56,25 @@ def funnel_limits(
         half = np.outer(levels, np.sqrt(overall_rate * (1 - overall_rate) / sizes))
         lower, upper = np.clip(overall_rate - half, 0, 1), np.clip(overall_rate + half, 0, 1)
     elif method == "exact":
-        lower = np.array([[_exact_limit(overall_rate, int(m), -v) for m in sizes] for v in levels])
-        upper = np.array([[_exact_limit(overall_rate, int(m), v) for m in sizes] for v in levels])
+        lower = np.empty((len(levels), len(sizes)))
+        upper = np.empty((len(levels), len(sizes)))
+        for column, m in enumerate(sizes):
+            lower[:, column], upper[:, column] = _exact_limits(overall_rate, int(m), levels)
     else:
         raise ValueError(f"method must be 'exact' or 'normal', got {method!r}")
     return FunnelLimits(overall_rate, sizes, levels, lower, upper, method)
 
 
-def _exact_limit(rate: float, n: int, z: float) -> float:
-    p = normal_cdf(z)
+def _exact_limits(rate: float, n: int, levels: Sequence[float]) -> tuple[list[float], list[float]]:
+    """The lower and upper limits at each z of `levels` for a denominator n, from one
+    computation of Binomial(n, rate)."""
     counts, cdf = binomial_cdf_window(n, rate)
+    lower = [_interpolated(counts, cdf, normal_cdf(-z), n) for z in levels]
+    upper = [_interpolated(counts, cdf, normal_cdf(z), n) for z in levels]
+    return lower, upper
+
+
+def _interpolated(counts: NDArray[np.int64], cdf: NDArray[np.float64], p: float, n: int) -> float:
     index = int(np.searchsorted(cdf, p, side="left"))
     index = min(index, len(counts) - 1)
     below = cdf[index - 1] if index > 0 else 0.0

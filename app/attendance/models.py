@@ -1,4 +1,5 @@
-"""The daily and monthly attendance counts that DNA reports read."""
+"""The daily and monthly attendance counts that DNA reports read, and how each clinic's
+DNA chart is read: its target and the months where a new period starts."""
 
 from __future__ import annotations
 
@@ -70,6 +71,64 @@ class AttendanceWatermark(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     checked_until: Mapped[datetime]
+
+
+class AttendanceArmCell(Base):
+    """Outcomes of one clinic-day's appointments assigned to one arm of an experiment.
+
+    Only what became of them after assignment is counted (an appointment is assigned
+    while booked): attended, DNA, cancelled by either side, or withdrawn (entered in
+    error). The still-booked are the arm's assigned total (`ExperimentArm`) less these.
+    The day is the UTC day of the start: no report shows it, it only lets a refresh
+    recompute what changed. See `app.attendance.arms`.
+    """
+
+    __tablename__ = "attendance_arm_cells"
+    __table_args__ = (Index("ix_attendance_arm_cells_experiment_id", "experiment_id"),)
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(32), primary_key=True)
+    attended: Mapped[int]
+    dna: Mapped[int]
+    #: Cancelled by the patient or by the clinic.
+    cancelled: Mapped[int]
+    #: Entered in error: in the arm's total, but neither an outcome nor booked.
+    withdrawn: Mapped[int]
+
+
+class AttendanceExperiment(Base):
+    """An experiment whose arm cells are complete: built from its assignments once, then
+    kept current by every refresh."""
+
+    __tablename__ = "attendance_experiments"
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    built_at: Mapped[datetime]
+
+
+class AttendanceTarget(Base):
+    """A clinic's target DNA rate, against which its chart gives assurance."""
+
+    __tablename__ = "attendance_targets"
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), primary_key=True)
+    #: The DNA rate (0 to 1) the clinic aims to stay at or below.
+    dna_rate: Mapped[float]
+    updated_at: Mapped[datetime]
+
+
+class AttendanceRebase(Base):
+    """A month where a new period of a clinic's DNA chart starts (its limits are
+    recalculated from there), because the process changed then."""
+
+    __tablename__ = "attendance_rebases"
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), primary_key=True)
+    #: The first day of the month that starts the new period.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    created_at: Mapped[datetime]
 
 
 # Indexes on other domains' tables. The cells are computed one clinic and a few days at

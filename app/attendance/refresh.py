@@ -6,6 +6,9 @@ appointments (outcomes, cancellations, rebook requests, and new bookings that ma
 fulfil a rebook request), reminders (delivery receipts) and patients (demographics).
 Every clinic-day they touch is recomputed whole, so an outcome recorded weeks late
 updates its day at the next report. A month is built the first time a report needs it.
+The arm cells of experiments (`app.attendance.arms`) are recomputed for every changed
+day, built month or not, and an experiment's are built whole the first time they are
+asked for.
 
 One watermark row serves every clinic; refreshes take turns on its row lock.
 """
@@ -16,18 +19,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, select, union, update
+from sqlalchemy import and_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from app.appointments.models import Appointment
-from app.attendance.cells import build_months, counted, rebuild_days
+from app.attendance.arms import build_experiments, rebuild_changed_arms
+from app.attendance.cells import build_months, counted, rebuild_days, utc_day
 from app.attendance.models import AttendanceMonth, AttendanceWatermark
 from app.attendance.periods import local_days, month_of
 from app.clinics.models import Clinic
@@ -40,24 +40,6 @@ from app.patients.models import Patient
 #: stamps its rows before it commits.
 WATERMARK_MARGIN = timedelta(minutes=15)
 _WATERMARK_ID = 1
-
-
-class utc_day(FunctionElement[date]):  # noqa: N801 (SQL function name)
-    """The UTC calendar day of a timestamp column."""
-
-    type = Date()
-    inherit_cache = True
-    name = "utc_day"
-
-
-@compiles(utc_day, "postgresql")
-def _day_pg(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
-
-
-@compiles(utc_day, "sqlite")
-def _day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
 
 
 def changed_days(since: datetime) -> set[tuple[int, date]]:
@@ -99,7 +81,11 @@ def changed_days(since: datetime) -> set[tuple[int, date]]:
 
 def changed_local_days(since: datetime) -> dict[int, set[date]]:
     """The clinic-days (local) whose counts may have changed after `since`."""
-    found = changed_days(since)
+    return _local(changed_days(since))
+
+
+def _local(found: set[tuple[int, date]]) -> dict[int, set[date]]:
+    """Changed (clinic id, UTC day)s as each clinic's local days."""
     zones = _zones(clinic_id for clinic_id, _ in found)
     days: dict[int, set[date]] = defaultdict(set)
     for clinic_id, utc in found:
@@ -147,18 +133,26 @@ class Refreshed:
 
     months_built: int
     days_recomputed: int
+    #: Clinic-days (UTC) whose arm cells were recomputed.
+    arm_days: int = 0
+    #: Experiments whose arm cells were built for the first time.
+    experiments_built: int = 0
 
 
-def refresh(required: Mapping[int, Iterable[date]], now: datetime) -> Refreshed:
-    """Bring the cells up to date: redo changed days and build the `required` months.
+def refresh(
+    required: Mapping[int, Iterable[date]], now: datetime, *, experiments: bool = False
+) -> Refreshed:
+    """Bring the cells up to date: redo changed days and build the `required` months;
+    with `experiments`, also build the arm cells of experiments not built yet.
 
     `required` maps clinic ids to the months a report needs. Changes are looked for in
     every clinic, so that one watermark serves all. Days of months not yet built are
-    left until a report needs them. Does not commit; the watermark row stays locked
-    until the caller commits.
+    left until a report needs them (their arm cells are redone all the same). Does not
+    commit; the watermark row stays locked until the caller commits.
     """
     since = _lock_watermark(now) - WATERMARK_MARGIN
-    changed = changed_local_days(since)
+    found = changed_days(since)
+    changed = _local(found)
     built = built_months([*changed, *required])
     zones = _zones([*changed, *required])
     months_built = days_recomputed = 0
@@ -167,12 +161,14 @@ def refresh(required: Mapping[int, Iterable[date]], now: datetime) -> Refreshed:
         months_built += build_months(clinic_id, zones[clinic_id], missing, now)
         redo = {day for day in changed.get(clinic_id, ()) if month_of(day) in built[clinic_id]}
         days_recomputed += rebuild_days(clinic_id, zones[clinic_id], redo)
+    arm_days = rebuild_changed_arms(found)
+    experiments_built = build_experiments(now) if experiments else 0
     db.session.execute(
         update(AttendanceWatermark)
         .where(AttendanceWatermark.id == _WATERMARK_ID)
         .values(checked_until=now)
     )
-    return Refreshed(months_built, days_recomputed)
+    return Refreshed(months_built, days_recomputed, arm_days, experiments_built)
 
 
 def _zones(clinic_ids: Iterable[int]) -> dict[int, ZoneInfo]:

@@ -44,6 +44,9 @@ class Unit:
     label: str
     events: int
     volume: int
+    #: Its limits around the overall rate, when the caller has them already (they are
+    #: computed otherwise).
+    limits: FunnelLimits | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def funnel_plot(
     events = [u.events for u in units]
     volumes = [u.volume for u in units]
     centre = overall_rate(events, volumes)
-    placed = funnel_units(events, volumes, centre)
+    placed = funnel_units(events, volumes, centre, [u.limits for u in units])
     x_ticks = nice_ticks(0.0, max(volumes))
     y_ticks = _y_ticks(placed, centre, min(volumes))
     description = _summary(units, placed, centre, rate_measure, volume_measure, text)

@@ -43,7 +43,8 @@ def attendance_report_command(clinic_slug: str, first: str, last: str, as_json: 
 @click.option("--to", "last", help="... up to this one (YYYY-MM)")
 @with_appcontext
 def attendance_refresh(first: str | None, last: str | None) -> None:
-    """Bring the stored counts up to date with what changed since the last refresh.
+    """Bring the stored counts up to date with what changed since the last refresh, and
+    build the stored arm counts of experiments that have none yet.
 
     With --from and --to, also build those months for every clinic, so that the first
     report of a large period does not have to (run it after upgrading, for example).

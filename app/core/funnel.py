@@ -78,28 +78,39 @@ def _check(events: int, n: int) -> None:
 
 def binomial_limit(rate: float, n: int, p: float) -> float:
     """The interpolated p-quantile of Binomial(n, rate) / n, within [0, 1]."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"p must be strictly between 0 and 1, got {p!r}")
+    return binomial_limits(rate, n, [p])[0]
+
+
+def binomial_limits(rate: float, n: int, ps: Sequence[float]) -> list[float]:
+    """`binomial_limit` at each of `ps`, from one computation of the distribution."""
+    for p in ps:
+        if not 0.0 < p < 1.0:
+            raise ValueError(f"p must be strictly between 0 and 1, got {p!r}")
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n!r}")
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"rate must lie between 0 and 1, got {rate!r}")
     if rate in (0.0, 1.0):
-        return rate
+        return [rate for _ in ps]
     counts, cdf = binomial_cdf_window(n, rate)
-    index = int(np.searchsorted(cdf, p, side="left"))
-    index = min(index, len(counts) - 1)
-    reached = float(cdf[index])
-    before = float(cdf[index - 1]) if index > 0 else 0.0
-    step = reached - before
-    fraction = (reached - p) / step if step > 0 else 0.0
-    return min(1.0, max(0.0, (int(counts[index]) - fraction) / n))
+    limits = []
+    for p in ps:
+        index = int(np.searchsorted(cdf, p, side="left"))
+        index = min(index, len(counts) - 1)
+        reached = float(cdf[index])
+        before = float(cdf[index - 1]) if index > 0 else 0.0
+        step = reached - before
+        fraction = (reached - p) / step if step > 0 else 0.0
+        limits.append(min(1.0, max(0.0, (int(counts[index]) - fraction) / n)))
+    return limits
 
 
 def funnel_limits(rate: float, n: int) -> FunnelLimits:
-    """The 95% and 99.8% limits around `rate` for a unit of volume n."""
-    low_95, high_95 = (binomial_limit(rate, n, p) for p in _tails(COVERAGES[0]))
-    low_998, high_998 = (binomial_limit(rate, n, p) for p in _tails(COVERAGES[1]))
+    """The 95% and 99.8% limits around `rate` for a unit of volume n (the binomial is
+    computed once for all four)."""
+    low_95, high_95, low_998, high_998 = binomial_limits(
+        rate, n, [*_tails(COVERAGES[0]), *_tails(COVERAGES[1])]
+    )
     return FunnelLimits(n, low_95, high_95, low_998, high_998)
 
 
@@ -132,20 +143,30 @@ def position(rate: float, limits: FunnelLimits) -> FunnelPosition:
 
 
 def funnel_units(
-    events: Sequence[int], volumes: Sequence[int], rate: float | None = None
+    events: Sequence[int],
+    volumes: Sequence[int],
+    rate: float | None = None,
+    limits: Sequence[FunnelLimits | None] | None = None,
 ) -> list[FunnelUnit]:
     """Each unit's rate, limits and position around `rate` (the overall rate when None).
 
-    A unit with no cases has no rate to place and is refused (ValueError), as are counts
-    that are not whole numbers and more events than cases.
+    `limits` may give a unit's limits already computed around that rate (None computes
+    them). A unit with no cases has no rate to place and is refused (ValueError), as are
+    counts that are not whole numbers, more events than cases, and limits given for
+    another volume.
     """
     centre = overall_rate(events, volumes) if rate is None else rate
+    known = list(limits) if limits is not None else [None] * len(volumes)
     units = []
-    for count, n in zip(events, volumes, strict=True):
+    for count, n, given in zip(events, volumes, known, strict=True):
         _check(count, n)
         if n == 0:
             raise ValueError("a unit on a funnel plot needs at least one case")
-        limits = funnel_limits(centre, int(n))
+        if given is not None and given.n != n:
+            raise ValueError(f"limits for a volume of {given.n} given for a unit of {n}")
+        unit_limits = given or funnel_limits(centre, int(n))
         observed = int(count) / int(n)
-        units.append(FunnelUnit(int(count), int(n), observed, limits, position(observed, limits)))
+        units.append(
+            FunnelUnit(int(count), int(n), observed, unit_limits, position(observed, unit_limits))
+        )
     return units

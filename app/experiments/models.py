@@ -15,6 +15,7 @@ from app.experiments.rules import Decision
 
 
 class ExperimentStatus(enum.StrEnum):
+    DRAFT = "draft"  # defined, not started: nothing assigned, no clinic held
     RUNNING = "running"  # assigning appointments; the arms' wording goes out
     STOPPED = "stopped"  # ended without adopting arm B; reminders use the usual wording
     SHIPPED = "shipped"  # ended with arm B judged better; reminders use the usual wording
@@ -51,7 +52,8 @@ class Experiment(Base):
     status: Mapped[ExperimentStatus] = mapped_column(
         state_enum(ExperimentStatus, 16), default=ExperimentStatus.RUNNING
     )
-    #: Appointments starting at or after this instant are eligible.
+    #: Appointments starting at or after this instant are eligible (a draft's is when it
+    #: was drafted; starting it sets it to then).
     starts_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -75,6 +77,20 @@ class ExperimentAssignment(Base):
     clinic_id: Mapped[int]
     arm: Mapped[str] = mapped_column(String(32))
     assigned_at: Mapped[datetime]
+
+
+class ExperimentArm(Base):
+    """How many appointments one arm of an experiment has been given so far.
+
+    Kept by the assigner, which holds the experiment's row lock while it writes the
+    assignments (`service._write`), so pages read it instead of counting assignments.
+    """
+
+    __tablename__ = "experiment_arms"
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(32), primary_key=True)
+    assigned: Mapped[int]
 
 
 class ExperimentDecision(Base):

@@ -1,4 +1,5 @@
-"""Commands on reminder-wording experiments: create, assign arms, analyse, decide.
+"""Commands on reminder-wording experiments: create (running, or as a draft to start
+later), start, assign arms, analyse, decide, stop, and record downloads.
 
 An appointment is eligible for an experiment when it is booked at one of the
 experiment's clinics, starts at or after the experiment's start, and has a reminder
@@ -21,14 +22,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from app.appointments.models import Appointment, AppointmentStatus
+from app.audit.models import AuditAction
+from app.audit.service import Actor, record
 from app.clinics.models import Clinic
 from app.core.clock import Clock
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.experiments.analysis import ExperimentAnalysis, analyse
 from app.experiments.models import (
     Experiment,
+    ExperimentArm,
     ExperimentAssignment,
     ExperimentDecision,
     ExperimentStatus,
@@ -48,26 +54,29 @@ from app.messaging.models import OutboundMessage
 from app.messaging.states import OPEN_STATES
 
 _ENDED = {Decision.STOP: ExperimentStatus.STOPPED, Decision.SHIP: ExperimentStatus.SHIPPED}
+#: What a stop by staff records as its first reason, and the longest reason they may give.
+STOPPED_BY_STAFF = "stopped by staff before the analysis called for it"
+MAX_REASON = 500
 
 
-def create_experiment(spec: ExperimentSpec, clock: Clock) -> Experiment:
-    """Store a checked definition as a running experiment; commits.
+def create_experiment(
+    spec: ExperimentSpec, clock: Clock, *, start: bool = True, actor: Actor | None = None
+) -> Experiment:
+    """Store a checked definition as a running experiment, or (`start` False) as a draft
+    that `start_experiment` starts later; commits. With an `actor`, the creation is
+    recorded in the audit log (MANAGE_EXPERIMENT).
 
     Refuses (Invalid) a taken slug, unknown clinics, clinics of different organisations,
-    and a clinic already in another running experiment (its reminders could only carry
-    one wording).
+    and (when starting) a clinic already in another running experiment (its reminders
+    could only carry one wording).
     """
     if find_experiment(spec.slug) is not None:
         raise Invalid(f"slug: an experiment {spec.slug!r} already exists")
     clinics = _clinics(spec.clinic_slugs)
     if len({clinic.organisation_id for clinic in clinics}) > 1:
         raise Invalid("clinics: all must belong to one organisation")
-    busy = {clinic_id: e.slug for e in running_experiments() for clinic_id in e.clinic_ids}
-    for index, clinic in enumerate(clinics):
-        if clinic.id in busy:
-            raise Invalid(
-                f"clinics[{index}]: {clinic.slug} is in the running experiment {busy[clinic.id]}"
-            )
+    if start:
+        _check_free([clinic.id for clinic in clinics])
     now = clock.now()
     experiment = Experiment(
         organisation_id=clinics[0].organisation_id,
@@ -83,14 +92,77 @@ def create_experiment(spec: ExperimentSpec, clock: Clock) -> Experiment:
         baseline=spec.baseline,
         min_difference=spec.min_difference,
         looks=spec.looks,
-        status=ExperimentStatus.RUNNING,
+        status=ExperimentStatus.RUNNING if start else ExperimentStatus.DRAFT,
         starts_at=spec.starts_at,
         created_at=now,
         updated_at=now,
     )
     db.session.add(experiment)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same slug, created at the same moment
+        db.session.rollback()
+        raise Invalid(f"slug: an experiment {spec.slug!r} already exists") from None
+    if actor is not None:
+        _audit(experiment, "created", clock, actor)
     db.session.commit()
     return experiment
+
+
+def _check_free(clinic_ids: Sequence[int]) -> None:
+    """Invalid if one of the clinics is in a running experiment."""
+    busy = {clinic_id: e.slug for e in running_experiments() for clinic_id in e.clinic_ids}
+    for index, clinic_id in enumerate(clinic_ids):
+        if clinic_id in busy:
+            raise Invalid(
+                f"clinics[{index}]: {_slug_of(clinic_id)} is in the running experiment "
+                f"{busy[clinic_id]}"
+            )
+
+
+def _slug_of(clinic_id: int) -> str:
+    return str(db.session.scalar(select(Clinic.slug).where(Clinic.id == clinic_id)))
+
+
+def _audit(experiment: Experiment, what: str, clock: Clock, actor: Actor, **counts: int) -> None:
+    record(
+        AuditAction.MANAGE_EXPERIMENT,
+        actor,
+        clock.now(),
+        record_type="experiment",
+        record_ids=[experiment.id],
+        clinic_id=experiment.clinic_ids[0] if len(experiment.clinic_ids) == 1 else None,
+        organisation_id=experiment.organisation_id,
+        detail={"what": what, **counts},
+    )
+
+
+def record_export(
+    experiment_ids: Sequence[int],
+    what: str,
+    file_format: str,
+    rows: int,
+    clock: Clock,
+    actor: Actor,
+) -> None:
+    """Record in the audit log (EXPORT) that a table or chart of these experiments was
+    downloaded: which one, in which format, how many rows. Commits."""
+    experiments = list(
+        db.session.scalars(select(Experiment).where(Experiment.id.in_(sorted(experiment_ids))))
+    )
+    organisations = {experiment.organisation_id for experiment in experiments}
+    clinics = {clinic_id for experiment in experiments for clinic_id in experiment.clinic_ids}
+    record(
+        AuditAction.EXPORT,
+        actor,
+        clock.now(),
+        record_type="experiment",
+        record_ids=sorted(experiment.id for experiment in experiments),
+        clinic_id=clinics.pop() if len(clinics) == 1 else None,
+        organisation_id=organisations.pop() if len(organisations) == 1 else None,
+        detail={"what": f"experiment_{what}", "format": file_format, "rows": rows},
+    )
+    db.session.commit()
 
 
 def _clinics(slugs: Sequence[str]) -> list[Clinic]:
@@ -143,8 +215,10 @@ def assign_new_appointments(appointment_ids: Iterable[int], clock: Clock) -> Ass
 
 
 def _running(slug: str) -> Experiment:
-    """The experiment, locked; NotFound if unknown, Invalid if it has ended."""
+    """The experiment, locked; NotFound if unknown, Invalid if not running."""
     experiment = _lock(get_experiment(slug))
+    if experiment.status is ExperimentStatus.DRAFT:
+        raise Invalid(f"experiment {slug} has not started")
     if experiment.status is not ExperimentStatus.RUNNING:
         raise Invalid(f"experiment {slug} has {experiment.status.value} and is over")
     return experiment
@@ -207,8 +281,10 @@ def _write(
     arms = [(str(arm["name"]), int(arm["weight"])) for arm in experiment.arms]
     chosen = assign_arms(experiment.seed, ids, str(clinic_id), arms)
     names, counts = np.unique(chosen, return_counts=True)
-    for name, count in zip(names.tolist(), counts.tolist(), strict=True):
+    by_arm = dict(zip(names.tolist(), counts.tolist(), strict=True))
+    for name, count in by_arm.items():
         assigned.by_arm[name] += count
+    _add_assigned(experiment.id, by_arm)
     rows = zip(ids.tolist(), chosen.tolist(), strict=True)
     if db.session.get_bind().dialect.name == "postgresql":
         _copy_rows(experiment.id, clinic_id, rows, now)
@@ -226,6 +302,21 @@ def _write(
                 for appointment_id, arm in rows
             ],
         )
+
+
+def _add_assigned(experiment_id: int, by_arm: dict[str, int]) -> None:
+    """Add to the arms' assigned totals (the caller holds the experiment's row lock)."""
+    if not by_arm:
+        return
+    dialect = db.session.get_bind().dialect.name
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(ExperimentArm)
+    rows = [{"experiment_id": experiment_id, "arm": a, "assigned": n} for a, n in by_arm.items()]
+    db.session.execute(
+        upsert.values(rows).on_conflict_do_update(
+            index_elements=[ExperimentArm.experiment_id, ExperimentArm.arm],
+            set_={"assigned": ExperimentArm.assigned + upsert.excluded.assigned},
+        )
+    )
 
 
 def _copy_rows(
@@ -258,8 +349,11 @@ def analyze_experiment(slug: str) -> ExperimentAnalysis:
     )
 
 
-def record_decision(slug: str, clock: Clock) -> tuple[ExperimentAnalysis, ExperimentDecision]:
-    """Analyse and store the decision with its reasons and numbers; commits.
+def record_decision(
+    slug: str, clock: Clock, actor: Actor | None = None
+) -> tuple[ExperimentAnalysis, ExperimentDecision]:
+    """Analyse and store the decision with its reasons and numbers; commits. With an
+    `actor`, the look is recorded in the audit log (MANAGE_EXPERIMENT).
 
     "stop" and "ship" end the experiment: no more assignments, and reminders go back to
     the usual wording (a shipped wording is then made the clinic's own). Refuses
@@ -283,5 +377,73 @@ def record_decision(slug: str, clock: Clock) -> tuple[ExperimentAnalysis, Experi
     if analysis.decision in _ENDED:
         experiment.status = _ENDED[analysis.decision]
         experiment.updated_at = now
+    if actor is not None:
+        db.session.flush()
+        _audit(experiment, "decided", clock, actor, decision=decision.id)
     db.session.commit()
     return analysis, decision
+
+
+def _by_id(experiment_id: int) -> Experiment:
+    """The experiment's row, locked; NotFound if there is none."""
+    found = db.session.get(Experiment, experiment_id)
+    if found is None:
+        raise NotFound(f"no experiment with id {experiment_id}")
+    return _lock(found)
+
+
+def start_experiment(experiment_id: int, clock: Clock, actor: Actor) -> Assigned:
+    """Start a draft: appointments starting from now on are eligible, and those already
+    booked with a reminder still to send are assigned at once (later ones as they are
+    booked). Recorded in the audit log (MANAGE_EXPERIMENT, with the number assigned);
+    commits. NotFound for an unknown experiment; Invalid for one that is not a draft,
+    or whose clinic is in another running experiment."""
+    experiment = _by_id(experiment_id)
+    if experiment.status is not ExperimentStatus.DRAFT:
+        raise Invalid(f"experiment {experiment.slug} has already started")
+    _check_free(experiment.clinic_ids)
+    now = clock.now()
+    experiment.status = ExperimentStatus.RUNNING
+    experiment.starts_at = now
+    experiment.updated_at = now
+    db.session.flush()
+    assigned = Assigned()
+    for clinic_id, ids in _eligible_by_clinic(experiment):
+        _write(experiment, clinic_id, ids, now, assigned)
+    _audit(experiment, "started", clock, actor, assigned=assigned.total)
+    db.session.commit()
+    return assigned
+
+
+def stop_experiment(
+    experiment_id: int, reason: str, clock: Clock, actor: Actor
+) -> ExperimentDecision:
+    """Stop a running experiment now, whatever the analysis says: reminders go back to
+    the usual wording. The analysis as it stands is recorded as a "stop" decision with
+    the staff member's reason; recorded in the audit log (MANAGE_EXPERIMENT); commits.
+    NotFound for an unknown experiment; Invalid for one that is not running or a reason
+    that is empty or longer than 500 characters."""
+    text = " ".join(reason.split())
+    if not text or len(text) > MAX_REASON:
+        raise Invalid(f"reason: must be text of 1 to {MAX_REASON} characters")
+    experiment = _by_id(experiment_id)
+    if experiment.status is not ExperimentStatus.RUNNING:
+        raise Invalid(f"experiment {experiment.slug} is not running")
+    analysis = analyze_experiment(experiment.slug)
+    now = clock.now()
+    decision = ExperimentDecision(
+        experiment_id=experiment.id,
+        decision=Decision.STOP,
+        reasons=[STOPPED_BY_STAFF, text, *analysis.reasons],
+        analysis=analysis.to_json(),
+        n_per_arm=analysis.n_per_arm,
+        information_fraction=analysis.information_fraction,
+        decided_at=now,
+    )
+    db.session.add(decision)
+    experiment.status = ExperimentStatus.STOPPED
+    experiment.updated_at = now
+    db.session.flush()
+    _audit(experiment, "stopped", clock, actor, decision=decision.id)
+    db.session.commit()
+    return decision

@@ -97,3 +97,24 @@ def test_no_units_is_refused() -> None:
         funnel_plot(
             [], title="T", rate_measure="R", volume_measure="V", events_measure="E", prefix="f4"
         )
+
+
+def test_limits_the_caller_has_are_used_as_given() -> None:
+    words = {"title": "DNA", "rate_measure": "R", "volume_measure": "V", "events_measure": "E"}
+    computed = funnel_plot(UNITS, prefix="f5", **words)
+    rate = sum(u.events for u in UNITS) / sum(u.volume for u in UNITS)
+    known = [Unit(u.label, u.events, u.volume, funnel_limits(rate, u.volume)) for u in UNITS]
+    given = funnel_plot(known, prefix="f5", **words)
+    assert (given.svg, given.table.rows) == (computed.svg, computed.table.rows)
+    # Limits drawn tight around North's own rate put it within them, whatever they say.
+    north = UNITS[0]
+    tight = funnel_limits(north.events / north.volume, north.volume)
+    chart = funnel_plot([Unit("North", 38, 420, tight), *UNITS[1:]], prefix="f6", **words)
+    assert chart.table.rows[0][4:8] == (
+        tight.lower_95,
+        tight.upper_95,
+        tight.lower_998,
+        tight.upper_998,
+    )
+    (first, *_) = by_class(check_frame(chart.svg, "f6"), "unit")
+    assert first.get("data-position") == FunnelPosition.WITHIN.value

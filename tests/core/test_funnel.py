@@ -8,6 +8,7 @@ from app.core.funnel import (
     FunnelLimits,
     FunnelPosition,
     binomial_limit,
+    binomial_limits,
     funnel_curve,
     funnel_limits,
     funnel_units,
@@ -114,3 +115,25 @@ def test_bad_arguments_are_refused() -> None:
         binomial_limit(0.1, 0, 0.5)
     with pytest.raises(ValueError, match="rate must"):
         binomial_limit(1.5, 10, 0.5)
+
+
+@pytest.mark.parametrize(("rate", "n"), [(0.1, 100), (0.1, 1), (0.08, 1000), (0.9, 30)])
+def test_the_four_limits_of_one_volume_come_from_one_binomial(rate: float, n: int) -> None:
+    tails = [0.001, 0.025, 0.975, 0.999]
+    assert binomial_limits(rate, n, tails) == [binomial_limit(rate, n, p) for p in tails]
+    limits = funnel_limits(rate, n)
+    low_998, low_95, high_95, high_998 = binomial_limits(rate, n, tails)
+    assert (limits.n, limits.lower_95, limits.upper_95) == (n, pytest.approx(low_95), high_95)
+    assert (limits.lower_998, limits.upper_998) == (pytest.approx(low_998), high_998)
+
+
+def test_units_take_limits_already_computed_for_their_volume() -> None:
+    events, volumes = [10, 40, 2], [100, 200, 100]
+    computed = funnel_units(events, volumes)
+    given = [u.limits for u in computed]
+    assert funnel_units(events, volumes, limits=[given[0], None, given[2]]) == computed
+    narrow = FunnelLimits(n=100, lower_95=0.09, upper_95=0.11, lower_998=0.095, upper_998=0.105)
+    (placed,) = funnel_units([2], [100], 0.1, limits=[narrow])
+    assert (placed.limits, placed.position) == (narrow, FunnelPosition.BELOW_998)
+    with pytest.raises(ValueError, match="limits for a volume of 100 given for a unit of 200"):
+        funnel_units([10], [200], 0.1, limits=[narrow])

@@ -12,17 +12,23 @@ from sqlalchemy import select, update
 from app.appointments.imports import import_fhir_bundle
 from app.appointments.models import Appointment
 from app.appointments.models import AppointmentStatus as S
+from app.audit.models import AuditAction, AuditEvent
+from app.audit.service import Actor
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.experiments.models import ExperimentAssignment, ExperimentStatus
 from app.experiments.queries import get_experiment
 from app.experiments.rules import assign_arm
 from app.experiments.service import (
+    STOPPED_BY_STAFF,
     analyze_experiment,
     assign_experiment,
     create_experiment,
     record_decision,
+    record_export,
+    start_experiment,
+    stop_experiment,
 )
 from app.experiments.spec import parse_definition
 from app.experiments.stats import compare_proportions
@@ -244,3 +250,94 @@ def test_nothing_is_decided_before_both_arms_have_outcomes(
     with pytest.raises(Invalid, match="nothing to decide yet"):
         record_decision("cost-2026", clock)
     assert db.session.query(OutboundMessage).count() == 4
+
+
+# -- drafts, starting and stopping --------------------------------------------------------------
+
+STAFF = Actor(user_id=None, address="192.0.2.7")
+
+
+def _audit(action: AuditAction) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_a_draft_holds_no_clinic_and_starts_by_assigning_what_is_booked(
+    scene: dict[str, Clinic], world: World, clock: FixedClock
+) -> None:
+    draft = create_experiment(parse_definition(_definition()), clock, start=False, actor=STAFF)
+    assert draft.status is ExperimentStatus.DRAFT
+    create_experiment(parse_definition(_definition(slug="other", clinics=["south"])), clock)
+    with pytest.raises(Invalid, match="has not started"):
+        assign_experiment("cost-2026", clock)
+    with pytest.raises(Invalid, match=r"clinics\[1\]: south is in the running experiment other"):
+        start_experiment(draft.id, clock, STAFF)
+    free = create_experiment(
+        parse_definition(_definition(slug="free", clinics=["north"])), clock, start=False
+    )
+    booked = [
+        world.add(p, SOON, S.BOOKED, reminders=[M.PENDING]).id
+        for p in _patients(world, scene["north"], 3)
+    ]
+    clock.advance(timedelta(hours=1))
+    assigned = start_experiment(free.id, clock, STAFF)
+    assert assigned.total == 3
+    assert free.status is ExperimentStatus.RUNNING
+    assert free.starts_at == clock.now()
+    rows = db.session.scalars(select(ExperimentAssignment.appointment_id)).all()
+    assert sorted(rows) == booked
+    with pytest.raises(Invalid, match="has already started"):
+        start_experiment(free.id, clock, STAFF)
+    events = _audit(AuditAction.MANAGE_EXPERIMENT)
+    assert [(e.detail, e.record_ids, e.address) for e in events] == [
+        ({"what": "created"}, [draft.id], "192.0.2.7"),
+        ({"what": "started", "assigned": 3}, [free.id], "192.0.2.7"),
+    ]
+    assert events[1].clinic_id == scene["north"].id
+
+
+def test_stopping_records_the_analysis_with_the_reason_and_ends_the_wording(
+    scene: dict[str, Clinic], world: World, clock: FixedClock
+) -> None:
+    experiment = create_experiment(parse_definition(_definition()), clock)
+    arms = _assigned_by_arm(world, scene["north"], 20, clock)
+    _settle(arms["A"], dna=3)
+    _settle(arms["B"], dna=1)
+    for reason in ("", "   ", "x" * 501):
+        with pytest.raises(Invalid, match="reason: must be text of 1 to 500 characters"):
+            stop_experiment(experiment.id, reason, clock, STAFF)
+    decision = stop_experiment(experiment.id, "  The clinic\nmoves  ", clock, STAFF)
+    analysis = analyze_experiment("cost-2026")
+    assert decision.decision == "stop"
+    assert decision.reasons == [STOPPED_BY_STAFF, "The clinic moves", *analysis.reasons]
+    assert decision.n_per_arm == analysis.n_per_arm
+    assert get_experiment("cost-2026").status is ExperimentStatus.STOPPED
+    assert reminder_wording(arms["B"][0], ("en",)) is None
+    with pytest.raises(Invalid, match="is not running"):
+        stop_experiment(experiment.id, "again", clock, STAFF)
+    with pytest.raises(NotFound):
+        stop_experiment(experiment.id + 100, "gone", clock, STAFF)
+    (event,) = _audit(AuditAction.MANAGE_EXPERIMENT)
+    assert event.detail == {"what": "stopped", "decision": decision.id}
+
+
+def test_a_download_is_recorded_with_its_experiments_and_rows(
+    scene: dict[str, Clinic], clock: FixedClock
+) -> None:
+    one = create_experiment(parse_definition(_definition()), clock, start=False)
+    two = create_experiment(
+        parse_definition(_definition(slug="two", clinics=["north"])), clock, start=False
+    )
+    record_export([one.id], "arms", "csv", 2, clock, STAFF)
+    record_export([two.id, one.id], "list", "csv", 2, clock, STAFF)
+    first, second = _audit(AuditAction.EXPORT)
+    assert (first.record_ids, first.clinic_id, first.organisation_id) == (
+        [one.id],
+        None,  # north and south
+        scene["north"].organisation_id,
+    )
+    assert first.detail == {"what": "experiment_arms", "format": "csv", "rows": 2}
+    assert second.record_ids == [one.id, two.id]
