@@ -1,7 +1,8 @@
-"""Request logs without survey link tokens.
+"""Request logs without survey or goal link tokens.
 
-A survey link (`/s/<token>`) is the patient's only credential for their form, so the
-token must not reach a log that more people read than the care team. `LinkTokenFilter`
+A survey link (`/s/<token>`) or goal link (`/g/<token>`) is the patient's only
+credential for their form, so the token must not reach a log that more people read
+than the care team. `LinkTokenFilter`
 rewrites a log record's text with every link token replaced by a fixed marker. It is
 put on werkzeug's request log (the development server) by `init_app`, and on
 gunicorn's access log by `gunicorn.conf.py`.
@@ -17,15 +18,16 @@ from flask import Flask
 #: What a link's token becomes in a log line.
 MARKER = "[redacted]"
 # The token is one path segment; it stops at a separator, a query or a quote.
-_LINK = re.compile(r"/s/[^\s/?#\"']+")
+_LINK = re.compile(r"/([sg])/[^\s/?#\"']+")
 #: The loggers of the request logs of the servers we run under.
 WERKZEUG_LOGGER = "werkzeug"
 GUNICORN_ACCESS_LOGGER = "gunicorn.access"
 
 
 def redact_links(text: str) -> str:
-    """`text` with the token of every survey link (`/s/<token>`) replaced by MARKER."""
-    return _LINK.sub(f"/s/{MARKER}", text)
+    """`text` with the token of every survey and goal link (`/s/<token>`, `/g/<token>`)
+    replaced by MARKER."""
+    return _LINK.sub(lambda found: f"/{found.group(1)}/{MARKER}", text)
 
 
 class LinkTokenFilter(logging.Filter):

@@ -15,6 +15,7 @@ from flask import Flask
 from app.attendance.service import refresh_counts
 from app.audit.service import SYSTEM
 from app.extensions import db
+from app.goals.rounds import expire_rounds
 from app.messaging.sweeps import sweep
 from app.privacy import service as privacy
 from app.queueing import JobName
@@ -54,6 +55,9 @@ def _expire_conversations(runtime: Runtime) -> None:
     expired = expire_sessions(runtime.clock.now())
     if expired:
         log.info("surveys: %s conversation(s) expired", expired)
+    ended = expire_rounds(runtime.clock.now())
+    if ended:
+        log.info("goals: %s round(s) of questions ended", ended)
 
 
 def _purge_old_text(runtime: Runtime) -> None:

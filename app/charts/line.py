@@ -80,13 +80,15 @@ def line_chart(
     zero_based: bool = True,
     height: int = 360,
     words: LineWords | None = None,
+    value_range: tuple[float, float] | None = None,
 ) -> Chart:
     """Lines of each series over `periods`, with shaded interval bands; `percent` for
-    proportions (0 to 1) written as percentages."""
+    proportions (0 to 1) written as percentages. `value_range` keeps both its ends on
+    the value axis whatever the data (a score from 0 to 10, say)."""
     text = words or LineWords()
     _check(periods, series)
     write = plain_percent if percent else plain_number
-    ticks = _ticks(series, zero_based)
+    ticks = _ticks(series, zero_based, value_range)
     tick_text = percent_formatter(ticks) if percent else number_formatter(ticks)
     description = _summary(periods, series, measure, write, text)
     root = svg_root(prefix, WIDTH, height, title, description)
@@ -112,7 +114,9 @@ def _check(periods: Sequence[str], series: Sequence[Series]) -> None:
             raise ValueError(f"series {one.name!r} needs one value per period")
 
 
-def _ticks(series: Sequence[Series], zero_based: bool) -> list[float]:
+def _ticks(
+    series: Sequence[Series], zero_based: bool, value_range: tuple[float, float] | None = None
+) -> list[float]:
     seen = [
         v
         for one in series
@@ -122,6 +126,8 @@ def _ticks(series: Sequence[Series], zero_based: bool) -> list[float]:
     ]
     if zero_based:
         seen.append(0.0)
+    if value_range is not None:
+        seen += list(value_range)
     if not seen:
         return [0.0, 1.0]
     return nice_ticks(min(seen), max(seen))

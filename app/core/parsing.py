@@ -30,6 +30,7 @@ from app.core.vocabulary import (
     DONT_KNOW_WORDS,
     HELP_WORDS,
     NO_WORDS,
+    NUMBER_WORDS,
     OPT_IN_WORDS,
     OPT_OUT_WORDS,
     SKIP_WORDS,
@@ -266,19 +267,31 @@ def parse_yes_no(raw: str, locale: str) -> Parsed:
     return _skip_or_dont_know(message, allow_dont_know=True)
 
 
-def parse_number(raw: str, locale: str, lo: int | None = None, hi: int | None = None) -> Parsed:
+def parse_number(
+    raw: str,
+    locale: str,
+    lo: int | None = None,
+    hi: int | None = None,
+    *,
+    words: bool = False,
+) -> Parsed:
     """Read a whole non-negative number, in any supported digit script.
 
     Within `lo`..`hi` (either bound may be None) gives NUMBER; outside gives TEXT with
-    `number` set. Refuses negatives, decimals and numbers written in words (TEXT), and
-    digit runs longer than nine digits. Skip and don't-know words are recognised.
+    `number` set. Refuses negatives, decimals and digit runs longer than nine digits.
+    With `words`, a number from 0 to 10 written in words in `locale` or English
+    ("seven", "siedem", "七") counts too; without, words are TEXT. Skip and don't-know
+    words are recognised.
     """
     message = _read(raw, locale)
     if (keyword := _keyword(message)) is not None:
         return Parsed(keyword, text=message.text)
     if _starts_with_minus(raw):
         return Parsed(Intent.TEXT, text=message.text)
-    if (number := _as_int(message.text)) is not None:
+    number = _as_int(message.text)
+    if number is None and words:
+        number = _number_keys(message.locale).get(message.key)
+    if number is not None:
         in_range = (lo is None or number >= lo) and (hi is None or number <= hi)
         return Parsed(Intent.NUMBER if in_range else Intent.TEXT, number, message.text)
     return _skip_or_dont_know(message, allow_dont_know=True)
@@ -323,6 +336,13 @@ def _keys(kind: _Kind, locale: str) -> frozenset[str]:
     table = _TABLES[kind]
     words = table.get(locale, frozenset()) | table[DEFAULT_LOCALE]
     return frozenset(_match_key(normalise_text(word)) for word in words)
+
+
+@functools.cache
+def _number_keys(locale: str) -> dict[str, int]:
+    """Number words of English and then `locale` (which win on a clash), by match key."""
+    table = NUMBER_WORDS[DEFAULT_LOCALE] | NUMBER_WORDS.get(locale, {})
+    return {_match_key(normalise_text(word)): number for word, number in table.items()}
 
 
 @functools.cache

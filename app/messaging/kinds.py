@@ -18,6 +18,8 @@ class MessageKind(enum.StrEnum):
     SURVEY_INVITE = "survey_invite"  # opens a survey conversation after a visit
     SURVEY_QUESTION = "survey_question"  # the next survey question, or a re-ask
     SURVEY_THANKS = "survey_thanks"  # closes a survey conversation
+    GOAL_QUESTION = "goal_question"  # asks for one goal's score (or links to the goal form)
+    GOAL_THANKS = "goal_thanks"  # closes a round of goal questions
 
 
 #: Kinds that may reach a patient who has opted out (the one confirmation of it).

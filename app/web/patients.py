@@ -36,10 +36,11 @@ from app.core.channels import Channel
 from app.core.errors import NotFound
 from app.core.inputs import MAX_INT32
 from app.core.locales import SUPPORTED_LOCALES
+from app.goals.queries import patient_goals
 from app.patients import service as patients
 from app.patients.models import Patient
 from app.runtime import get_runtime
-from app.web import casework_labels, nav
+from app.web import casework_labels, goals_view, nav
 from app.web.pages import requires, staff_blueprint
 from app.web.principal import actor, staff_scope
 
@@ -51,7 +52,7 @@ nav.add(
         label=_l("Patients"),
         description=_l("Find a patient and see their appointments, messages and consent."),
         permission=Permission.VIEW_PATIENTS,
-        blueprints=("staff_patients",),
+        blueprints=("staff_patients", "staff_goals"),
         order=20,
     )
 )
@@ -160,8 +161,14 @@ def _timeline_page(
 ) -> tuple[str, int]:
     scope = staff_scope()
     found = patient_timeline(patient, Disclosure.of(scope))
-    _audit_view(found)
     clinic_id = patient.clinic_id
+    goals = None
+    if scope.allows(Permission.VIEW_GOALS, clinic_id):
+        may_edit_goals = scope.allows(Permission.EDIT_GOALS, clinic_id)
+        goals = goals_view.goals_panel(
+            patient_goals(patient.id), found.patient.timezone, may_edit=may_edit_goals
+        )
+    _audit_view(found, goals is not None)
     may_erase = scope.allows(Permission.ERASE_PATIENTS, clinic_id)
     page = render_template(
         "web/patients/timeline.html",
@@ -173,17 +180,20 @@ def _timeline_page(
         languages=_languages(),
         may_edit=scope.allows(Permission.EDIT_PATIENTS, clinic_id),
         erase_url=_erase_url(patient) if may_erase else None,
+        goals=goals,
     )
     return page, status
 
 
-def _audit_view(found: Timeline) -> None:
+def _audit_view(found: Timeline, goals: bool) -> None:
     shown = {
         "names": found.shows_name,
         "phone": found.shows_phone,
         "messages": found.shows_messages,
         "answers": found.surveys is not None,
     }
+    if goals:  # their words, shown only to roles that work with goals
+        shown["goals"] = True
     service.note_timeline_shown(
         found.patient.id, found.patient.clinic_id, shown, actor=actor(), clock=get_runtime().clock
     )

@@ -5,7 +5,9 @@ message's kind says what the call does (`app.messaging.calls.start_call`). Each 
 that takes keys posts them to one of the routes below:
 
 - `/voice/menu?m=…&t=…`: the key pressed after a reminder (`app.replies.reminders`);
-- `/voice/answer?s=<session>&q=<question>&t=…`: a survey answer (`app.surveys.calls`).
+- `/voice/answer?s=<session>&q=<question>&t=…`: a survey answer (`app.surveys.calls`);
+- `/voice/goal?r=<round>&g=<goal>&t=…`: a goal's score, 0 to 9 or star for 10
+  (`app.goals.calls`).
 
 `t` counts the times the step was asked again. Every request's Twilio signature is
 checked as for the SMS webhooks (403 when bad or missing); a malformed query string is
@@ -22,6 +24,7 @@ from flask import Blueprint, Response, abort, request
 
 from app.core.channels import Channel
 from app.core.inputs import provider_sid, record_id, whole_number
+from app.goals.calls import press_goal_key
 from app.messaging.calls import start_call
 from app.messaging.channels.twilio_voice import render_twiml
 from app.messaging.voice import MAX_REASKS, Gather, VoiceStep
@@ -99,4 +102,14 @@ def survey_answer() -> Response:
     session_id, question_id, reasks = _id_arg("s"), _question_arg(), _reasks_arg()
     digits = _keys()
     step = answer_key(session_id, question_id, digits, reasks, get_runtime().clock.now())
+    return _twiml(step)
+
+
+@bp.post("/voice/goal")
+def goal_answer() -> Response:
+    """The key pressed for one goal's score (none: the Gather timed out)."""
+    require_signature(Channel.VOICE)
+    round_id, goal_id, reasks = _id_arg("r"), _id_arg("g"), _reasks_arg()
+    keys = _keys()
+    step = press_goal_key(round_id, goal_id, keys, reasks, get_runtime().clock.now())
     return _twiml(step)
