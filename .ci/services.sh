@@ -81,9 +81,11 @@ elif [ "$own" != 1 ] && redis_ok "redis://127.0.0.1:6379/0"; then
 else
   redis=$(start_own_redis)
 fi
-# The browser tests drive Debian's Chromium (never a downloaded browser).
+# The browser tests drive Debian's Chromium (never a downloaded browser); the board
+# report's PDF needs Pango and fonts for every script patients write in.
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
+apt_install fonts-noto-core fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 printf 'export TEST_DATABASE_URL=%q\nexport TEST_REDIS_URL=%q\n' "$db" "$redis" > "$out"
 echo "tests use PostgreSQL at ${db%%@*}@… and Redis at $redis" >&2

@@ -13,10 +13,15 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
 
+from app.audit.service import SYSTEM
+from app.clinics.queries import find_organisation
 from app.commands.attendance import attendance_cli
 from app.commands.clinics import clinic_cli
+from app.commands.common import fail, parse_month
 from app.commands.experiments import experiment_cli
+from app.commands.goals import goals_cli
 from app.commands.imports import import_cli
 from app.commands.patients import patient_cli
 from app.commands.results import rake_command, results_cli
@@ -26,6 +31,11 @@ from app.commands.templates import templates_cli
 from app.commands.tokens import token_cli
 from app.commands.users import user_cli
 from app.config import ConfigError
+from app.core.errors import WeSaidError
+from app.runtime import get_runtime
+from app.web.board_report import Reach, write_board_report
+from app.web.language import STAFF_LOCALES
+from app.web.pdf import FONT_PACKAGES, uncovered
 
 
 def _create_app() -> Flask:
@@ -61,8 +71,53 @@ def init_app(app: Flask) -> None:
         worker_command,
         clock_command,
         demo_command,
+        report_cli,
+        goals_cli,
     ):
         app.cli.add_command(command)
+
+
+@click.group("report")
+def report_cli() -> None:
+    """Reports to print or send."""
+
+
+@report_cli.command("board")
+@click.option("--org", "org_slug", required=True, help="the organisation's slug")
+@click.option("--month", required=True, help="the month reported (YYYY-MM)")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF"
+)
+@click.option(
+    "--lang", default="en", show_default=True, type=click.Choice(STAFF_LOCALES), help="language"
+)
+@with_appcontext
+def board_report_command(org_slug: str, month: str, out: Path, lang: str) -> None:
+    """Write an organisation's monthly board report as a PDF: attendance, patient
+    experience, who is not heard and experiments, over every clinic, with each chart's
+    table. The report is recorded in the audit log."""
+    first = parse_month(month, "--month")
+    organisation = find_organisation(org_slug)
+    if organisation is None:
+        fail(f"--org: no organisation {org_slug!r}")
+    everything = list(organisation.clinics)
+    reach = Reach(everything, everything, everything, True, goals=everything)  # all areas
+    with force_locale(lang):
+        try:
+            pdf = write_board_report(organisation, first, reach, get_runtime().clock, SYSTEM, lang)
+        except WeSaidError as exc:
+            fail(str(exc))
+    try:
+        out.write_bytes(pdf)
+    except OSError as exc:
+        fail(f"--out: {exc.strerror or exc}")
+    missing = uncovered()
+    if missing:
+        click.echo(
+            f"warning: no installed font covers {', '.join(missing)} text; install {FONT_PACKAGES}",
+            err=True,
+        )
+    click.echo(f"{out}: board report of {organisation.name} for {first:%B %Y}, {len(pdf):,} bytes")
 
 
 @click.command("worker")
@@ -90,8 +145,18 @@ def clock_command(once: bool) -> None:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--serve", is_flag=True, help="keep the app running at http://127.0.0.1:5000")
-def demo_command(n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
+@click.option(
+    "--database",
+    "database",
+    default=Path("instance/demo.sqlite3"),
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the SQLite file the month is written to (replaced if it exists)",
+)
+def demo_command(
+    n_patients: int, seed: int, json_path: Path | None, serve: bool, database: Path
+) -> None:
     """Run a simulated month of reminders and replies on the embedded default."""
     from app.demo.run import run_demo  # lazily: see the module docstring
 
-    run_demo(n_patients=n_patients, seed=seed, json_path=json_path, serve=serve)
+    run_demo(n_patients=n_patients, seed=seed, json_path=json_path, serve=serve, database=database)

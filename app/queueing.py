@@ -20,13 +20,14 @@ class JobName(enum.StrEnum):
     RECONCILE = "workers.jobs.reconcile"
     ERASE_AT_PROVIDER = "workers.jobs.erase_at_provider"
     IMPORT_FILE = "workers.jobs.import_file"
+    BOARD_REPORT = "workers.jobs.board_report"
 
 
 class QueueName(enum.StrEnum):
     INBOUND = "inbound"  # replies first: a patient is waiting for an answer
     SEND = "send"  # outbound messages
     MAINTENANCE = "maintenance"  # reconcilers and polls
-    IMPORTS = "imports"  # files staff uploaded: long jobs, taken after everything else
+    IMPORTS = "imports"  # files staff uploaded, reports they asked for: long jobs, taken last
 
 
 QUEUE_FOR_JOB = {
@@ -35,9 +36,10 @@ QUEUE_FOR_JOB = {
     JobName.RECONCILE: QueueName.MAINTENANCE,
     JobName.ERASE_AT_PROVIDER: QueueName.MAINTENANCE,
     JobName.IMPORT_FILE: QueueName.IMPORTS,
+    JobName.BOARD_REPORT: QueueName.IMPORTS,
 }
 #: Jobs that may run longer than RQ's default of three minutes, in seconds.
-JOB_TIMEOUTS = {JobName.IMPORT_FILE: 3600}
+JOB_TIMEOUTS = {JobName.IMPORT_FILE: 3600, JobName.BOARD_REPORT: 1800}
 
 #: The order in which workers take work.
 WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, QueueName.IMPORTS)

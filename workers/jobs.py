@@ -13,6 +13,7 @@ from app.queueing import JobName
 from app.runtime import Runtime
 from app.uploads import service as uploads
 from app.uploads.progress import ProgressBoard
+from app.web.board_report import make_requested_report
 from workers.worker import job_context
 
 INBOUND_LOOKBACK = timedelta(hours=2)
@@ -76,4 +77,11 @@ def import_file(run_id: int) -> str | None:
     """Import a file a staff member uploaded, reporting the rows done as it goes."""
     with job_context() as runtime:
         state = uploads.run_import(run_id, runtime.clock, ProgressBoard(runtime.queue.connection))
+        return state.value if state is not None else None
+
+
+def board_report(run_id: int) -> str | None:
+    """Lay out a board report a staff member asked for, and store it."""
+    with job_context() as runtime:
+        state = make_requested_report(run_id, runtime.clock)
         return state.value if state is not None else None

@@ -45,6 +45,8 @@ class AuditAction(enum.StrEnum):
     PASSWORD_LINK = "password_link"  # noqa: S105 (a name) a new one-time password link
     VIEW_WORKLIST = "view_worklist"  # the worklist showed patients' names, numbers or texts
     VIEW_APPOINTMENTS = "view_appointments"  # a day's appointments showed patients' names
+    MANAGE_EXPERIMENT = "manage_experiment"  # a wording experiment created, started or stopped
+    CHANGE_GOALS = "change_goals"  # a patient's goal opened or closed, or a score recorded
 
 
 class AuditEvent(Base):

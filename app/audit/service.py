@@ -50,3 +50,26 @@ def record(
             detail=dict(detail or {}),
         )
     )
+
+
+def record_download(
+    actor: Actor,
+    now: datetime,
+    *,
+    record_type: str,
+    record_ids: Sequence[int],
+    organisation_id: int | None,
+    detail: Mapping[str, str | int | bool | None],
+) -> None:
+    """Record a download (EXPORT) on its own and commit: a download changes nothing
+    else, so its record lands whether or not the caller writes anything afterwards."""
+    record(
+        AuditAction.EXPORT,
+        actor,
+        now,
+        record_type=record_type,
+        record_ids=record_ids,
+        organisation_id=organisation_id,
+        detail=detail,
+    )
+    db.session.commit()

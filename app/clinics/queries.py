@@ -48,6 +48,13 @@ def find_clinic_by_sender(
     )
 
 
+def get_organisation(organisation_id: int) -> Organisation:
+    found = db.session.get(Organisation, organisation_id)
+    if found is None:
+        raise NotFound(f"no organisation {organisation_id}")
+    return found
+
+
 def find_organisation(slug: str) -> Organisation | None:
     return db.session.scalar(select(Organisation).where(Organisation.slug == slug))
 

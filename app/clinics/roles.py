@@ -45,8 +45,13 @@ class Permission(enum.StrEnum):
     MANAGE_TOKENS = "manage_tokens"  # API tokens
     VIEW_RESULTS = "view_results"  # weighted results and who is not heard
     VIEW_ATTENDANCE = "view_attendance"  # DNA reports
-    MANAGE_EXPERIMENTS = "manage_experiments"  # wording experiments
+    VIEW_EXPERIMENTS = "view_experiments"  # wording experiments: arms, analyses, decisions
+    MANAGE_EXPERIMENTS = "manage_experiments"  # create, start and stop wording experiments
     VIEW_AUDIT = "view_audit"  # search and export the audit log
+    BOARD_REPORT = "board_report"  # the monthly board report (PDF), of what the above reach
+    VIEW_GOALS = "view_goals"  # a patient's goals in their words, and their scores
+    EDIT_GOALS = "edit_goals"  # open and close a patient's goals, record a score with them
+    VIEW_GOAL_OUTCOMES = "view_goal_outcomes"  # the service's goal outcomes: no patient shown
 
 
 P = Permission
@@ -63,26 +68,41 @@ _MANAGER = _CARE | {
     P.EDIT_SETTINGS,
     P.VIEW_RESULTS,
     P.VIEW_ATTENDANCE,
+    P.VIEW_EXPERIMENTS,
     P.MANAGE_EXPERIMENTS,
+    P.BOARD_REPORT,
+    P.VIEW_GOALS,
+    P.EDIT_GOALS,
+    P.VIEW_GOAL_OUTCOMES,
 }
+#: Goals are the clinicians' (and their managers'): recorded with the patient.
+_GOALS = frozenset({P.VIEW_GOALS, P.EDIT_GOALS, P.VIEW_GOAL_OUTCOMES})
 
 #: What each role may do: the one table the workspace consults.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.CLINIC_MANAGER: frozenset(_MANAGER),
-    Role.CLINICIAN: frozenset(_CARE | {P.SEE_ANSWERS, P.VIEW_APPOINTMENTS}),
+    Role.CLINICIAN: frozenset(_CARE | _GOALS | {P.SEE_ANSWERS, P.VIEW_APPOINTMENTS}),
     Role.RECEPTIONIST: frozenset(
         _CARE | {P.HANDLE_WORKLIST, P.EDIT_PATIENTS, P.VIEW_APPOINTMENTS, P.RECORD_OUTCOMES}
     ),
-    Role.EXPERIENCE_LEAD: frozenset({P.VIEW_RESULTS, P.SEE_ANSWERS}),
-    Role.ANALYST: frozenset({P.VIEW_RESULTS, P.VIEW_ATTENDANCE}),
+    Role.EXPERIENCE_LEAD: frozenset({P.VIEW_RESULTS, P.SEE_ANSWERS, P.BOARD_REPORT}),
+    Role.ANALYST: frozenset(
+        {
+            P.VIEW_RESULTS,
+            P.VIEW_ATTENDANCE,
+            P.VIEW_EXPERIMENTS,
+            P.BOARD_REPORT,
+            P.VIEW_GOAL_OUTCOMES,
+        }
+    ),
     Role.AUDITOR: frozenset({P.VIEW_AUDIT}),
 }
 
 #: Roles that must use a second factor (TOTP) to sign in.
 SECOND_FACTOR_REQUIRED = frozenset({Role.ADMIN, Role.CLINIC_MANAGER})
 #: Permissions that expose personal data: every use of them is written to the audit log.
-PERSONAL_DATA = frozenset({P.SEE_NAMES, P.SEE_PHONES, P.SEE_MESSAGES, P.SEE_ANSWERS})
+PERSONAL_DATA = frozenset({P.SEE_NAMES, P.SEE_PHONES, P.SEE_MESSAGES, P.SEE_ANSWERS, P.VIEW_GOALS})
 
 
 def permissions_of(roles: set[Role] | frozenset[Role]) -> frozenset[Permission]:
