@@ -35,13 +35,10 @@ def _rounded(value: float | None, places: int = 4) -> float | None:
 
 
 def store_snapshots(now: datetime) -> int:
-    """One snapshot per clinic and period, as the nightly run would write. Commits."""
-    scopes = db.session.execute(
-        select(SurveyInvitation.clinic_id, SurveyInvitation.period).distinct()
-    ).all()
-    for clinic_id, period in scopes:
-        results.compute_snapshot("fft", "clinic", clinic_id, period, now)
-    return len(scopes)
+    """The snapshots the nightly run would write at `now`: each clinic's, each pathway's
+    and the organisation's, for every survey and recent month with invitations. Commits;
+    returns how many were written."""
+    return results.recompute_recent(now)
 
 
 def summarise_surveys(behaviour: Behaviour) -> dict[str, Any]:

@@ -32,12 +32,13 @@ from app import create_app
 from app.appointments.imports import import_appointment_rows
 from app.audit.service import SYSTEM
 from app.clinics import accounts
-from app.clinics.queries import get_clinic_by_slug
+from app.clinics.queries import find_organisation, get_clinic_by_slug
 from app.clinics.roles import Role
-from app.clinics.service import create_clinic
+from app.clinics.service import create_clinic, ensure_organisation
 from app.core.clock import FixedClock
 from app.demo.outcomes import next_due, record_outcomes, summarise
 from app.demo.results import store_snapshots, summarise_experiment, summarise_surveys
+from app.experiments.queries import find_experiment
 from app.experiments.service import create_experiment
 from app.experiments.spec import parse_definition as parse_experiment
 from app.extensions import db
@@ -52,12 +53,17 @@ from workers.worker import InProcessWorker, bind
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; the clocks go forward on 29 March
 DAYS = 28
+#: Where the clock stands while `--serve` keeps the app running: the morning after the
+#: demo's month (March) ends, so that the month's board report can be made.
+SERVED_AT = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 ACCOUNT_SID = "AC" + "d" * 32
+#: The demo's organisation (a trust): its slug and the name pages and reports show.
+ORGANISATION = "demo-trust"
+ORGANISATION_NAME = "WeSaid Demo Trust"
 CLINICS = (
     ("north", "North Street Clinic", "+442071838750"),
     ("south", "South Road Clinic", "+441614960123"),
 )
-DATA_DIR = Path("instance")
 #: Seconds one round of deliveries may take before the demo gives up: a round left
 #: unfinished would make the run differ from the next one with the same seed.
 FLUSH_TIMEOUT = 600.0
@@ -173,7 +179,7 @@ def build_app(database: Path, port: int, clock: FixedClock, sim_url: str, auth_t
 
 
 class Demo:
-    def __init__(self, n_patients: int, seed: int, port: int) -> None:
+    def __init__(self, n_patients: int, seed: int, port: int, database: Path) -> None:
         self.clock = FixedClock(START)
         # The simulator runs in a process of its own and reads the simulated time here.
         self.shared_now = multiprocessing.get_context("spawn").Value("d", START.timestamp())
@@ -196,8 +202,8 @@ class Demo:
             deliver_on_flush=True,
         )
         sim_url = self.sim.base_url
-        DATA_DIR.mkdir(exist_ok=True)
-        self.database = DATA_DIR / "demo.sqlite3"
+        database.parent.mkdir(parents=True, exist_ok=True)
+        self.database = database
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.database}{suffix}").unlink(missing_ok=True)
         self.port = port
@@ -215,13 +221,14 @@ class Demo:
     def setup(self) -> None:
         with self.app.app_context():
             upgrade()
+            ensure_organisation(ORGANISATION, ORGANISATION_NAME, self.clock)
             for slug, name, sender in CLINICS:
                 clinic = create_clinic(
                     slug,
                     name=name,
                     timezone="Europe/London",
                     sender=sender,
-                    org_slug="demo-trust",
+                    org_slug=ORGANISATION,
                     clock=self.clock,
                 )
                 clinic.whatsapp_templates = dict(WHATSAPP_TEMPLATES)
@@ -348,11 +355,15 @@ def _progress(day: int, demo: Demo) -> None:
     click.echo(f"  day {day:2d}/{DAYS}: {creates} messages sent so far", err=True)
 
 
-def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool) -> None:
+def run_demo(
+    *, n_patients: int, seed: int, json_path: Path | None, serve: bool, database: Path
+) -> None:
+    """Run the month on a fresh SQLite file at `database` (replacing one there), print
+    the summary (and write it to `json_path`), and with `serve` keep the app running."""
     started = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("app").setLevel(logging.WARNING)
-    demo = Demo(n_patients, seed, 5000 if serve else _free_port())
+    demo = Demo(n_patients, seed, 5000 if serve else _free_port(), database)
     click.echo(
         f"WeSaid demo: {n_patients} simulated patients, {DAYS} days from {START:%d %b %Y}", err=True
     )
@@ -369,19 +380,41 @@ def run_demo(*, n_patients: int, seed: int, json_path: Path | None, serve: bool)
         json_path.write_text(json.dumps(summary, indent=2) + "\n")
         click.echo(f"summary written to {json_path}", err=True)
     if serve:
+        demo.clock.set(SERVED_AT)
         with demo.app.app_context():
             email, password = _demo_admin(demo.clock)
+            dashboards = dashboard_urls(f"http://127.0.0.1:{demo.port}")
         click.echo("", err=True)
-        click.echo("The staff workspace: http://127.0.0.1:5000/staff/", err=True)
+        click.echo(f"The staff workspace: http://127.0.0.1:{demo.port}/staff/", err=True)
         click.echo(f"  demo admin: {email}", err=True)
         click.echo(f"  password:   {password}", err=True)
+        click.echo(f"The demo's month ({START:%B %Y}) for the whole trust:", err=True)
+        for name, url in dashboards.items():
+            click.echo(f"  {name + ':':<13} {url}", err=True)
         click.echo("(development only: no second factor; Ctrl-C to stop)", err=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        # Until Ctrl-C (which the worker takes as its signal to stop), the worker makes
+        # what staff ask for on the pages: a board report is made in the background.
+        demo.worker.work(logging_level="WARNING")
     demo.close()
+
+
+def dashboard_urls(base: str) -> dict[str, str]:
+    """The dashboards of the demo's organisation for its month, by name: weighted
+    results, who is not heard, the wording experiment, and the page that makes the
+    month's board report (the month it offers first, once the clock is at SERVED_AT)."""
+    organisation = find_organisation(ORGANISATION)
+    experiment = find_experiment(str(EXPERIMENT["slug"]))
+    assert organisation is not None
+    assert experiment is not None
+    survey = get_clinic_by_slug(CLINICS[0][0]).survey_slug or "fft"
+    month = f"{START:%Y-%m}"
+    results = f"where=organisation:{organisation.id}&survey={survey}&month={month}"
+    return {
+        "results": f"{base}/staff/results?{results}",
+        "not heard": f"{base}/staff/results/heard?{results}",
+        "experiment": f"{base}/staff/experiments/{experiment.id}",
+        "board report": f"{base}/staff/reports",
+    }
 
 
 def _demo_admin(clock: FixedClock) -> tuple[str, str]:
@@ -389,7 +422,7 @@ def _demo_admin(clock: FixedClock) -> tuple[str, str]:
     email = "admin@demo.wesaid.invalid"
     password = secrets.token_urlsafe(12)
     invitation = accounts.invite(
-        email, "demo-trust", Role.ADMIN, (), clock, SYSTEM, name="Demo Admin"
+        email, ORGANISATION, Role.ADMIN, (), clock, SYSTEM, name="Demo Admin"
     )
     accounts.set_password(invitation.secret, password, clock, SYSTEM)
     return email, password
