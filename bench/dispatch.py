@@ -137,7 +137,7 @@ def bench_wesaid(app: Any, count: int) -> float:
     )
     _queue_messages(count)
     started = time.perf_counter()
-    sweep(runtime)
+    sweep(runtime.clock, runtime.queue)
     worker.work(burst=True, logging_level="WARNING")
     elapsed = time.perf_counter() - started
     accepted = db.session.scalar(
