@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app import access_log, cli, limits, web, web_assets
 from app.api import attendance as api_attendance
+from app.api import goals as api_goals
 from app.api import imports as api_imports
 from app.api import problems as api_problems
 from app.api import results as api_results
@@ -26,10 +27,12 @@ from app.config import load_config
 from app.db import Base
 from app.experiments import models as experiments_models
 from app.extensions import db, migrate
+from app.goals import models as goals_models
 from app.messaging import models as messaging_models
 from app.patients import models as patients_models
 from app.privacy import models as privacy_models
-from app.public import survey_form
+from app.public import goal_form, survey_form
+from app.reports import models as reports_models
 from app.results import models as results_models
 from app.runtime import build_runtime
 from app.surveys import models as surveys_models
@@ -88,9 +91,11 @@ def _import_models() -> None:
         casework_models,
         clinics_models,
         experiments_models,
+        goals_models,
         messaging_models,
         patients_models,
         privacy_models,
+        reports_models,
         results_models,
         surveys_models,
         uploads_models,
@@ -104,8 +109,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_imports.bp)
     app.register_blueprint(api_results.bp)
     app.register_blueprint(api_attendance.bp)
+    app.register_blueprint(api_goals.bp)
     app.register_blueprint(survey_form.bp)
     survey_form.init_web(app)
+    app.register_blueprint(goal_form.bp)
+    goal_form.init_web(app)
     web.init_app(app)
 
 

@@ -22,8 +22,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.runtime", "app.web_assets"),  # what entry points take from the app
     ("app.casework",),  # the worklist and patient timelines: they read every feature below
     # features that read the ones below
-    ("app.surveys", "app.attendance", "app.privacy", "app.uploads", "app.diary"),
-    ("app.results", "app.replies", "app.experiments"),  # features
+    ("app.surveys", "app.attendance", "app.privacy", "app.uploads", "app.diary", "app.goals"),
+    ("app.results", "app.replies", "app.experiments", "app.reports"),  # features
     ("app.scheduling",),  # planning: reminders of appointments
     ("app.appointments",),  # planning: one service for every appointment change
     ("app.messaging",),

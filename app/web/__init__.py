@@ -2,8 +2,9 @@
 
 `init_app` sets up what every staff page shares: sessions (Flask-Login, with the session
 secret as the user's id), CSRF on every form (Flask-WTF), the staff pages' language
-(English or Welsh, Flask-Babel), strict security headers, and the error pages. Each area
-of the workspace is a blueprint of its own module; `BLUEPRINTS` lists them.
+(English or Welsh, the "staff" domain of Flask-Babel, chosen as `app.web.language`
+says), strict security headers, and the error pages. Each area of the workspace is a
+blueprint of its own module; `BLUEPRINTS` lists them.
 
 Clinic isolation is not checked here or in any route: every query about clinic data
 goes through the signed-in user's `StaffScope` (`app.clinics.scope`).
@@ -22,19 +23,25 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
-from flask_login import current_user
 
 from app import limits
 from app.config import ConfigError
 from app.extensions import babel, csrf, login_manager
 from app.web import (
     appointments,
+    attendance,
     audit,
     auth,
     erasure,
+    experiments,
+    goal_outcomes,
+    goals,
     home,
     imports,
+    language,
     patients,
+    reports,
+    results,
     settings,
     tokens,
     users,
@@ -59,9 +66,16 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     patients.bp,
     appointments.bp,
     imports.bp,
+    language.bp,
+    attendance.bp,
+    experiments.bp,
+    results.bp,
+    reports.bp,
+    goals.bp,
+    goal_outcomes.bp,
 )
 #: The staff pages' languages.
-STAFF_LOCALES = ("en", "cy")
+STAFF_LOCALES = language.STAFF_LOCALES
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
 #: No script, style, frame or form leaves our own origin; nothing may frame a page.
@@ -99,7 +113,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_form)
     babel.init_app(
         app,
-        locale_selector=_locale,
+        locale_selector=language.page_locale,
         default_domain="staff",
         default_translation_directories=str(TRANSLATIONS),
     )
@@ -119,7 +133,11 @@ def _sign_in_limit() -> str:
 
 
 def _page_context() -> dict[str, object]:
-    return {"staff_sections": _sections, "staff_locale": _current_locale}
+    return {
+        "staff_sections": _sections,
+        "staff_locale": _current_locale,
+        "staff_language_switch": _language_switch,
+    }
 
 
 def _sections() -> list[ShownSection]:
@@ -130,13 +148,8 @@ def _current_locale() -> str:
     return str(get_locale() or "en")
 
 
-def _locale() -> str:
-    chosen = request.args.get("lang")
-    if chosen in STAFF_LOCALES:
-        return chosen
-    if current_user.is_authenticated and current_user.user.locale in STAFF_LOCALES:
-        return str(current_user.user.locale)
-    return request.accept_languages.best_match(STAFF_LOCALES) or "en"
+def _language_switch() -> language.Switch:
+    return language.switch(_current_locale())
 
 
 def is_staff_page() -> bool:

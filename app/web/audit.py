@@ -98,6 +98,30 @@ ACTION_LABELS: dict[str, Any] = {
     AuditAction.EXPORT: _l("Downloaded data"),
     AuditAction.RETENTION_PURGE: _l("Removed old message texts"),
     AuditAction.VIEW_AUDIT: _l("Searched the audit log"),
+    AuditAction.DISABLE_USER: _l("Disabled a staff account"),
+    AuditAction.ENABLE_USER: _l("Enabled a staff account"),
+    AuditAction.RESET_SECOND_FACTOR: _l("Reset a security code app"),
+    AuditAction.PASSWORD_LINK: _l("Made a password link"),
+    AuditAction.VIEW_WORKLIST: _l("Viewed the worklist"),
+    AuditAction.VIEW_APPOINTMENTS: _l("Viewed a day's appointments"),
+    AuditAction.CHANGE_GOALS: _l("Changed a patient's goals"),
+}
+
+#: What each kind of record is called on the page; a kind not listed shows its code.
+RECORD_TYPE_LABELS: dict[str, Any] = {
+    "api_token": _l("API token"),
+    "appointment": _l("appointment"),
+    "audit_log": _l("audit log"),
+    "clinic": _l("clinic"),
+    "consent_event": _l("consent event"),
+    "goal": _l("goal"),
+    "import_run": _l("import run"),
+    "inbound_message": _l("inbound message"),
+    "organisation": _l("organisation"),
+    "outbound_message": _l("outbound message"),
+    "patient": _l("patient"),
+    "staff_user": _l("staff user"),
+    "template_override": _l("template override"),
 }
 
 
@@ -175,7 +199,7 @@ def _search_form(members: Sequence[Any]) -> SearchForm:
     form.user.choices = [("", _("Anyone"))] + [
         (str(m.id), f"{m.name} ({m.email})" if m.name else m.email) for m in members
     ]
-    types = [(t, _readable(t)) for t in record_types()]
+    types = [(t, _record_type(t)) for t in record_types()]
     form.record_type.choices = [("", _("Any type")), *types]
     return form
 
@@ -277,9 +301,14 @@ def _readable(code: str) -> str:
     return code.replace("_", " ")
 
 
+def _record_type(code: str) -> str:
+    label = RECORD_TYPE_LABELS.get(code)
+    return str(label) if label is not None else _readable(code)
+
+
 def _records_text(row: EventRow) -> str:
     ids = ", ".join(str(i) for i in row.record_ids)
-    return f"{_readable(row.record_type)} {ids}".strip()
+    return f"{_record_type(row.record_type)} {ids}".strip()
 
 
 def _shown(row: EventRow) -> dict[str, Any]:

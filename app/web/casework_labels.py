@@ -120,6 +120,8 @@ MESSAGE_KINDS: Labels = {
     "survey_invite": _l("Survey invitation"),
     "survey_question": _l("Survey question"),
     "survey_thanks": _l("Survey thanks"),
+    "goal_question": _l("Goal question"),
+    "goal_thanks": _l("Goal scores thanks"),
 }
 #: What a patient's reply was understood as.
 INTENTS: Labels = {
@@ -135,6 +137,9 @@ INTENTS: Labels = {
     "skip": _l("Skipped"),
     "dont_know": _l("Don't know"),
     "text": _l("Words"),
+    "goal_score": _l("A goal's score"),
+    "goal_reask": _l("Not a score: asked again"),
+    "goal_skip": _l("Goal skipped"),
 }
 APPOINTMENT_STATUSES: Labels = {
     "booked": _l("Booked"),
@@ -200,7 +205,7 @@ def error_text(code: int | None, channel: str | None = None) -> str:
         return str(_("The network gave no reason."))
     found = ERROR_CODES.get(code)
     if found is not None:
-        return f"{found} ({_('error %(code)s', code=code)})"
+        return str(_("%(reason)s (error %(code)s)", reason=found, code=code))
     return str(_("The network gave error %(code)s.", code=code))
 
 

@@ -43,3 +43,12 @@ def check_page(page: Page, name: str) -> Path:
 
 
 __all__ = ["DESKTOP", "SCREENSHOTS", "check_page", "sign_in", "watch_policy"]
+
+
+def open_section(page: Page, name: str) -> None:
+    """Follow the header's link to a workspace area; on a narrow screen, or with many
+    areas, the design system folds the last of them under "More", opened first."""
+    link = page.locator("header").get_by_role("link", name=name, exact=True).first
+    if not link.is_visible():
+        page.locator("header .nhsuk-header__menu-toggle").click()
+    link.click()

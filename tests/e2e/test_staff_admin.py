@@ -15,7 +15,7 @@ from app.clinics.roles import Role
 from app.clinics.tokens import create_token
 from app.extensions import db
 from tests.e2e.browser import axe_violations, blocking, describe
-from tests.e2e.staff import DESKTOP, check_page, sign_in, watch_policy
+from tests.e2e.staff import DESKTOP, check_page, open_section, sign_in, watch_policy
 from tests.web.staff import StaffDesk
 from tests.world import World
 
@@ -32,7 +32,7 @@ def _check_secret_page(page: Page) -> None:
 
 
 def _templates(page: Page, base_url: str) -> None:
-    page.get_by_role("link", name="Templates", exact=True).first.click()
+    open_section(page, "Templates")
     page.get_by_label("Language").select_option("cy")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**?locale=cy")
@@ -61,7 +61,7 @@ def _refused_wording(page: Page) -> None:
 
 
 def _settings(page: Page) -> None:
-    page.get_by_role("link", name="Settings", exact=True).first.click()
+    open_section(page, "Settings")
     page.get_by_label("From").fill("21:30")
     page.get_by_role("button", name="Save settings").click()
     assert "Saved. You changed: quiet hours." in page.locator("main").inner_text()
@@ -69,7 +69,7 @@ def _settings(page: Page) -> None:
 
 
 def _invite(page: Page) -> None:
-    page.get_by_role("link", name="Users", exact=True).first.click()
+    open_section(page, "Users")
     page.get_by_role("button", name="Invite a member of staff").click()
     page.get_by_label("Email address").fill("nia.jones@example.nhs.uk")
     page.get_by_label("Full name").fill("Nia Jones")
@@ -87,7 +87,7 @@ def _invite(page: Page) -> None:
 
 
 def _token(page: Page) -> None:
-    page.get_by_role("link", name="API tokens", exact=True).first.click()
+    open_section(page, "API tokens")
     page.get_by_role("button", name="Make a token").click()
     page.get_by_label("Name").fill("Patient administration system")
     page.get_by_label("North Street Clinic").check()

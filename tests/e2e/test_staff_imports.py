@@ -23,7 +23,7 @@ from app.messaging.states import MessageState
 from app.queueing import QueueName
 from app.runtime import get_runtime
 from app.uploads.progress import ProgressBoard
-from tests.e2e.staff import DESKTOP, check_page, sign_in, watch_policy
+from tests.e2e.staff import DESKTOP, check_page, open_section, sign_in, watch_policy
 from tests.web.staff import StaffDesk
 from tests.world import World
 from workers.worker import InProcessWorker, bind
@@ -99,7 +99,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     sign_in(page, base_url, desk, manager)  # with the authenticator code
 
     # The day's appointments and where their reminders stand.
-    page.get_by_role("link", name="Appointments").first.click()
+    open_section(page, "Appointments")
     page.wait_for_url(re.compile(r".*/staff/appointments$"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("Monday 2 March 2026")
     table = page.get_by_role("table")
@@ -109,7 +109,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     check_page(page, "staff-appointments")
 
     # An upload with one bad row.
-    page.get_by_role("link", name="Imports").first.click()
+    open_section(page, "Imports")
     check_page(page, "staff-imports")  # no imports yet (saved again below, with one)
     page.get_by_label("Clinic").select_option(label="North")
     page.get_by_label("Patients").check()

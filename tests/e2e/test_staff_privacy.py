@@ -13,7 +13,7 @@ from app.clinics.roles import Role
 from app.core.clock import FixedClock
 from app.extensions import db
 from tests.e2e.browser import axe_violations, blocking, describe
-from tests.e2e.staff import DESKTOP, check_page, sign_in, watch_policy
+from tests.e2e.staff import DESKTOP, check_page, open_section, sign_in, watch_policy
 from tests.privacy.rows import received, sent, sid, surveyed
 from tests.web.staff import StaffDesk
 from tests.world import World
@@ -78,7 +78,7 @@ def test_an_auditor_downloads_the_log(
     refused = watch_policy(page)
     page.set_viewport_size(DESKTOP)
     sign_in(page, base_url, desk, auditor)
-    page.get_by_role("link", name="Audit log").first.click()
+    open_section(page, "Audit log")
     page.wait_for_url(f"{base_url}/staff/audit")
     found = blocking(axe_violations(page))
     assert found == [], describe(found)

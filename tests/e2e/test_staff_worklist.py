@@ -18,7 +18,7 @@ from app.messaging.states import InboundState, MessageState
 from app.patients.models import Patient
 from tests.casework import cases
 from tests.e2e.browser import PHONE_SCREEN
-from tests.e2e.staff import DESKTOP, check_page, sign_in, watch_policy
+from tests.e2e.staff import DESKTOP, check_page, open_section, sign_in, watch_policy
 from tests.web.staff import StaffDesk
 from tests.world import World
 
@@ -82,7 +82,7 @@ def test_a_receptionist_works_through_the_morning(
     sign_in(page, base_url, desk, receptionist)
 
     # Today: the worklist, from the header's navigation.
-    page.get_by_role("link", name="Today", exact=True).first.click()
+    open_section(page, "Today")
     page.wait_for_url(f"{base_url}/staff/worklist")
     assert page.get_by_role("heading", level=1).inner_text() == "Today"
     check_page(page, "staff-worklist")
@@ -100,7 +100,7 @@ def test_a_receptionist_works_through_the_morning(
     check_page(page, "staff-worklist-handled")
 
     # Find the patient by their number, typed as they would say it.
-    page.get_by_role("link", name="Patients", exact=True).first.click()
+    open_section(page, "Patients")
     page.wait_for_url(f"{base_url}/staff/patients")
     page.get_by_label("Name, phone number or patient ID").fill("07400 100001")
     page.get_by_role("button", name="Search").click()

@@ -8,24 +8,33 @@ one is added to `ARGUMENTS`.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
 
 from app.audit.service import SYSTEM
 from app.clinics import accounts
-from app.clinics.models import ApiToken, StaffUser
+from app.clinics.models import ApiToken, Clinic, StaffUser
 from app.clinics.roles import Role
 from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
+from app.experiments.queries import find_experiment
+from app.experiments.service import create_experiment
+from app.experiments.spec import parse_definition
 from app.extensions import db
+from app.goals.models import Goal
+from app.goals.service import GoalInput, open_goal
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.patients.models import Patient
+from app.reports.models import BoardReportRun, ReportState
 from app.runtime import get_runtime
 from app.uploads.kinds import ImportKind, ImportState
 from app.uploads.models import ImportRun
@@ -40,11 +49,14 @@ ELSEWHERE = {
     "static": "public files of the design system",
     "survey_web.show_form": "a signed, expiring link per invitation (tests/public)",
     "survey_web.submit_form": "a signed, expiring link per invitation (tests/public)",
+    "goal_web.show_goals": "a signed, expiring link per round of goal questions (tests/goals)",
+    "goal_web.submit_goals": "a signed, expiring link per round of goal questions (tests/goals)",
     "webhooks.inbound_sms": "Twilio's request signature (tests/webhooks)",
     "webhooks.status_callback": "Twilio's request signature (tests/webhooks)",
     "voice.call_answered": "Twilio's request signature (tests/webhooks)",
     "voice.survey_answer": "Twilio's request signature (tests/webhooks)",
     "voice.reminder_menu": "Twilio's request signature (tests/webhooks)",
+    "voice.goal_answer": "Twilio's request signature (tests/goals)",
 }
 #: Workspace pages anyone may open: they show no clinic data.
 OPEN_PAGES = {
@@ -84,6 +96,11 @@ ARGUMENTS: dict[str, Callable[[North], object]] = {
     "grant_id": lambda north: _north_staff(north).grants[0].id,
     "token_id": lambda north: _north_token(north),
     "run_id": lambda north: _north_import(north),
+    "chart": lambda north: "dna",
+    "experiment_id": lambda north: _north_experiment(north),
+    "figure": lambda north: "boundary",
+    "goal_id": lambda north: _north_goal(north),
+    "report_id": lambda north: _north_report(north),
 }
 
 
@@ -107,6 +124,28 @@ def _north_token(north: North) -> int:
     return found
 
 
+def _north_report(north: North) -> int:
+    """A board report a staff member of the clinic under test asked for (made the first
+    time it is asked for)."""
+    staff = _north_staff(north)
+    found = db.session.scalar(select(BoardReportRun.id).where(BoardReportRun.user_id == staff.id))
+    if found is None:
+        run = BoardReportRun(
+            organisation_id=db.session.get(Clinic, north.clinic_id).organisation_id,
+            user_id=staff.id,
+            month=datetime(2026, 2, 1, tzinfo=UTC).date(),
+            locale="en",
+            reach={"attendance": [north.clinic_id]},
+            state=ReportState.FAILED,
+            error="for the isolation tests",
+            created_at=get_runtime().clock.now(),
+        )
+        db.session.add(run)
+        db.session.commit()
+        found = run.id
+    return found
+
+
 def _north_import(north: North) -> int:
     """An import of the clinic under test, its file named after the patient (made the
     first time it is asked for)."""
@@ -127,6 +166,36 @@ def _north_import(north: North) -> int:
         db.session.add(run)
         db.session.commit()
         found = run.id
+    return found
+
+
+def _north_experiment(north: North) -> int:
+    """A running wording experiment of the clinic under test (made the first time it is
+    asked for)."""
+    found = find_experiment("north-wording")
+    if found is None:
+        definition = {
+            "slug": "north-wording",
+            "clinics": ["north"],
+            "starts_at": "2026-03-01",
+            "baseline": 0.111,
+            "min_difference": 0.027,
+            "arms": [
+                {"name": "A"},
+                {"name": "B", "reminder": {"en": "%(clinic)s: %(date)s at %(time)s."}},
+            ],
+        }
+        found = create_experiment(parse_definition(definition), get_runtime().clock)
+    return found.id
+
+
+def _north_goal(north: North) -> int:
+    """A goal of the clinic under test's patient, in words that name someone (made the
+    first time it is asked for)."""
+    found = db.session.scalar(select(Goal.id).where(Goal.patient_id == north.patient_id))
+    if found is None:
+        given = GoalInput("Swim with Zebedee again", "en", score=4)
+        found = open_goal(north.patient_id, given, SYSTEM, get_runtime().clock).id
     return found
 
 
@@ -189,3 +258,11 @@ def url_for_rule(app: Flask, rule: Rule, north: North) -> str:
 
 def methods(rule: Rule) -> list[str]:
     return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+
+
+def readable(answer: TestResponse) -> str:
+    """What a response shows a reader: a PDF's text, anything else as text."""
+    if answer.mimetype == "application/pdf":
+        reader = PdfReader(io.BytesIO(answer.get_data()))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    return answer.get_data(as_text=True)

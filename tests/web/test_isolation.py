@@ -32,6 +32,7 @@ from tests.web.routes import (
     SECRETS,
     fingerprint,
     methods,
+    readable,
     rules,
     seed,
     url_for_rule,
@@ -93,7 +94,7 @@ def test_outsiders_get_nothing_of_another_clinic(
             for method in methods(rule):
                 data = {"csrf_token": token} if token and method != "GET" else {}
                 answer = outsider.client.open(url, method=method, data=data)
-                body = answer.get_data(as_text=True)
+                body = readable(answer)
                 where = f"{outsider.label} {method} {url}"
                 if not _acceptable(answer.status_code, names_a_record, rule.endpoint):
                     failures.append(f"{where}: {answer.status_code}")
@@ -135,6 +136,6 @@ def test_api_routes_refuse_tokens_of_others(
         for method in methods(rule):
             answer = client.open(url, method=method, headers=headers, json={})
             assert answer.status_code == 401, f"{who} {method} {url}: {answer.status_code}"
-            body = answer.get_data(as_text=True)
+            body = readable(answer)
             assert not [s for s in (*SECRETS, SECRET_BODY) if s in body]
     assert fingerprint() == before

@@ -14,7 +14,7 @@ from flask import Flask
 
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
-from tests.web.routes import SECRET_BODY, methods, rules, seed, url_for_rule
+from tests.web.routes import SECRET_BODY, methods, readable, rules, seed, url_for_rule
 from tests.web.staff import StaffDesk
 from tests.world import World
 
@@ -45,7 +45,7 @@ def test_no_page_shows_what_the_role_may_not_see(
         if answer.status_code != 200:
             continue
         opened += 1
-        body = answer.get_data(as_text=True)
+        body = readable(answer)
         shown = [secret for secret in NEVER[role] if secret in body]
         if shown:
             failures.append(f"{url} shows {shown}")
