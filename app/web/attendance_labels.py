@@ -14,6 +14,7 @@ from app.attendance.reports import ITT_NONE, ITT_PLANNED, LEAD_OVER, UNKNOWN
 from app.charts.ticks import plain_percent
 from app.core.spc import Assurance, PointType
 from app.web import formats
+from app.web.group_labels import demographic_level
 
 #: The breakdowns by patient group, in the order the page shows them.
 GROUP_TITLES = {
@@ -23,15 +24,6 @@ GROUP_TITLES = {
     "imd": _l("DNA rate by deprivation quintile"),
     "language": _l("DNA rate by language"),
 }
-SEX = {"F": _l("Female"), "M": _l("Male")}
-ETHNIC = {
-    "white": _l("White"),
-    "mixed": _l("Mixed or multiple ethnic groups"),
-    "asian": _l("Asian or Asian British"),
-    "black": _l("Black or Black British"),
-    "other": _l("Other ethnic group"),
-}
-IMD = {"1": _l("1 (most deprived)"), "5": _l("5 (least deprived)")}
 EXPOSURE = {
     "none": _l("No reminder planned"),
     "planned": _l("Planned, not delivered"),
@@ -73,12 +65,9 @@ def level_label(group: str, level: str) -> str:
     """A breakdown's level in words: "Female", "Asian or Asian British", "Polish"."""
     if level == UNKNOWN:
         return str(_("Not recorded"))
-    if group == "sex":
-        return str(SEX.get(level, level))
-    if group == "ethnic":
-        return str(ETHNIC.get(level, level))
-    if group == "imd":
-        return str(IMD.get(level, level))
+    named = demographic_level(group, level)
+    if named is not None:
+        return named
     if group == "language":
         return formats.language_name(level)
     if group == "exposure":

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.charts.ticks import plain_number, plain_percent
 from app.results.categories import UNKNOWN
 from app.web import formats
+from app.web.group_labels import demographic_level
 
 #: The groups response is reported by, in the order the pages show them.
 VARIABLES = {
@@ -26,15 +27,6 @@ VARIABLES = {
     "language": _l("Language"),
     "channel": _l("Channel"),
 }
-SEX = {"F": _l("Female"), "M": _l("Male")}
-ETHNIC = {
-    "white": _l("White"),
-    "mixed": _l("Mixed or multiple ethnic groups"),
-    "asian": _l("Asian or Asian British"),
-    "black": _l("Black or Black British"),
-    "other": _l("Other ethnic group"),
-}
-IMD = {"1": _l("1 (most deprived)"), "5": _l("5 (least deprived)")}
 CHANNELS = {
     "sms": _l("SMS"),
     "whatsapp": _l("WhatsApp"),
@@ -106,7 +98,10 @@ def level_name(variable: str, level: str) -> str:
             return formats.language_name(level)
         except (ValueError, UnknownLocaleError):
             return level
-    names = {"sex": SEX, "ethnic": ETHNIC, "imd": IMD, "channel": CHANNELS}.get(variable, {})
+    named = demographic_level(variable, level)
+    if named is not None:
+        return named
+    names = CHANNELS if variable == "channel" else {}
     return str(names.get(level, level))
 
 
