@@ -29,7 +29,7 @@ def goals_pathway(clinic_slug: str, pathway: str, hours: int | None, remove: boo
     try:
         clinic = get_clinic_by_slug(clinic_slug)
         if remove:
-            removed = goals.remove_pathway(clinic.id, pathway)
+            removed = goals.remove_pathway(clinic.id, pathway, get_runtime().clock)
             click.echo(
                 f"{clinic.slug}: {pathway} {'no longer uses' if removed else 'did not use'} goals"
             )

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from app.audit.models import AuditAction
-from app.audit.service import Actor, record
+from app.audit.service import SYSTEM, Actor, record
 from app.clinics.models import Clinic
 from app.core import locales
 from app.core.clock import Clock
@@ -176,11 +176,13 @@ def _audit(goal: Goal, actor: Actor, now: datetime, change: str, **detail: str |
 # -- pathways that use goals -------------------------------------------------------------
 
 
-def set_pathway(clinic_id: int, pathway: str, ask_hours_before: int, clock: Clock) -> GoalPathway:
+def set_pathway(
+    clinic_id: int, pathway: str, ask_hours_before: int, clock: Clock, actor: Actor = SYSTEM
+) -> GoalPathway:
     """Ask the patients of `pathway` for their goals' scores `ask_hours_before` hours
-    before each appointment (a second call changes the hours). Commits. Raises Invalid
-    for a pathway that is not lower-case letters, digits and dashes, or hours outside
-    1 to four weeks."""
+    before each appointment (a second call changes the hours). Commits; in the audit
+    log. Raises Invalid for a pathway that is not lower-case letters, digits and dashes,
+    or hours outside 1 to four weeks."""
     name = pathway.strip()
     if not _PATHWAY.fullmatch(name):
         raise Invalid("pathway: use lower-case letters, digits and dashes")
@@ -193,20 +195,40 @@ def set_pathway(clinic_id: int, pathway: str, ask_hours_before: int, clock: Cloc
         found = GoalPathway(clinic_id=clinic_id, pathway=name, created_at=clock.now())
         db.session.add(found)
     found.ask_hours_before = ask_hours_before
+    _audit_pathway(clinic_id, actor, clock.now(), name, ask_hours_before)
     db.session.commit()
     return found
 
 
-def remove_pathway(clinic_id: int, pathway: str) -> bool:
+def remove_pathway(clinic_id: int, pathway: str, clock: Clock, actor: Actor = SYSTEM) -> bool:
     """Stop asking the patients of `pathway` (questions already planned still go).
-    Commits. False when the pathway did not use goals."""
+    Commits; in the audit log. False when the pathway did not use goals."""
     result = db.session.execute(
         delete(GoalPathway).where(
             GoalPathway.clinic_id == clinic_id, GoalPathway.pathway == pathway
         )
     )
+    removed = bool(getattr(result, "rowcount", 0))
+    if removed:
+        _audit_pathway(clinic_id, actor, clock.now(), pathway, None)
     db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    return removed
+
+
+def _audit_pathway(
+    clinic_id: int, actor: Actor, now: datetime, pathway: str, hours: int | None
+) -> None:
+    clinic = db.session.get(Clinic, clinic_id)
+    record(
+        AuditAction.EDIT_SETTINGS,
+        actor,
+        now,
+        record_type="clinic",
+        record_ids=[clinic_id],
+        clinic_id=clinic_id,
+        organisation_id=clinic.organisation_id if clinic else None,
+        detail={"goal_pathway": pathway, "ask_hours_before": "" if hours is None else str(hours)},
+    )
 
 
 def pathway_hours(clinic_id: int) -> dict[str, int]:

@@ -4,6 +4,7 @@ interpreter lock with the app it is talking to (the demo and the benchmarks)."""
 from __future__ import annotations
 
 import multiprocessing
+from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
@@ -47,18 +48,21 @@ def _serve(
     app_shares: tuple[float, float],
     content_templates: dict[str, str],
     deliver_on_flush: bool,
+    goals_since: datetime | None,
 ) -> None:
     personas = generate_population(
         n_patients, seed, landline_share=landline_share, app_shares=app_shares
     )
-    agent = PopulationAgent(Behaviour(personas, seed), seed)
+    clock = SharedClock(now_ts).now
+    behaviour = Behaviour(personas, seed, goals_since=goals_since, clock=clock)
+    agent = PopulationAgent(behaviour, seed)
     sim = TwilioSimulator(
         account_sid,
         auth_token,
         seed=seed,
         responder=agent,
         callee=agent,
-        clock=SharedClock(now_ts).now,
+        clock=clock,
         content_templates=content_templates,
         # Webhooks overlap, as Twilio's do, so the app's web threads are kept busy;
         # one patient's happen one at a time, in the same order on every run.
@@ -105,9 +109,12 @@ class SimulatorProcess:
         app_shares: tuple[float, float] = (0.0, 0.0),
         content_templates: dict[str, str] | None = None,
         deliver_on_flush: bool = False,
+        goals_since: datetime | None = None,
     ) -> None:
         """`deliver_on_flush`: nothing is delivered, called back or answered until
-        `flush` (see `TwilioSimulator`)."""
+        `flush` (see `TwilioSimulator`). `goals_since`: the day the goals pathway's
+        patients set their goals (see `Behaviour`); without it nobody answers a goal
+        question."""
         context = multiprocessing.get_context("spawn")
         self._now = now
         self._conn, child = context.Pipe()
@@ -124,6 +131,7 @@ class SimulatorProcess:
                 app_shares,
                 dict(content_templates or {}),
                 deliver_on_flush,
+                goals_since,
             ),
             name="twilio-simulator",
             daemon=True,

@@ -117,3 +117,33 @@ def test_a_manager_reads_the_services_goal_outcomes(
     assert page.locator("svg#goal-changes .bar").count() == 5
     check_page(page, "staff-goal-outcomes")
     assert refused == []
+
+
+def test_a_manager_says_which_pathways_ask_for_goals_scores(
+    page: Page, base_url: str, desk: StaffDesk, world: World
+) -> None:
+    north = world.clinic("north", org="trust")
+    north.name = "North Street Physiotherapy"
+    db.session.commit()
+    manager = desk.member(Role.CLINIC_MANAGER, ["north"], name="Ana Price")
+    refused = watch_policy(page)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, base_url, desk, manager)
+
+    page.goto(f"{base_url}/staff/settings/{north.id}")
+    page.get_by_role("link", name="Pathways that ask for goals' scores").click()
+    page.wait_for_url(f"{base_url}/staff/settings/{north.id}/goals")
+    page.get_by_label("Pathway").fill("brain-injury-rehab")
+    page.get_by_label("Hours before each appointment").fill("48")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#goal-pathways-table").wait_for()
+    assert "brain-injury-rehab" in page.locator("#goal-pathways-table").inner_text()
+    check_page(page, "staff-goal-pathways")
+
+    page.get_by_label("Hours before each appointment").fill("a week")
+    page.get_by_label("Pathway").fill("physio")
+    page.get_by_role("button", name="Save").click()
+    page.locator(".nhsuk-error-summary").wait_for()
+    assert "Enter a whole number of hours from 1 to 672" in page.content()
+    check_page(page, "staff-goal-pathways-error")
+    assert refused == []

@@ -95,7 +95,7 @@ def test_pathways_that_use_goals(world: World, clock: FixedClock) -> None:
     for pathway, hours in (("Physio Two", 48), ("physio", 0), ("physio", 24 * 29)):
         with pytest.raises(Invalid):
             goals.set_pathway(north.id, pathway, hours, clock)
-    assert goals.remove_pathway(north.id, "physio")
+    assert goals.remove_pathway(north.id, "physio", clock)
     assert goals.pathway_hours(north.id) == {}
 
 
