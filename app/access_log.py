@@ -1,11 +1,12 @@
-"""Request logs without survey or goal link tokens.
+"""Request logs without survey or goal link tokens, or the identifiers the API reads by.
 
 A survey link (`/s/<token>`) or goal link (`/g/<token>`) is the patient's only
 credential for their form, so the token must not reach a log that more people read
-than the care team. `LinkTokenFilter`
-rewrites a log record's text with every link token replaced by a fixed marker. It is
-put on werkzeug's request log (the development server) by `init_app`, and on
-gunicorn's access log by `gunicorn.conf.py`.
+than the care team. Nor may the clinic system's identifier of a patient or an
+appointment that the API reads by (`/api/v1/clinics/<slug>/patients/<id>`).
+`LinkTokenFilter` rewrites a log record's text with every link token and such
+identifier replaced by a fixed marker. It is put on werkzeug's request log (the
+development server) by `init_app`, and on gunicorn's access log by `gunicorn.conf.py`.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from flask import Flask
 MARKER = "[redacted]"
 # The token is one path segment; it stops at a separator, a query or a quote.
 _LINK = re.compile(r"/([sg])/[^\s/?#\"']+")
+_RECORD = re.compile(r"(/api/v1/clinics/[^\s/?#\"']+/(?:patients|appointments)/)[^\s/?#\"']+")
 #: The loggers of the request logs of the servers we run under.
 WERKZEUG_LOGGER = "werkzeug"
 GUNICORN_ACCESS_LOGGER = "gunicorn.access"
 
 
 def redact_links(text: str) -> str:
-    """`text` with the token of every survey and goal link (`/s/<token>`, `/g/<token>`)
-    replaced by MARKER."""
-    return _LINK.sub(lambda found: f"/{found.group(1)}/{MARKER}", text)
+    """`text` with the token of every survey and goal link (`/s/<token>`, `/g/<token>`),
+    and the identifier in every API read of a patient or appointment, replaced by MARKER."""
+    text = _LINK.sub(lambda found: f"/{found.group(1)}/{MARKER}", text)
+    return _RECORD.sub(lambda found: f"{found.group(1)}{MARKER}", text)
 
 
 class LinkTokenFilter(logging.Filter):

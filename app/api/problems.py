@@ -14,7 +14,7 @@ the request had begun to write.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from traceback import format_tb
 from typing import Any
@@ -39,7 +39,7 @@ def problem(
     *,
     title: str | None = None,
     type_: str = "about:blank",
-    errors: Sequence[RowError] | None = None,
+    errors: Sequence[RowError | Mapping[str, object]] | None = None,
     **extensions: object,
 ) -> tuple[Response, int]:
     """A problem document answering with `status`.
@@ -56,7 +56,10 @@ def problem(
     body |= extensions
     if errors is not None:
         body["errors"] = [
-            {"line": error.line, "field": error.field, "reason": error.reason} for error in errors
+            dict(error)
+            if isinstance(error, Mapping)
+            else {"line": error.line, "field": error.field, "reason": error.reason}
+            for error in errors
         ]
     response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
     return response, status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -88,6 +88,29 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class IdempotentRequest(Base):
+    """A POST made through the API with an `Idempotency-Key`, and the answer it got.
+
+    One row per token and key (a unique constraint, so two requests at once cannot both
+    claim it); `status` is None while the first request is still being answered. Kept
+    24 hours (`app.clinics.idempotency`). The stored answer holds ids and counts, as
+    every API answer to a POST does: no personal data.
+    """
+
+    __tablename__ = "api_idempotent_requests"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 of the method, path and canonical JSON body: a retry must match it.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str | None] = mapped_column(Text)
 
 
 class StaffUser(Base):

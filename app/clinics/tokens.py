@@ -26,7 +26,9 @@ from app.extensions import db
 
 class Scope(enum.StrEnum):
     PATIENTS_WRITE = "patients:write"  # import and update patients
+    PATIENTS_READ = "patients:read"  # read patients' language, channel and consent
     APPOINTMENTS_WRITE = "appointments:write"  # import, move and cancel appointments
+    APPOINTMENTS_READ = "appointments:read"  # read appointments, reminders and answers
     OUTCOMES_WRITE = "outcomes:write"  # record attended, DNA and cancellations
     GOALS_WRITE = "goals:write"  # record patients' goals
     RESULTS_READ = "results:read"  # weighted results

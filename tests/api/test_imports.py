@@ -108,11 +108,11 @@ def test_bad_rows_answer_422_with_row_and_field(
         (b"[" * 100_000, "not valid JSON"),
         (b"[]", "must be a JSON object"),
         (b"null", "must be a JSON object"),
-        (b'{"patients": {}}', "must be a list of objects"),
-        (b'{"patients": [1]}', "patients[0] must be an object"),
-        (b'{"patients": [], "strict": "yes"}', "'strict' must be true or false"),
-        (b'{"rows": []}', "unknown keys: rows"),
-        (b"{}", "must be a list of objects"),
+        (b'{"patients": {}}', "patients: must be a list"),
+        (b'{"patients": [1]}', "patients[0]: must be an object"),
+        (b'{"patients": [], "strict": "yes"}', "strict: must be true or false"),
+        (b'{"rows": []}', "patients: required"),
+        (b"{}", "patients: required"),
     ],
 )
 def test_malformed_bodies_answer_400(
