@@ -11,6 +11,8 @@ these registries once per process (`app.wiring`), as it builds the channels:
   stored reply to them in turn until one takes it;
 - **superseded listeners**, told when a message is replaced by a copy on another
   channel (a survey closes the conversation the first copy opened);
+- **failure listeners**, told when a message could not reach the patient and no
+  other channel will try (the clinic's systems hear of it as an event);
 - the **template sets**: the texts each feature sends, by name, which clinics may
   override and `wesaid templates check` lints.
 
@@ -115,6 +117,9 @@ _composers: dict[MessageKind, Composer] = {}
 _call_scripts: dict[MessageKind, CallScript] = {}
 _reply_handlers: list[ReplyHandler] = []
 _superseded: dict[str, SupersededListener] = {}
+#: Told (message id, when) of a message that failed or was undelivered for good.
+FailureListener = Callable[[int, datetime], object]
+_failed: dict[str, FailureListener] = {}
 _template_sets: dict[str, TemplateSet] = {}
 
 
@@ -153,6 +158,18 @@ def on_superseded(name: str, listener: SupersededListener) -> None:
 
 def superseded_listeners() -> tuple[SupersededListener, ...]:
     return tuple(_superseded.values())
+
+
+def on_failed(name: str, listener: FailureListener) -> None:
+    """Tell `listener` (registered under `name`) of every message that failed with no
+    fallback. It runs in the caller's transaction and never commits."""
+    _failed[name] = listener
+
+
+def tell_failed(message_id: int, now: datetime) -> None:
+    """Tell the failure listeners that message `message_id` failed for good."""
+    for listener in _failed.values():
+        listener(message_id, now)
 
 
 def register_templates(name: str, template_set: TemplateSet) -> None:

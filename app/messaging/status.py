@@ -16,6 +16,7 @@ from app.extensions import db
 from app.messaging import statements as sql
 from app.messaging.fallback import fall_back
 from app.messaging.models import OutboundMessage
+from app.messaging.registry import tell_failed
 from app.messaging.states import MessageState, advanceable_from, state_for_provider_status
 
 _UNREACHED = frozenset({MessageState.FAILED, MessageState.UNDELIVERED})
@@ -52,7 +53,7 @@ def record_status(message_id: int | None, update: StatusUpdate, now: datetime) -
     if not changed and update.error_code:
         # A stale status may still carry the first error code we have not seen yet.
         db.session.execute(sql.keep_first_error(by_id), params)
-    if changed and update.error_code and new_state in _UNREACHED:
+    if changed and new_state in _UNREACHED:
         target = message_id
         if target is None:
             target = db.session.scalar(
@@ -60,7 +61,8 @@ def record_status(message_id: int | None, update: StatusUpdate, now: datetime) -
                     OutboundMessage.provider_sid == update.provider_sid
                 )
             )
-        if target is not None:
-            fall_back(target, update.error_code, now)
+        copy = fall_back(target, update.error_code, now) if target is not None else None
+        if target is not None and copy is None:
+            tell_failed(target, now)
     db.session.commit()
     return changed

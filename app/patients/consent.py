@@ -2,7 +2,9 @@
 
 Features that hold a conversation open with a patient (a survey) register an opt-out
 listener at start-up (`on_opt_out`); every opt-out, by reply or reported by the
-provider, tells them, so that nothing more is asked of the patient.
+provider, tells them, so that nothing more is asked of the patient. Listeners that must
+hear of each opt-out once (the clinic's systems, as an event) register with
+`on_new_opt_out`: they are told only when the patient was not already opted out.
 """
 
 from __future__ import annotations
@@ -20,11 +22,20 @@ ALL_CHANNELS = "all"
 #: Told (patient id, clinic id, when) of every opt-out recorded. Never commits.
 OptOutListener = Callable[[int, int, datetime], None]
 _opt_out_listeners: dict[str, OptOutListener] = {}
+#: Told (patient id, clinic id, channel, source, when) of an opt-out that changed
+#: something. Never commits.
+NewOptOutListener = Callable[[int, int, str, str, datetime], object]
+_new_opt_out_listeners: dict[str, NewOptOutListener] = {}
 
 
 def on_opt_out(name: str, listener: OptOutListener) -> None:
     """Tell `listener` (registered under `name`; again replaces it) of every opt-out."""
     _opt_out_listeners[name] = listener
+
+
+def on_new_opt_out(name: str, listener: NewOptOutListener) -> None:
+    """Tell `listener` (registered under `name`) of every opt-out that was new."""
+    _new_opt_out_listeners[name] = listener
 
 
 def latest_action(patient_id: int, clinic_id: int, channel: str) -> ConsentAction | None:
@@ -60,6 +71,9 @@ def record_opt_out(
     )
     for listener in _opt_out_listeners.values():
         listener(patient_id, clinic_id, now)
+    if changed:
+        for new_listener in _new_opt_out_listeners.values():
+            new_listener(patient_id, clinic_id, channel, source, now)
     return changed
 
 

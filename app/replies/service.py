@@ -11,6 +11,8 @@ order `app.wiring` sets:
 
 What a reply does to an appointment goes through the appointment service, so that what
 follows (reminders withdrawn, a slot to refill) is the same however the patient answered.
+A reply that changed the appointment (a first confirmation, a cancellation, a first
+request to rebook) is also an event for the clinic's own systems (`app.events`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.appointments.models import Appointment, AppointmentStatus
 from app.core.channels import Channel
 from app.core.errors import Invalid, NotFound
 from app.core.parsing import Intent, parse_keyword, parse_lettered_menu, parse_menu
+from app.events.recording import appointment_answered
 from app.extensions import db
 from app.messaging import compose
 from app.messaging.inbox import Conversation
@@ -118,7 +121,10 @@ def _pending(conversation: Conversation) -> list[Appointment]:
 
 def _act(conversation: Conversation, intent: Intent, appointment: Appointment) -> None:
     choice = MENU[intent]
+    before = _answered(appointment)
     choice.act(appointment.id, conversation.clock)
+    if _answered(appointment) != before:
+        appointment_answered(appointment, choice.event, conversation.channel, conversation.now)
     conversation.inbound.appointment_id = appointment.id
     date_text, time_text = _when(conversation, appointment)
     conversation.answer(
@@ -129,6 +135,11 @@ def _act(conversation: Conversation, intent: Intent, appointment: Appointment) -
         date=date_text,
         time=time_text,
     )
+
+
+def _answered(appointment: Appointment) -> tuple[object, ...]:
+    """What a menu answer may change: a second "1" changes nothing, and is no event."""
+    return (appointment.status, appointment.confirmed_at, appointment.rebook_requested_at)
 
 
 def _ask_which(conversation: Conversation, pending: list[Appointment]) -> None:

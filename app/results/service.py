@@ -123,14 +123,14 @@ def record_invitation(invitee: Invitee, now: datetime, secret: bytes) -> None:
     )
 
 
-def record_response(session_id: int, answers: Sequence[GivenAnswer], now: datetime) -> None:
-    """Copy a conversation's answers so far into its pseudonymous response row. Does not
-    commit."""
+def record_response(session_id: int, answers: Sequence[GivenAnswer], now: datetime) -> bool:
+    """Copy a conversation's answers so far into its pseudonymous response row. Returns
+    True when the row is new (the first answer of the conversation). Does not commit."""
     invitation = db.session.scalar(
         select(SurveyInvitation).where(SurveyInvitation.session_id == session_id)
     )
     if invitation is None:
-        return
+        return False
     stored = {
         a.question_id: {"status": a.status, "value": a.value, "language": a.language}
         for a in answers
@@ -142,6 +142,7 @@ def record_response(session_id: int, answers: Sequence[GivenAnswer], now: dateti
     response = db.session.scalar(
         select(SurveyResponse).where(SurveyResponse.invitation_id == invitation.id)
     )
+    created = response is None
     if response is None:
         response = SurveyResponse(
             invitation_id=invitation.id,
@@ -156,6 +157,7 @@ def record_response(session_id: int, answers: Sequence[GivenAnswer], now: dateti
     response.fft = fft
     response.updated_at = now
     invitation.responded = any(a.status in _ANSWERED for a in answers)
+    return created
 
 
 # -- snapshots ---------------------------------------------------------------------------

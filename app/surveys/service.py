@@ -22,6 +22,7 @@ from app.clinics.queries import get_clinic_by_slug
 from app.core import parsing
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
+from app.events.recording import survey_response_recorded
 from app.extensions import db
 from app.messaging.inbox import Conversation
 from app.messaging.kinds import MessageKind
@@ -304,7 +305,8 @@ def _record_response(session: SurveySession, now: datetime) -> None:
     db.session.flush()
     answers = db.session.scalars(select(SurveyAnswer).where(SurveyAnswer.session_id == session.id))
     given = [GivenAnswer(a.question_id, a.status, a.value, a.raw_locale) for a in answers]
-    record_response(session.id, given, now)
+    if record_response(session.id, given, now):
+        survey_response_recorded(session.clinic_id, _version(session).slug, now)
 
 
 def _store(session: SurveySession, answer: Answer, raw: str | None, now: datetime) -> None:

@@ -1,0 +1,161 @@
+"""Calling a target over HTTP: a signed webhook POST, or the FHIR write-back.
+
+No database here: `outbox` hands over a `Call` (everything the attempt needs, read
+before the session was closed) and gets an `Answer` back. Every request has a connect
+and a read timeout, follows no redirect, and no answer body is ever stored or logged.
+
+The FHIR write-back reads the Appointment first
+(``GET [base]/Appointment?identifier=<system>|<external id>``) and then writes it back
+changed with a conditional update to the same search
+(``PUT [base]/Appointment?identifier=<system>|<external id>``), with ``If-Match`` on
+the version read when the server gave one, so a change made in between is not
+overwritten: the server answers 412 and the attempt is retried. No match is retried
+(the patient system may not have it yet); more than one is refused for good.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from urllib3 import exceptions as urllib3_errors
+
+from app.events import payloads
+from app.events.models import EventType, Target
+from app.events.payloads import Answer, FhirRefusal, Reason
+from app.events.signing import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    signature_header,
+)
+
+USER_AGENT = "WeSaid-Events/1"
+FHIR_JSON = "application/fhir+json"
+#: The most of a FHIR search answer read; a webhook's answer body is never read at all.
+MAX_SEARCH_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How calls are made: timeouts in seconds (connect, read)."""
+
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.connect_timeout, self.read_timeout)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One attempt's request, as read from the outbox."""
+
+    target: Target
+    event_id: str
+    event_type: EventType
+    body: bytes
+    #: The webhook URL, or the FHIR base URL.
+    url: str
+    #: The webhook's signing secret ("" for FHIR).
+    secret: str = ""
+    #: For FHIR: the identifier system and the appointment's external id.
+    identifier_system: str = ""
+    external_id: str = ""
+
+
+def send(call: Call, transport: Transport, unix_now: int) -> Answer:
+    """Make one attempt; never raises for what the network or the receiver does."""
+    try:
+        if call.target is Target.WEBHOOK:
+            return _webhook(call, transport, unix_now)
+        return _fhir(call, transport)
+    except (requests.Timeout, urllib3_errors.TimeoutError):
+        return Answer(None, Reason.TIMEOUT)
+    except requests.ConnectionError:
+        return Answer(None, Reason.UNREACHABLE)
+    except (requests.RequestException, urllib3_errors.HTTPError, OSError):
+        # A body read directly (the FHIR search's) raises urllib3's own errors.
+        return Answer(None, Reason.REQUEST_FAILED)
+
+
+def _webhook(call: Call, transport: Transport, unix_now: int) -> Answer:
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: signature_header(call.secret, unix_now, call.body),
+        EVENT_ID_HEADER: call.event_id,
+        EVENT_TYPE_HEADER: call.event_type.value,
+    }
+    response = requests.post(
+        call.url,
+        data=call.body,
+        headers=headers,
+        timeout=transport.timeout,
+        allow_redirects=False,
+        stream=True,  # the status is all we need: the body is never read
+    )
+    response.close()
+    return payloads.webhook_answer(response.status_code)
+
+
+def _search_url(call: Call) -> tuple[str, dict[str, str]]:
+    return f"{call.url}/Appointment", {"identifier": f"{call.identifier_system}|{call.external_id}"}
+
+
+def _fhir(call: Call, transport: Transport) -> Answer:
+    url, params = _search_url(call)
+    headers = {"Accept": FHIR_JSON, "User-Agent": USER_AGENT}
+    found = requests.get(
+        url,
+        params=params,
+        headers=headers,
+        timeout=transport.timeout,
+        allow_redirects=False,
+        stream=True,
+    )
+    with found:
+        if found.status_code != 200:
+            return Answer(found.status_code, Reason.SEARCH_FAILED)
+        raw = found.raw.read(MAX_SEARCH_BYTES + 1, decode_content=True)
+    try:
+        if len(raw) > MAX_SEARCH_BYTES:
+            raise ValueError("too large")
+        resources = payloads.matches(json.loads(raw))
+    except (ValueError, RecursionError):
+        return Answer(found.status_code, Reason.NOT_A_BUNDLE)
+    if not resources:
+        return Answer(found.status_code, Reason.NO_MATCH)
+    if len(resources) > 1:
+        return Answer(found.status_code, Reason.SEVERAL_MATCHES, permanent=True)
+    return _put(call, transport, resources[0])
+
+
+def _put(call: Call, transport: Transport, resource: dict[str, Any]) -> Answer:
+    try:
+        changed = payloads.written_back(call.event_type, resource)
+    except FhirRefusal:
+        return Answer(None, Reason.NO_PATIENT, permanent=True)
+    url, params = _search_url(call)
+    headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, "User-Agent": USER_AGENT}
+    version = payloads.version_of(resource)
+    if version is not None:
+        headers["If-Match"] = f'W/"{version}"'
+    response = requests.put(
+        url,
+        params=params,
+        data=json.dumps(changed).encode("utf-8"),
+        headers=headers,
+        timeout=transport.timeout,
+        allow_redirects=False,
+        stream=True,
+    )
+    response.close()
+    if response.status_code in (200, 201):
+        return Answer(response.status_code)
+    # 400 and 422: the server will never take what we send; anything else may pass later.
+    permanent = response.status_code in (400, 422)
+    return Answer(response.status_code, Reason.UPDATE_FAILED, permanent)
