@@ -17,10 +17,12 @@ from app.appointments.imports import (
     import_fhir_file,
     import_outcomes_csv,
 )
+from app.audit.service import SYSTEM
 from app.commands.common import fail, finish_import
 from app.core.errors import WeSaidError
 from app.patients.service import import_patients_csv
 from app.runtime import get_runtime
+from app.themes.imports import import_pals_csv
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -98,3 +100,24 @@ def import_fhir(path: Path, clinic_slug: str, strict: bool) -> None:
     for line in report.skipped_lines():
         click.echo(line)
     finish_import(report, report.error_lines())
+
+
+@import_cli.command("pals")
+@click.argument("path", type=_FILE)
+@click.option("--org", "org_slug", required=True, help="the organisation's slug")
+@click.option("--strict", is_flag=True, help="import nothing if any row is bad")
+@with_appcontext
+def import_pals(path: Path, org_slug: str, strict: bool) -> None:
+    """Import PALS contacts, complaints and compliments:
+    date,clinic,type,text,themes,birth_year,sex,ethnic_category,imd_quintile.
+
+    type is pals, complaint or compliment; clinic a slug or empty for the organisation;
+    themes are code-book names separated by ';'. Exits 1 if any row is bad.
+    """
+    try:
+        report = import_pals_csv(
+            path, org_slug, strict=strict, clock=get_runtime().clock, actor=SYSTEM
+        )
+    except WeSaidError as exc:
+        fail(str(exc))
+    finish_import(report)

@@ -1,0 +1,129 @@
+"""Weighted theme shares: the share of respondents who mention a theme, with an interval.
+
+A share is estimated like every other figure of the results store: the respondents of
+a survey × clinic (or organisation) × month carry the weights of that place's snapshot
+(app.results.service.refresh_snapshot makes or reuses it), and the share is their
+weighted proportion (app.results.estimates.weighted_proportion, logit interval). A
+respondent "mentions" a theme when one of their coded comments has it; one who wrote
+nothing mentions nothing; one whose comment is not coded yet is left out of the share
+(but stays in the design), so an uncoded comment is never read as "not mentioned".
+A `group` (age_band, sex, ethnic, imd, language, channel) and `level` restrict the
+share to that group's respondents. Shares on fewer than 10 answers are suppressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from app.core.errors import Invalid
+from app.extensions import db
+from app.results.estimates import weighted_proportion
+from app.results.models import SurveyInvitation, SurveyResponse
+from app.results.questions import SUPPRESS_BELOW
+from app.results.service import refresh_snapshot
+from app.themes.models import Theme, ThemeCode, ThemeComment
+
+GROUPS = ("age_band", "sex", "ethnic", "imd", "language", "channel")
+
+
+@dataclass(frozen=True)
+class ThemeShare:
+    theme_id: int
+    name: str
+    category: str
+    n: int  # respondents in the share's base
+    estimate: float | None  # None when suppressed
+    ci_low: float | None
+    ci_high: float | None
+    suppressed: bool
+
+
+def theme_shares(
+    survey_slug: str,
+    scope: str,
+    scope_id: int,
+    period: str,
+    now: datetime,
+    *,
+    group: str | None = None,
+    level: str | None = None,
+) -> list[ThemeShare]:
+    """The weighted share of respondents mentioning each theme that anyone mentioned,
+    most mentioned first. `scope` is "clinic" or "organisation". Raises Invalid as
+    refresh_snapshot does when weights cannot be made, and for an unknown group."""
+    if group is not None and group not in GROUPS:
+        raise Invalid(f"group: must be one of {', '.join(GROUPS)}")
+    snapshot, _ = refresh_snapshot(survey_slug, scope, scope_id, period, now)
+    weights: dict[str, float] = snapshot.weights or {}
+    where = [SurveyInvitation.survey_slug == survey_slug, SurveyInvitation.period == period]
+    where.append(
+        SurveyInvitation.clinic_id == scope_id
+        if scope == "clinic"
+        else SurveyInvitation.organisation_id == scope_id
+    )
+    respondents = db.session.execute(
+        select(SurveyResponse.id, SurveyInvitation)
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+        .where(*where)
+    ).all()
+    # A snapshot keeps each respondent's weight under its invitation ("inv-<id>").
+    rows = [(rid, f"inv-{inv.id}", inv) for rid, inv in respondents if f"inv-{inv.id}" in weights]
+    if not rows:
+        return []
+    index = {rid: i for i, (rid, _, _) in enumerate(rows)}
+    w = np.array([weights[key] for _, key, _ in rows], dtype=float)
+    comments = db.session.execute(
+        select(ThemeComment.id, ThemeComment.response_id, ThemeComment.confirmed_at).where(
+            ThemeComment.response_id.in_(list(index))
+        )
+    ).all()
+    uncoded = np.zeros(len(rows), dtype=bool)
+    for _, response_id, confirmed_at in comments:
+        if confirmed_at is None and response_id is not None:
+            uncoded[index[response_id]] = True
+    codes = db.session.execute(
+        select(ThemeComment.response_id, ThemeCode.theme_id)
+        .join(ThemeCode, ThemeCode.comment_id == ThemeComment.id)
+        .where(ThemeComment.response_id.in_(list(index)), ThemeComment.confirmed_at.is_not(None))
+    ).all()
+    mentions: dict[int, np.ndarray[Any, Any]] = {}
+    for response_id, theme_id in codes:
+        if response_id is None:
+            continue
+        mentions.setdefault(theme_id, np.zeros(len(rows)))[index[response_id]] = 1.0
+    outside = np.zeros(len(rows), dtype=bool)
+    if group is not None:
+        outside = np.array([str(getattr(inv, group)) != str(level) for _, _, inv in rows])
+    themes = {
+        t.id: t for t in db.session.scalars(select(Theme).where(Theme.id.in_(list(mentions))))
+    }
+    shares = []
+    for theme_id, values in mentions.items():
+        values = values.copy()
+        values[uncoded | outside] = np.nan
+        n = int((~np.isnan(values)).sum())
+        theme = themes[theme_id]
+        if n < SUPPRESS_BELOW:
+            shares.append(
+                ThemeShare(theme_id, theme.name, theme.category, n, None, None, None, True)
+            )
+            continue
+        estimate = weighted_proportion(values, w, ci="logit")
+        shares.append(
+            ThemeShare(
+                theme_id,
+                theme.name,
+                theme.category,
+                n,
+                estimate.estimate,
+                estimate.ci_low,
+                estimate.ci_high,
+                False,
+            )
+        )
+    return sorted(shares, key=lambda s: (s.suppressed, -(s.estimate or 0.0), s.name))

@@ -1,0 +1,77 @@
+"""Survey comments collected for coding, and theme shares weighted like every estimate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from app.audit.service import SYSTEM
+from app.core.errors import Invalid
+from app.extensions import db
+from app.results.models import ResultSnapshot, SurveyResponse
+from app.themes import service
+from app.themes.codebook import codebook
+from app.themes.models import ThemeComment
+from app.themes.shares import theme_shares
+from tests.results.cohorts import survey_months
+from tests.world import World
+
+NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
+
+
+def test_free_text_answers_are_collected_once_and_shares_are_weighted(world: World) -> None:
+    clinic = world.clinic("north")
+    (snapshot,) = survey_months(clinic, ["2026-02"], 200)
+    org = clinic.organisation_id
+    written = [
+        r.id
+        for r in db.session.scalars(select(SurveyResponse))
+        if (r.answers.get("comment") or {}).get("status") == "answered"
+    ]
+    assert service.collect_comments(org, NOW) == len(written) > 20
+    assert service.collect_comments(org, NOW) == 0
+    comments = db.session.scalars(select(ThemeComment).order_by(ThemeComment.id)).all()
+    assert {c.response_id for c in comments} == set(written)
+    assert {(c.period, c.question_id, c.clinic_id) for c in comments} == {
+        ("2026-02", "comment", clinic.id)
+    }
+    parking = next(t for t in codebook(org) if t.name == "Parking")
+    for k, comment in enumerate(comments):
+        service.confirm(comment.id, [parking.id] if k % 2 == 0 else [], 3, SYSTEM, NOW)
+
+    (share,) = theme_shares("clinic-visit", "clinic", clinic.id, "2026-02", NOW)
+    assert share.name == "Parking"
+    responses = db.session.scalars(select(SurveyResponse)).all()
+    weights = {
+        r.id: snapshot.weights[f"inv-{r.invitation_id}"]
+        for r in responses
+        if f"inv-{r.invitation_id}" in snapshot.weights
+    }
+    mentions = {c.response_id for k, c in enumerate(comments) if k % 2 == 0}
+    w = np.array(list(weights.values()))
+    flags = np.array([1.0 if rid in mentions else 0.0 for rid in weights])
+    assert share.n == len(weights)
+    assert share.estimate == pytest.approx(float((w * flags).sum() / w.sum()))
+    assert share.ci_low is not None
+    assert share.ci_high is not None
+    assert share.ci_low < share.estimate < share.ci_high
+
+    # A comment not coded yet is left out of the base, not counted as "not mentioned".
+    comments[1].confirmed_at = None
+    db.session.commit()
+    (again,) = theme_shares("clinic-visit", "clinic", clinic.id, "2026-02", NOW)
+    assert again.n == share.n - 1
+    assert db.session.scalar(select(ResultSnapshot.version)) == 1  # the same weights
+
+    # A group too small is suppressed.
+    (small,) = theme_shares(
+        "clinic-visit", "clinic", clinic.id, "2026-02", NOW, group="language", level="bn"
+    )
+    assert small.suppressed
+    assert small.estimate is None
+    assert small.n < 10
+    with pytest.raises(Invalid, match="group"):
+        theme_shares("clinic-visit", "clinic", clinic.id, "2026-02", NOW, group="postcode")
