@@ -105,6 +105,9 @@ ACTION_LABELS: dict[str, Any] = {
     AuditAction.VIEW_WORKLIST: _l("Viewed the worklist"),
     AuditAction.VIEW_APPOINTMENTS: _l("Viewed a day's appointments"),
     AuditAction.CHANGE_GOALS: _l("Changed a patient's goals"),
+    AuditAction.VIEW_COMMENT: _l("Viewed a comment to code"),
+    AuditAction.CODE_COMMENT: _l("Confirmed a comment's themes"),
+    AuditAction.TRAIN_THEMES: _l("Asked for theme suggestions to be retrained"),
 }
 
 #: What each kind of record is called on the page; a kind not listed shows its code.
@@ -122,6 +125,8 @@ RECORD_TYPE_LABELS: dict[str, Any] = {
     "patient": _l("patient"),
     "staff_user": _l("staff user"),
     "template_override": _l("template override"),
+    "theme_comment": _l("comment"),
+    "themes": _l("themes"),
 }
 
 
