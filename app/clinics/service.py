@@ -29,6 +29,10 @@ from app.core.errors import Invalid
 from app.extensions import db
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+#: Names under /p/<organisation>/ that are the public page's own files, never a clinic.
+RESERVED_CLINIC_SLUGS = frozenset(
+    {"open-data", "open-data.json", "open-data.csv", "poster", "poster.pdf"}
+)
 DEFAULT_REMINDER_RULES: list[dict[str, Any]] = [
     {"name": "7d", "offset_minutes": 7 * 24 * 60, "delivery": "10:00"},
     {"name": "1d", "offset_minutes": 24 * 60, "delivery": "10:00"},
@@ -76,6 +80,8 @@ def create_clinic(
     """Create a clinic (and its organisation if new). Refuses a taken slug or sender,
     an unknown time zone or locale, and a sender that is neither a UK number nor MG…."""
     _check_slug(slug, "clinic")
+    if slug in RESERVED_CLINIC_SLUGS:
+        raise Invalid(f"clinic slug {slug!r}: reserved for the public page, choose another")
     if find_clinic_by_slug(slug) is not None:
         raise Invalid(f"clinic {slug!r} already exists")
     try:
