@@ -28,6 +28,7 @@ from app.commands.results import rake_command, results_cli
 from app.commands.retention import retention_cli
 from app.commands.surveys import survey_cli
 from app.commands.templates import templates_cli
+from app.commands.themes import themes_cli
 from app.commands.tokens import token_cli
 from app.commands.users import user_cli
 from app.config import ConfigError
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
         demo_command,
         report_cli,
         goals_cli,
+        themes_cli,
     ):
         app.cli.add_command(command)
 
@@ -122,12 +124,14 @@ def board_report_command(org_slug: str, month: str, out: Path, lang: str) -> Non
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="exit when the queues are empty")
+@click.option("--fork", is_flag=True, help="run each job in a child process (no warm state)")
 @with_appcontext
-def worker_command(burst: bool) -> None:
-    """Run an RQ worker on the inbound, send and maintenance queues."""
+def worker_command(burst: bool, fork: bool) -> None:
+    """Run an RQ worker on the inbound, send, maintenance and imports queues."""
     from workers.worker import run_worker  # lazily: see the module docstring
 
-    run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, burst=burst, fork=fork)
 
 
 @click.command("clock")

@@ -51,7 +51,7 @@ _TWILIO_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
 _TWILIO_TOKENS = ("TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_PREVIOUS")
 DEFAULT_SQLITE = Path("instance") / "wesaid.sqlite3"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
-#: The largest body any route takes: the JSON API's imports (app/api/common.py).
+#: The largest body any route takes: the JSON API's imports (app/api/bodies.py).
 MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 #: Generous: Twilio itself may post hundreds of webhooks a second from a few addresses.
 DEFAULT_WEBHOOK_RATE_LIMIT = "6000 per minute"
@@ -106,7 +106,16 @@ def load_config(
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "LOG_LEVEL": env.get("WESAID_LOG_LEVEL", "INFO"),
+        # One JSON object per line for a log collector; readable lines in development.
+        "LOG_FORMAT": env.get("WESAID_LOG_FORMAT") or ("json" if name == "production" else "text"),
+        # A bearer token /metrics asks for; without one it answers anyone (its figures
+        # are counts with no personal data: keep it off the public network).
+        "METRICS_TOKEN": env.get("WESAID_METRICS_TOKEN") or None,
+        # How long a public "you said, we did" page is kept in each process (0: never).
+        "PUBLIC_PAGE_TTL_SECONDS": float(env.get("WESAID_PUBLIC_PAGE_TTL_SECONDS", "300")),
     }
+    if config["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError("WESAID_LOG_FORMAT must be json or text")
     config.update(given)
     config["WESAID_ENV"] = name
     if name == "production":

@@ -21,6 +21,8 @@ class JobName(enum.StrEnum):
     ERASE_AT_PROVIDER = "workers.jobs.erase_at_provider"
     IMPORT_FILE = "workers.jobs.import_file"
     BOARD_REPORT = "workers.jobs.board_report"
+    DELIVER_EVENTS = "workers.jobs.deliver_events"
+    TRAIN_THEMES = "workers.jobs.train_themes"
 
 
 class QueueName(enum.StrEnum):
@@ -37,12 +39,17 @@ QUEUE_FOR_JOB = {
     JobName.ERASE_AT_PROVIDER: QueueName.MAINTENANCE,
     JobName.IMPORT_FILE: QueueName.IMPORTS,
     JobName.BOARD_REPORT: QueueName.IMPORTS,
+    JobName.DELIVER_EVENTS: QueueName.MAINTENANCE,
+    JobName.TRAIN_THEMES: QueueName.IMPORTS,
 }
 #: Jobs that may run longer than RQ's default of three minutes, in seconds.
-JOB_TIMEOUTS = {JobName.IMPORT_FILE: 3600, JobName.BOARD_REPORT: 1800}
+JOB_TIMEOUTS = {JobName.IMPORT_FILE: 3600, JobName.BOARD_REPORT: 1800, JobName.TRAIN_THEMES: 900}
 
 #: The order in which workers take work.
 WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, QueueName.IMPORTS)
+
+#: The mark `JobQueue.lost_its_jobs` leaves in Redis.
+EPOCH_KEY = "wesaid:epoch"
 
 
 class JobQueue:
@@ -61,6 +68,12 @@ class JobQueue:
         self._queues[QUEUE_FOR_JOB[job]].enqueue(
             job.value, *ids, result_ttl=0, job_timeout=JOB_TIMEOUTS.get(job)
         )
+
+    def lost_its_jobs(self) -> bool:
+        """True when Redis no longer holds the mark an earlier call left there: it was
+        restarted without persistence, flushed or replaced (or this is the first call
+        ever), so jobs queued before may be gone. Leaves the mark for the next call."""
+        return bool(self.connection.set(EPOCH_KEY, "1", nx=True))
 
     def enqueue_batches(self, job: JobName, ids: Iterable[int], size: int = 25) -> int:
         """Queue `job` over `ids` in batches of at most `size` ids each, in one round trip.

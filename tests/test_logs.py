@@ -83,6 +83,18 @@ def test_a_failed_statement_names_no_bound_value(app: Flask) -> None:
         (f"https://wesaid.example.org/s/{TOKEN}", f"https://wesaid.example.org/s/{MARKER}"),
         (f"/s/{TOKEN}/", f"/s/{MARKER}/"),
         ("GET /webhooks/twilio/sms HTTP/1.1", "GET /webhooks/twilio/sms HTTP/1.1"),
+        (
+            '"GET /api/v1/clinics/north/patients/RX1%20234?x=1 HTTP/1.1" 200',
+            f'"GET /api/v1/clinics/north/patients/{MARKER}?x=1 HTTP/1.1" 200',
+        ),
+        (
+            "GET /api/v1/clinics/north/appointments/A-77 HTTP/1.1",
+            f"GET /api/v1/clinics/north/appointments/{MARKER} HTTP/1.1",
+        ),
+        (
+            "GET /api/v1/clinics/north/patients?limit=5",
+            "GET /api/v1/clinics/north/patients?limit=5",
+        ),
     ],
 )
 def test_link_tokens_are_redacted(line: str, expected: str) -> None:

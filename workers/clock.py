@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from app import logs
 from app.attendance.service import refresh_counts
 from app.audit.service import SYSTEM
+from app.clinics.idempotency import purge_expired
+from app.events.outbox import sweep_deliveries
 from app.extensions import db
 from app.goals.rounds import expire_rounds
 from app.messaging.sweeps import sweep
@@ -51,6 +54,10 @@ def _sweep(runtime: Runtime) -> None:
     sweep(runtime.clock, runtime.queue)
 
 
+def _sweep_deliveries(runtime: Runtime) -> None:
+    sweep_deliveries(runtime.clock, runtime.queue)
+
+
 def _expire_conversations(runtime: Runtime) -> None:
     expired = expire_sessions(runtime.clock.now())
     if expired:
@@ -68,6 +75,10 @@ def _purge_old_text(runtime: Runtime) -> None:
             log.info("retention: organisation %s: %s", report.organisation_id, report.counts)
 
 
+def _purge_idempotency_keys(runtime: Runtime) -> None:
+    purge_expired(runtime.clock.now())
+
+
 def _erase_at_provider(runtime: Runtime) -> None:
     now = runtime.clock.now()
     privacy.settle_recent_erasures(now)
@@ -77,6 +88,8 @@ def _erase_at_provider(runtime: Runtime) -> None:
 def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
     return (
         Periodic("sweep", sweep_seconds, _sweep),
+        # Event webhooks and the FHIR write-back due (first tries and retries).
+        Periodic("event deliveries", sweep_seconds, _sweep_deliveries),
         Periodic("conversations", sweep_seconds, _expire_conversations),
         Periodic("reconcile", 60.0, _enqueue_reconcile),
         # Nightly in effect: a snapshot is rewritten only when its inputs changed.
@@ -86,6 +99,8 @@ def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
         Periodic("attendance", 300.0, _refresh_attendance),
         # Nightly: message texts and free-text answers past their retention period.
         Periodic("retention", 24 * 3600.0, _purge_old_text),
+        # API idempotency keys past their 24 hours (a retry after that runs again anyway).
+        Periodic("idempotency keys", 3600.0, _purge_idempotency_keys),
         # Provider copies of erased patients still to erase (a lost job is queued again).
         Periodic("provider erasures", 300.0, _erase_at_provider),
     )
@@ -93,8 +108,10 @@ def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
 
 def run_clock(app: Flask, *, once: bool = False) -> None:
     """Run the periodic work until interrupted (or one round with `once`)."""
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     runtime = get_runtime(app)
     plan = schedule(float(app.config["CLOCK_INTERVAL_SECONDS"]))
+    log.info("clock started: %s", ", ".join(f"{t.name} every {t.every_seconds:g} s" for t in plan))
     last_run: dict[str, float] = {}
     while True:
         started = time.monotonic()

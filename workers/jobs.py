@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
+
 from app.core.channels import Channel
+from app.events import outbox as event_outbox
+from app.events.sender import Transport
 from app.messaging import dispatcher
 from app.messaging import reconcile as reconciler
 from app.messaging.inbox import process_inbound as route_reply
 from app.privacy import service as privacy
 from app.queueing import JobName
 from app.runtime import Runtime
+from app.themes.training import train_organisation
 from app.uploads import service as uploads
 from app.uploads.progress import ProgressBoard
 from app.web.board_report import make_requested_report
@@ -85,3 +90,23 @@ def board_report(run_id: int) -> str | None:
     with job_context() as runtime:
         state = make_requested_report(run_id, runtime.clock)
         return state.value if state is not None else None
+
+
+def deliver_events(*delivery_ids: int) -> list[str | None]:
+    """Make one attempt at each claimed event delivery (a webhook or the FHIR write-back)."""
+    with job_context() as runtime:
+        config = current_app.config
+        connect, read = config.get("EVENT_TIMEOUTS", (3.0, 10.0))
+        transport = Transport(float(connect), float(read))
+        loopback = config.get("WESAID_ENV") in ("development", "test")
+        states = [
+            event_outbox.deliver(d, runtime.clock, transport, allow_loopback_http=loopback)
+            for d in delivery_ids
+        ]
+        return [state.value if state else None for state in states]
+
+
+def train_themes(organisation_id: int) -> int:
+    """Train the organisation's theme model from its confirmed codes; its new version."""
+    with job_context() as runtime:
+        return train_organisation(organisation_id, runtime.clock.now()).version

@@ -1,34 +1,38 @@
 """RQ worker entry point, and the app the jobs run in.
 
 The app is built once by the process that starts the worker (never at import time)
-and bound here; forked work horses inherit it.
+and bound here. `wesaid worker` runs the jobs in its own process (`WarmWorker`), so
+what a job needs is loaded once per worker rather than once per job: the catalogues
+and CLDR data of every language, the provider SDK's resources, a database connection
+and a kept-alive HTTP connection to the provider. With `--fork` each job runs in a
+child process instead (RQ's forking worker), for isolation at the cost of that warmth.
+
+A worker outlives Redis going away: it waits and reconnects, and the clock's next sweep
+queues again whatever Redis lost (`app.messaging.sweeps`). A worker that dies (SIGKILL,
+out of memory) leaves its message in `claimed` or `sending`, which the sweep and the
+reconciler settle; the process manager restarts it (see the README).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from rq import SimpleWorker, Worker, get_current_job
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import SimpleWorker, Worker
 
-from app import create_app
+from app import create_app, logs
 from app.extensions import db
+from app.messaging import compose
 from app.runtime import Runtime, get_runtime
 from workers.queues import WORKER_QUEUES
 
 _bound: dict[str, object] = {}
-
-
-class JobIdFilter(logging.Filter):
-    """Stamps each log record with the current RQ job id (or "-")."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        job = get_current_job()
-        record.job_id = job.id if job is not None else "-"
-        return True
 
 
 def bind(app: Flask) -> None:
@@ -76,26 +80,50 @@ class InProcessWorker(SimpleWorker):
         return None
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(JobIdFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [job %(job_id)s] %(name)s: %(message)s")
-    )
-    root = logging.getLogger("app")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+log = logging.getLogger(__name__)
+#: Seconds between attempts to reach Redis again after it went away.
+RECONNECT_SECONDS = 1.0
 
 
-def run_worker(app: Flask, *, burst: bool = False) -> None:
-    """Run a forking RQ worker on the WeSaid queues until stopped (or empty, with burst)."""
+class WarmWorker(SimpleWorker):
+    """RQ's worker that runs each job in its own process, which stays warm."""
+
+
+def warm_up(app: Flask) -> None:
+    """Load now what every job would otherwise load: the catalogues and dates of every
+    language, each channel's SDK resources, and a database connection."""
+    started = time.monotonic()
+    locales = compose.warm_up()
+    runtime = get_runtime(app)
+    for channel in runtime.channels.values():
+        warm = getattr(channel, "warm_up", None)
+        if callable(warm):
+            warm()
+    with app.app_context():
+        db.session.execute(db.select(1))
+        db.session.remove()
+    log.info("worker warm: %s languages in %.2f s", locales, time.monotonic() - started)
+
+
+def run_worker(app: Flask, *, burst: bool = False, fork: bool = False) -> None:
+    """Run an RQ worker on the WeSaid queues until stopped (or empty, with burst),
+    warm and in this process unless `fork`; through Redis going away and coming back."""
     if not app.config.get("REDIS_URL"):
         raise SystemExit(
             "REDIS_URL is not set: the embedded queue lives inside one process. "
             "Set REDIS_URL to run separate workers (the demo runs its own)."
         )
     bind(app)
-    _configure_logging()
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     runtime = get_runtime(app)
-    queues = [runtime.queue.queue(name) for name in WORKER_QUEUES]
-    Worker(queues, connection=runtime.queue.connection).work(burst=burst)
+    if not fork:
+        warm_up(app)
+    kind = Worker if fork else WarmWorker
+    while True:
+        queues = [runtime.queue.queue(name) for name in WORKER_QUEUES]
+        try:
+            kind(queues, connection=runtime.queue.connection).work(burst=burst)
+            return
+        except (RedisConnectionError, RedisTimeoutError):
+            log.warning("Redis is not answering; trying again in %.0f s", RECONNECT_SECONDS)
+            time.sleep(RECONNECT_SECONDS)

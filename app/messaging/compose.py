@@ -160,3 +160,15 @@ def catalogue_locales() -> list[str]:
 
 def chain_for(patient_locale: str | None, clinic_default: str) -> tuple[str, ...]:
     return locales.fallback_chain(patient_locale, clinic_default)
+
+
+def warm_up() -> int:
+    """Load every catalogue and every locale's CLDR date data now, as a long-lived
+    worker does once at start, rather than on the first message in each language.
+    Returns how many locales were loaded."""
+    loaded = catalogue_locales()
+    sample = datetime(2026, 1, 5, 9, 30, tzinfo=ZoneInfo("UTC"))
+    for code in loaded:
+        catalogue(code)
+        format_when(sample, ZoneInfo("Europe/London"), code)
+    return len(loaded)

@@ -10,6 +10,7 @@ sweep can never both send the same row.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, select, update
 
+from app import metrics
 from app.core.channels import Channel, ChannelPlugin, OutboundRequest, SendOutcome, SendResult
 from app.core.clock import Clock
 from app.core.sms import measure
@@ -26,7 +28,14 @@ from app.messaging.fallback import WHATSAPP_OUTSIDE_WINDOW, fall_back
 from app.messaging.kinds import SENT_DESPITE_OPT_OUT, MessageKind
 from app.messaging.models import OutboundMessage
 from app.messaging.queries import in_whatsapp_window
-from app.messaging.registry import ComposeContext, Draft, Outgoing, Withheld, composer_for
+from app.messaging.registry import (
+    ComposeContext,
+    Draft,
+    Outgoing,
+    Withheld,
+    composer_for,
+    tell_failed,
+)
 from app.messaging.states import MessageState
 from app.messaging.status import status_callback_url
 from app.patients.consent import is_opted_out, record_opt_out
@@ -239,7 +248,9 @@ def _withhold(message_id: int, withheld: Withheld, now: datetime) -> None:
         message = db.session.get(OutboundMessage, message_id)
         if message is not None and message.error_code is None:
             message.error_code = withheld.error_code
-        fall_back(message_id, withheld.error_code, now)
+        copy = fall_back(message_id, withheld.error_code, now)
+        if withheld.state is MessageState.FAILED and copy is None:
+            tell_failed(message_id, now)
     db.session.commit()
 
 
@@ -258,8 +269,12 @@ def send_message(
         return None
     request, claim = prepared
     db.session.close()
+    started = time.perf_counter()
     result = channels[request.channel].send(request)
-    return record_send_result(claim, result, clock.now())
+    metrics.observe_send(request.channel, time.perf_counter() - started)
+    state = record_send_result(claim, result, clock.now())
+    metrics.count_message(request.kind, request.channel, state.value)
+    return state
 
 
 def _backoff(attempts: int, hint: float | None) -> timedelta:
@@ -307,8 +322,11 @@ def record_send_result(claim: Claim, result: SendResult, now: datetime) -> Messa
         state = current if current is not None else state
     if result.outcome is SendOutcome.OPTED_OUT:
         record_opt_out(claim.patient_id, claim.clinic_id, "all", "provider", now)
+    copy = None
     if state is MessageState.FAILED and code is not None:
-        fall_back(claim.message_id, code, now)
+        copy = fall_back(claim.message_id, code, now)
+    if state is MessageState.FAILED and _rows(moved) == 1 and copy is None:
+        tell_failed(claim.message_id, now)
     db.session.commit()
     log.info("message %s: %s (%s)", claim.message_id, state.value, result.detail)
     return state
@@ -316,9 +334,11 @@ def record_send_result(claim: Claim, result: SendResult, now: datetime) -> Messa
 
 def stale_claims(now: datetime, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
     """Claimed rows whose send job seems lost (Redis flushed, worker died before it
-    started); the clock queues them again. The send job's compare-and-set makes a
-    second job for the same row harmless."""
-    return list(
+    started), to be queued again: their claim time moves to `now`, so a row is queued
+    again at most once per `older_than` however often the clock sweeps, while its job
+    waits in a long queue. The send job's compare-and-set makes a second job for the
+    same row harmless. Does not commit."""
+    ids = list(
         db.session.scalars(
             select(OutboundMessage.id).where(
                 OutboundMessage.state == MessageState.CLAIMED,
@@ -326,6 +346,14 @@ def stale_claims(now: datetime, older_than: timedelta = timedelta(minutes=2)) ->
             )
         )
     )
+    if ids:
+        db.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(ids), OutboundMessage.state == MessageState.CLAIMED)
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
 
 
 def mark_stuck_sending(now: datetime, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -112,6 +112,8 @@ class InboundMessage(Base):
     flag_reason: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    #: When the clock last queued it again (its first job seemed lost).
+    requeued_at: Mapped[datetime | None]
 
 
 class TemplateOverride(Base):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from app.core.clock import Clock
 from app.extensions import db
@@ -22,6 +22,8 @@ from app.queueing import JobName, JobQueue
 
 log = logging.getLogger(__name__)
 INBOUND_STALE = timedelta(seconds=30)
+#: A claimed message whose send job has not started after this long is queued again.
+CLAIM_STALE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -31,30 +33,58 @@ class SweepReport:
     requeued: int
     inbound_requeued: int
     unknown: int
+    #: Redis had lost its jobs: everything in flight was queued again.
+    redis_reset: bool = False
 
 
 def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
-    """One pass of the clock. Safe to run at any time, any number of times."""
+    """One pass of the clock. Safe to run at any time, any number of times.
+
+    When Redis has lost its jobs (`JobQueue.lost_its_jobs`: restarted without
+    persistence, flushed), every claimed message and every received reply is queued
+    again at once rather than after the stale thresholds: sending resumes with the
+    first sweep after Redis is back.
+    """
     now = clock.now()
+    lost = queue.lost_its_jobs()
     expired = dispatcher.expire_overdue(now)
+    stale = dispatcher.stale_claims(now, timedelta(0) if lost else CLAIM_STALE)
+    db.session.commit()
+    requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, stale)
     claimed = 0
     while ids := dispatcher.claim_due_messages(now, batch):
         claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids)
         if len(ids) < batch:
             break
-    requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, dispatcher.stale_claims(now))
     unknown = dispatcher.mark_stuck_sending(now)
-    stale_inbound = list(
-        db.session.scalars(
-            select(InboundMessage.id).where(
-                InboundMessage.state == InboundState.RECEIVED,
-                InboundMessage.received_at <= now - INBOUND_STALE,
-            )
-        )
-    )
+    stale_inbound = _stale_inbound(now, lost)
     db.session.commit()
     inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound)
-    report = SweepReport(expired, claimed, requeued, inbound, unknown)
+    report = SweepReport(expired, claimed, requeued, inbound, unknown, lost)
     if any(vars(report).values()):
         log.info("sweep: %s", report)
     return report
+
+
+def _stale_inbound(now: datetime, lost: bool) -> list[int]:
+    """Received replies whose job seems lost, to be queued again: older than
+    INBOUND_STALE and not queued again in the last INBOUND_STALE (every one, when Redis
+    lost its jobs). Marks them queued again now. Does not commit."""
+    query = select(InboundMessage.id).where(InboundMessage.state == InboundState.RECEIVED)
+    if not lost:
+        query = query.where(
+            InboundMessage.received_at <= now - INBOUND_STALE,
+            or_(
+                InboundMessage.requeued_at.is_(None),
+                InboundMessage.requeued_at <= now - INBOUND_STALE,
+            ),
+        )
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id.in_(ids))
+            .values(requeued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
 
+from app import metrics
 from app.core.channels import Channel
 from app.core.inputs import provider_sid, record_id
 from app.extensions import db
@@ -56,6 +57,7 @@ def require_signature(channel_name: Channel) -> None:
     # The body is checked first: it must be read raw before request.form consumes it.
     if not signature or not _body_matches(url) or not channel.verify(url, request.form, signature):
         log.warning("webhook refused: bad or missing signature on %s", request.path)
+        metrics.count_inbound("webhook", "refused")
         abort(403)
 
 
@@ -110,6 +112,7 @@ def inbound_sms() -> Response:
         now=runtime.clock.now(),
     )
     db.session.close()
+    metrics.count_inbound("message", "stored" if created else "duplicate")
     if created:
         _enqueue_quietly(JobName.PROCESS_INBOUND, inbound_id)
     return _twiml()
@@ -123,7 +126,8 @@ def status_callback() -> Response:
     update = runtime.channel(status_channel(request.form)).parse_status(request.form)
     if update is None:
         abort(400, "MessageSid and MessageStatus (or CallSid and CallStatus) are required")
-    record_status(record_id(request.args.get("m")), update, runtime.clock.now())
+    moved = record_status(record_id(request.args.get("m")), update, runtime.clock.now())
+    metrics.count_inbound("status", update.status if moved else "unchanged")
     return _twiml()
 
 

@@ -23,7 +23,7 @@ from app.core.clock import FixedClock
 from app.messaging.channels.registry import twilio_settings
 from app.messaging.channels.twilio_sms import TwilioSMSChannel
 from app.messaging.states import InboundState, MessageState
-from app.queueing import JobName
+from app.queueing import JobName, QueueName
 from app.runtime import get_runtime
 from tests.integration import (
     CLINIC_SENDER,
@@ -167,13 +167,16 @@ def test_flushed_redis_loses_no_send_and_no_reply(h: Harness) -> None:
     h.drain()
     assert {m.state for m in h.outbox(kind="reminder")} == {MessageState.CLAIMED}
     assert [i.state for i in h.inbox()] == [InboundState.RECEIVED]
-    assert h.sweep().requeued == 0  # not stale yet: the jobs may only be slow
-    report = h.advance(PAST_STALE)
-    h.advance(PAST_STALE)
-    assert (report.requeued, report.inbound_requeued) == (2, 1)
+    # The next sweep sees that Redis lost its jobs and queues everything again at once,
+    # without waiting for the claims to look stale.
+    report = h.sweep()
+    assert (report.redis_reset, report.requeued, report.inbound_requeued) == (True, 2, 1)
+    h.drain()
+    h.sim.flush()
     assert {m.state for m in h.outbox(kind="reminder")} == {MessageState.DELIVERED}
     assert [i.state for i in h.inbox()] == [InboundState.PROCESSED]
-    assert h.appointment(replying_appointment).confirmed_at == REMINDER_DUE + PAST_STALE
+    assert h.appointment(replying_appointment).confirmed_at == REMINDER_DUE
+    assert h.sweep().requeued == 0  # and only once
     assert (h.creates(PATIENT_A), h.creates(PATIENT_B)) == (1, 2)  # B: reminder and answer
     assert h.sim.duplicate_sends() == 0
 
@@ -211,3 +214,29 @@ def test_reply_whose_webhook_never_came_is_imported_and_processed_once(h: Harnes
     assert h.appointment(appointment_id).confirmed_at is not None
     assert [m.kind for m in h.outbox(kind="confirmed")] == ["confirmed"]
     assert h.creates(PATIENT_A) == 1
+
+
+def test_a_slow_queue_gets_each_lost_looking_row_again_at_most_once_per_threshold(
+    h: Harness,
+) -> None:
+    clinic_id = h.add_clinic()
+    person = h.add_patient(clinic_id, PATIENT_A)
+    h.book(person, TOMORROW)
+    h.clock.set(REMINDER_DUE - timedelta(minutes=1))
+    h.sim.inject_inbound(PATIENT_B, CLINIC_SENDER, "hello")
+    assert h.sim.flush()
+    h.clock.set(REMINDER_DUE)
+    assert h.sweep().claimed == 1  # the first sweep also sees Redis's mark is new
+    send = h.runtime.queue.queue(QueueName.SEND)
+    inbound = h.runtime.queue.queue(QueueName.INBOUND)
+    jobs = (send.count, inbound.count)
+    # Nobody works the queues: the rows look lost once past the thresholds, and each
+    # sweep (every 5 s) queues them again only once per threshold, not every time.
+    counts = []
+    for seconds in range(5, 5 * 60, 5):
+        h.clock.set(REMINDER_DUE + timedelta(seconds=seconds))
+        report = h.sweep()
+        counts.append((report.requeued, report.inbound_requeued))
+    assert sum(r for r, _ in counts) == 2  # at 2 and at 4 minutes
+    assert sum(i for _, i in counts) == 9  # every 30 s from the first 30 s
+    assert (send.count, inbound.count) == (jobs[0] + 2, jobs[1] + 9)

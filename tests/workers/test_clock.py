@@ -33,6 +33,8 @@ def test_the_schedule_names_every_periodic_task_once() -> None:
         "attendance",
         "retention",
         "provider erasures",
+        "event deliveries",
+        "idempotency keys",
     } == set(names)
     by_name = {task.name: task.every_seconds for task in tasks}
     assert by_name["sweep"] == by_name["conversations"] == 5.0

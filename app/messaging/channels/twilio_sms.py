@@ -51,6 +51,11 @@ class TwilioSMSChannel:
         self._settings = settings
         self._client = client if client is not None else build_client(settings)
 
+    def warm_up(self) -> None:
+        """Load the SDK's messages resource now (it is imported on first use), so the
+        first send of a long-lived worker costs what every other does."""
+        _ = self._client.messages
+
     def send(self, request: OutboundRequest) -> SendResult:
         """Ask Twilio to send one message.
 

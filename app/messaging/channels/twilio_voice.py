@@ -84,6 +84,11 @@ class TwilioVoiceChannel:
         self._client = client if client is not None else build_client(settings)
         self._ring_seconds = ring_seconds
 
+    def warm_up(self) -> None:
+        """Load the SDK's calls resource now (it is imported on first use), so the
+        first send of a long-lived worker costs what every other does."""
+        _ = self._client.calls
+
     def send(self, request: OutboundRequest) -> SendResult:
         """Ask Twilio to place one call that fetches `request.twiml_url` when answered."""
         if not request.twiml_url:
