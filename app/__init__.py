@@ -12,12 +12,16 @@ from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import access_log, cli, limits, web, web_assets
+from app import access_log, cli, limits, operations, web, web_assets
+from app.api import appointments as api_appointments
 from app.api import attendance as api_attendance
 from app.api import goals as api_goals
 from app.api import imports as api_imports
+from app.api import patients as api_patients
 from app.api import problems as api_problems
+from app.api import reference as api_reference
 from app.api import results as api_results
+from app.api import subscriptions as api_subscriptions
 from app.appointments import models as appointments_models
 from app.attendance import models as attendance_models
 from app.audit import models as audit_models
@@ -25,6 +29,7 @@ from app.casework import models as casework_models
 from app.clinics import models as clinics_models
 from app.config import load_config
 from app.db import Base
+from app.events import models as events_models
 from app.experiments import models as experiments_models
 from app.extensions import db, migrate
 from app.goals import models as goals_models
@@ -32,15 +37,18 @@ from app.messaging import models as messaging_models
 from app.patients import models as patients_models
 from app.privacy import models as privacy_models
 from app.public import goal_form, survey_form
+from app.public import page as public_page
 from app.reports import models as reports_models
 from app.results import models as results_models
 from app.runtime import build_runtime
 from app.surveys import models as surveys_models
+from app.themes import models as themes_models
 from app.uploads import models as uploads_models
 from app.web import pages as web_pages
 from app.webhooks import twilio as twilio_webhooks
 from app.webhooks import voice as voice_webhooks
 from app.wiring import wire
+from app.yousaid import models as yousaid_models
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -66,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     limits.init_app(app)
     access_log.init_app(app)
+    operations.init_app(app)
     cli.init_app(app)
     return app
 
@@ -90,6 +99,7 @@ def _import_models() -> None:
         audit_models,
         casework_models,
         clinics_models,
+        events_models,
         experiments_models,
         goals_models,
         messaging_models,
@@ -98,7 +108,9 @@ def _import_models() -> None:
         reports_models,
         results_models,
         surveys_models,
+        themes_models,
         uploads_models,
+        yousaid_models,
     ):
         assert module.Base is Base
 
@@ -110,10 +122,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_results.bp)
     app.register_blueprint(api_attendance.bp)
     app.register_blueprint(api_goals.bp)
+    app.register_blueprint(api_patients.bp)
+    app.register_blueprint(api_subscriptions.bp)
+    app.register_blueprint(api_appointments.bp)
+    app.register_blueprint(api_reference.bp)
     app.register_blueprint(survey_form.bp)
     survey_form.init_web(app)
     app.register_blueprint(goal_form.bp)
     goal_form.init_web(app)
+    public_page.init_app(app)
     web.init_app(app)
 
 

@@ -23,6 +23,8 @@ from app.appointments.events import AppointmentEvent
 from app.appointments.models import Appointment
 from app.clinics.models import Clinic
 from app.core.clock import Clock
+from app.events import forgetting as events_forgetting
+from app.events import recording as events_recording
 from app.experiments.service import assign_new_appointments
 from app.experiments.wording import reminder_wording
 from app.goals import calls as goal_calls
@@ -44,6 +46,8 @@ from app.surveys import forgetting as survey_forgetting
 from app.surveys import invitations, texts
 from app.surveys import queries as survey_queries
 from app.surveys import service as surveys
+from app.themes import forgetting as themes_forgetting
+from app.yousaid import forgetting as yousaid_forgetting
 
 
 def wire() -> None:
@@ -53,6 +57,9 @@ def wire() -> None:
     # What erasure and the retention purge reach above the patients' layer.
     forgetting.register_forgetter("surveys", survey_forgetting.FORGETTER)
     forgetting.register_forgetter("goals", goal_forgetting.FORGETTER)
+    forgetting.register_forgetter("events", events_forgetting.FORGETTER)
+    forgetting.register_forgetter("themes", themes_forgetting.FORGETTER)
+    forgetting.register_forgetter("yousaid", yousaid_forgetting.FORGETTER)
     # Snapshots estimate every question of the surveys their cohort answered.
     results_sources.register_definitions(survey_queries.definitions_by_version)
 
@@ -84,6 +91,9 @@ def _messages() -> None:
     registry.on_superseded("goals", goal_rounds.close_superseded)
     consent.on_opt_out("surveys", surveys.close_for_opt_out)
     consent.on_opt_out("goals", goal_rounds.close_for_opt_out)
+    # The clinic's own systems hear of opt-outs and failed messages as events.
+    consent.on_new_opt_out("events", events_recording.patient_opted_out)
+    registry.on_failed("events", events_recording.message_failed)
 
 
 def _appointment_events() -> None:

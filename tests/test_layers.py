@@ -18,19 +18,32 @@ ROOT = Path(__file__).resolve().parents[1]
 #: From the top down. Composition (`app` itself, `app.cli`, `app.wiring`, `app.demo`
 #: and `workers`) sits above every row and may import anything.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("app.api", "app.web", "app.webhooks", "app.public", "app.commands"),  # entry points
+    # entry points
+    ("app.api", "app.web", "app.webhooks", "app.public", "app.commands", "app.operations"),
     ("app.runtime", "app.web_assets"),  # what entry points take from the app
     ("app.casework",),  # the worklist and patient timelines: they read every feature below
+    ("app.yousaid",),  # "you said, we did": reads themes and results
     # features that read the ones below
-    ("app.surveys", "app.attendance", "app.privacy", "app.uploads", "app.diary", "app.goals"),
+    (
+        "app.surveys",
+        "app.attendance",
+        "app.privacy",
+        "app.uploads",
+        "app.diary",
+        "app.goals",
+        "app.themes",
+    ),
     ("app.results", "app.replies", "app.experiments", "app.reports"),  # features
+    ("app.events",),  # what the clinic's systems hear: webhooks and the FHIR write-back
     ("app.scheduling",),  # planning: reminders of appointments
     ("app.appointments",),  # planning: one service for every appointment change
     ("app.messaging",),
     ("app.patients",),  # tenancy
     ("app.clinics",),  # tenancy
     ("app.audit",),  # tenancy: who saw or changed what
-    ("app.extensions", "app.limits", "app.access_log", "app.queueing", "app.config"),  # infra
+    # infra
+    ("app.extensions", "app.limits", "app.queueing", "app.config", "app.metrics", "app.logs"),
+    ("app.access_log",),  # infra: the logs use its redaction
     ("app.db",),  # infra
     ("app.charts",),  # pure: SVG charts drawn from data
     ("app.core",),  # pure

@@ -47,6 +47,15 @@ class AuditAction(enum.StrEnum):
     VIEW_APPOINTMENTS = "view_appointments"  # a day's appointments showed patients' names
     MANAGE_EXPERIMENT = "manage_experiment"  # a wording experiment created, started or stopped
     CHANGE_GOALS = "change_goals"  # a patient's goal opened or closed, or a score recorded
+    CODE_COMMENT = "code_comment"  # a comment's themes and sentiment confirmed
+    VIEW_COMMENT = "view_comment"  # a masked comment shown in the coding queue
+    TRAIN_THEMES = "train_themes"  # retraining an organisation's theme suggestions asked for
+    EDIT_CODEBOOK = "edit_codebook"  # an organisation added a code of its own
+    MANAGE_EVENTS = "manage_events"  # an event subscription or the FHIR write-back changed
+    EDIT_YOU_SAID = "edit_you_said"  # a "you said, we did" entry created or changed
+    VIEW_QUOTES = "view_quotes"  # masked comments shown to choose quotes from
+    APPROVE_QUOTE = "approve_quote"  # a masked quote approved for the public page
+    WITHDRAW_QUOTE = "withdraw_quote"  # a published quote withdrawn
 
 
 class AuditEvent(Base):

@@ -52,6 +52,9 @@ class Permission(enum.StrEnum):
     VIEW_GOALS = "view_goals"  # a patient's goals in their words, and their scores
     EDIT_GOALS = "edit_goals"  # open and close a patient's goals, record a score with them
     VIEW_GOAL_OUTCOMES = "view_goal_outcomes"  # the service's goal outcomes: no patient shown
+    PUBLISH = "publish"  # "you said, we did" entries and approving masked quotes for the public
+    CODE_THEMES = "code_themes"  # the coding queue: masked comments, confirm their themes
+    TRAIN_THEMES = "train_themes"  # retrain the organisation's theme suggestions
 
 
 P = Permission
@@ -74,6 +77,8 @@ _MANAGER = _CARE | {
     P.VIEW_GOALS,
     P.EDIT_GOALS,
     P.VIEW_GOAL_OUTCOMES,
+    P.PUBLISH,
+    P.CODE_THEMES,
 }
 #: Goals are the clinicians' (and their managers'): recorded with the patient.
 _GOALS = frozenset({P.VIEW_GOALS, P.EDIT_GOALS, P.VIEW_GOAL_OUTCOMES})
@@ -86,7 +91,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RECEPTIONIST: frozenset(
         _CARE | {P.HANDLE_WORKLIST, P.EDIT_PATIENTS, P.VIEW_APPOINTMENTS, P.RECORD_OUTCOMES}
     ),
-    Role.EXPERIENCE_LEAD: frozenset({P.VIEW_RESULTS, P.SEE_ANSWERS, P.BOARD_REPORT}),
+    Role.EXPERIENCE_LEAD: frozenset(
+        {P.VIEW_RESULTS, P.SEE_ANSWERS, P.BOARD_REPORT, P.PUBLISH, P.CODE_THEMES, P.TRAIN_THEMES}
+    ),
     Role.ANALYST: frozenset(
         {
             P.VIEW_RESULTS,

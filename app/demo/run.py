@@ -36,6 +36,7 @@ from app.clinics.queries import find_organisation, get_clinic_by_slug
 from app.clinics.roles import Role
 from app.clinics.service import create_clinic, ensure_organisation
 from app.core.clock import FixedClock
+from app.demo import goals, themes
 from app.demo.outcomes import next_due, record_outcomes, summarise
 from app.demo.results import store_snapshots, summarise_experiment, summarise_surveys
 from app.experiments.queries import find_experiment
@@ -46,6 +47,7 @@ from app.messaging.sweeps import sweep
 from app.patients.service import import_patient_rows
 from app.queueing import WORKER_QUEUES
 from app.runtime import get_runtime
+from app.simulator import goals as simulated_goals
 from app.simulator.population import Behaviour, Persona, generate_population
 from app.simulator.process import SimulatorProcess
 from app.surveys.service import expire_sessions
@@ -125,6 +127,8 @@ class Booking:
     booked_at: datetime
     #: Imported into the clinic's system yet.
     done: bool = False
+    #: The pathway, when not the clinic's usual one.
+    pathway: str = ""
 
 
 def _free_port() -> int:
@@ -133,9 +137,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
-    """One appointment per patient (some two), over four weeks, mostly booked ahead."""
+def _clinic_of(personas: list[Persona]) -> dict[str, str]:
+    """Each patient's clinic (by external id): the two clinics take turns."""
+    return {p.external_id: CLINICS[index % 2][0] for index, p in enumerate(personas)}
+
+
+def _bookings(
+    personas: list[Persona], rng: random.Random, goal_visits: list[goals.Visit]
+) -> list[Booking]:
+    """One appointment per patient (some two), over four weeks, mostly booked ahead;
+    the patients of the goals pathway come weekly instead, booked from the start."""
     bookings: list[Booking] = []
+    clinic_of = _clinic_of(personas)
+    on_pathway = {visit.patient_external_id for visit in goal_visits}
     for index, persona in enumerate(personas):
         clinic = CLINICS[index % 2][0]
         for n in range(1 if rng.random() > 0.15 else 2):
@@ -148,9 +162,21 @@ def _bookings(personas: list[Persona], rng: random.Random) -> list[Booking]:
                 else timedelta(days=30)
             )
             booked_at = max(START, (starts_at - lead).replace(minute=0))
-            bookings.append(
-                Booking(clinic, f"A{index:06d}-{n}", persona.external_id, starts_at, booked_at)
-            )
+            if persona.external_id not in on_pathway:
+                bookings.append(
+                    Booking(clinic, f"A{index:06d}-{n}", persona.external_id, starts_at, booked_at)
+                )
+    bookings += [
+        Booking(
+            clinic_of[visit.patient_external_id],
+            f"G{visit.patient_external_id}-{visit.index}",
+            visit.patient_external_id,
+            visit.starts_at,
+            START,
+            pathway=simulated_goals.PATHWAY,
+        )
+        for visit in goal_visits
+    ]
     return bookings
 
 
@@ -187,7 +213,10 @@ class Demo:
             n_patients, seed, landline_share=LANDLINE_SHARE, app_shares=APP_SHARES
         )
         self.behaviour = Behaviour(self.personas, seed)
-        self.bookings = _bookings(self.personas, random.Random(seed))
+        self.seed = seed
+        self.goal_patients = simulated_goals.goal_patients(self.personas, seed)
+        self.goal_visits = goals.visits(self.personas, self.goal_patients, seed, START)
+        self.bookings = _bookings(self.personas, random.Random(seed), self.goal_visits)
         # The simulator signs its webhooks with it: a fresh one each run, never public.
         auth_token = secrets.token_hex(16)
         self.sim = SimulatorProcess(
@@ -200,6 +229,7 @@ class Demo:
             app_shares=APP_SHARES,
             content_templates=TEMPLATE_TEXTS,
             deliver_on_flush=True,
+            goals_since=START,
         )
         sim_url = self.sim.base_url
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -242,6 +272,9 @@ class Demo:
                 )
                 if report.errors:
                     raise RuntimeError(f"demo patients refused: {report.errors[0]}")
+            goals.set_goals(
+                self.personas, self.goal_patients, _clinic_of(self.personas), self.seed, self.clock
+            )
 
     def book_due(self, now: datetime) -> None:
         due = [b for b in self.bookings if b.booked_at <= now and not b.done]
@@ -251,6 +284,7 @@ class Demo:
                     "external_id": b.external_id,
                     "patient_external_id": b.patient_external_id,
                     "starts_at": b.starts_at.isoformat(),
+                    **({"pathway": b.pathway} if b.pathway else {}),
                 }
                 for b in due
                 if b.clinic == slug
@@ -374,6 +408,9 @@ def run_demo(
         summary |= summarise_surveys(demo.behaviour)
         summary["experiment"] = summarise_experiment(str(EXPERIMENT["slug"]), demo.clock)
         summary["result_snapshots"] = store_snapshots(demo.clock.now())
+        summary |= goals.summarise_goals(demo.goal_patients, demo.personas, seed, START, SERVED_AT)
+        summary |= _summarise_themes(seed, demo.clock.now())
+    summary["public_page"] = f"/p/{ORGANISATION}"
     summary["elapsed_s"] = round(time.monotonic() - started, 2)
     _print_summary(summary)
     if json_path is not None:
@@ -398,10 +435,18 @@ def run_demo(
     demo.close()
 
 
+def _summarise_themes(seed: int, now: datetime) -> dict[str, Any]:
+    organisation = find_organisation(ORGANISATION)
+    assert organisation is not None
+    survey = get_clinic_by_slug(CLINICS[0][0]).survey_slug or "fft"
+    return themes.summarise_themes(organisation.id, survey, seed, now)
+
+
 def dashboard_urls(base: str) -> dict[str, str]:
     """The dashboards of the demo's organisation for its month, by name: weighted
-    results, who is not heard, the wording experiment, and the page that makes the
-    month's board report (the month it offers first, once the clock is at SERVED_AT)."""
+    results, who is not heard, themes, goal outcomes, the wording experiment, the page
+    that makes the month's board report (the month it offers first, once the clock is
+    at SERVED_AT), and the trust's public "you said, we did" page."""
     organisation = find_organisation(ORGANISATION)
     experiment = find_experiment(str(EXPERIMENT["slug"]))
     assert organisation is not None
@@ -412,8 +457,12 @@ def dashboard_urls(base: str) -> dict[str, str]:
     return {
         "results": f"{base}/staff/results?{results}",
         "not heard": f"{base}/staff/results/heard?{results}",
+        "themes": f"{base}/staff/themes?where=organisation:{organisation.id}&month={month}",
+        "goals": f"{base}/staff/goals?where=organisation:{organisation.id}&first={month}"
+        f"&last={month}",
         "experiment": f"{base}/staff/experiments/{experiment.id}",
         "board report": f"{base}/staff/reports",
+        "public page": f"{base}/p/{ORGANISATION}",
     }
 
 

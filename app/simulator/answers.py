@@ -15,6 +15,7 @@ from functools import lru_cache
 from app.core.locales import SUPPORTED_LOCALES
 from app.core.sms import normalise_invisible
 from app.messaging.compose import localise
+from app.simulator.comments import themed_comment, themed_locales
 from app.simulator.phrasebook import COMMENTS, DIGITS
 from app.surveys import texts
 
@@ -63,6 +64,15 @@ def comment(rng: random.Random, locale: str, answer: int) -> str:
     if answer in (4, 5):
         return rng.choice(displeased)
     return rng.choice(pleased + displeased)
+
+
+def free_text(rng: random.Random, locale: str, answer: int) -> str:
+    """What the persona writes when asked for their words: in the languages
+    `app.simulator.comments` writes, a comment about seeded themes (the common ones more
+    often, as positive or negative as the answer); in the others, a set phrase."""
+    if locale in themed_locales():
+        return themed_comment(rng, locale, answer if answer <= 5 else 3)[0]
+    return comment(rng, locale, answer)
 
 
 def native_digits(text: str, locale: str) -> str:

@@ -18,10 +18,11 @@ import random
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from app.simulator import answers
+from app.simulator import answers, goals
 from app.simulator.draws import Occurrences, fingerprint, keyed_rng
 from app.simulator.phrasebook import DIGITS, PHRASEBOOK
 
@@ -94,8 +95,18 @@ class Behaviour:
     """How the personas answer messages. Deterministic for a given seed and message history;
     safe across threads as long as one patient's messages are answered one at a time."""
 
-    def __init__(self, personas: Sequence[Persona], seed: int) -> None:
-        """Index `personas` by phone. Refuses two personas sharing a number (ValueError)."""
+    def __init__(
+        self,
+        personas: Sequence[Persona],
+        seed: int,
+        *,
+        goals_since: datetime | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """Index `personas` by phone. Refuses two personas sharing a number (ValueError).
+
+        With `goals_since` (the day the goals pathway's patients set their goals) and a
+        `clock`, the patients of `goals.goal_patients` answer goal questions."""
         self._by_phone = {persona.phone: persona for persona in personas}
         if len(self._by_phone) != len(personas):
             raise ValueError("two personas share a phone number")
@@ -104,6 +115,14 @@ class Behaviour:
         self._occurrences = Occurrences()
         self._lock = threading.Lock()
         self._calls_seen: dict[str, int] = {}
+        self._goals_since = goals_since
+        self._clock = clock
+        on_pathway = goals_since is not None and clock is not None
+        self._goal_patients = goals.goal_patients(list(personas), seed) if on_pathway else {}
+        #: Days on which each goal patient answered, and the goal asked again after a
+        #: reply that was not a number.
+        self._goal_days: dict[str, set[int]] = {}
+        self._goal_reasked: dict[str, int] = {}
 
     def find(self, phone: str) -> Persona | None:
         """The persona with this E.164 number, or None if nobody in the population has it."""
@@ -130,6 +149,15 @@ class Behaviour:
         persona = self.find(phone)
         if persona is None or phone in self._opted_out:
             return None
+        goal_patient = self._goal_patients.get(phone)
+        if goal_patient is not None:
+            index = goals.asked_goal(goal_patient, body)
+            again = False
+            if index is None and not offers_menu(body):
+                index = self._goal_reasked.pop(phone, None)
+                again = index is not None
+            if index is not None:
+                return self.goal_reply(persona, goal_patient, index, body, again=again)
         question = answers.survey_question(body)
         if question is not None:
             return self.survey_reply(persona, question, body)
@@ -159,7 +187,7 @@ class Behaviour:
         answer = self.true_fft_answer(persona.phone)
         if question == "follow_up":
             rate = FOLLOW_UP_RATE + (FOLLOW_UP_DISPLEASED if answer in (4, 5) else 0.0)
-            return answers.comment(rng, persona.locale, answer) if rng.random() < rate else None
+            return answers.free_text(rng, persona.locale, answer) if rng.random() < rate else None
         if rng.random() >= persona.response_propensity:
             return None
         kind = _pick(rng, _SURVEY_REPLY_KINDS)
@@ -171,6 +199,34 @@ class Behaviour:
         if kind == "text":
             return answers.comment(rng, persona.locale, answer)
         return _write_digit(rng, persona, str(answer))
+
+    def goal_reply(
+        self,
+        persona: Persona,
+        patient: goals.GoalPatient,
+        index: int,
+        body: str,
+        *,
+        again: bool = False,
+    ) -> str | None:
+        """The score the patient gives goal `index` today (now and then a sentence
+        instead, answered with the score when asked again), or None once they have
+        stopped replying."""
+        assert self._clock is not None
+        assert self._goals_since is not None
+        day = goals.day_of(self._clock(), self._goals_since)
+        with self._lock:
+            days = self._goal_days.setdefault(persona.phone, set())
+            rounds = patient.answers_rounds
+            if rounds is not None and day not in days and len(days) >= rounds:
+                return None
+            days.add(day)
+        rng = self._event_rng("goal", persona.phone, body)
+        if not again and rng.random() < goals.NOT_A_NUMBER_RATE:
+            self._goal_reasked[persona.phone] = index
+            return rng.choice(PHRASEBOOK[persona.locale])
+        score = goals.score_on(self._seed, patient, index, day)
+        return goals.write_score(persona, score, rng.random() < persona.native_digit_rate)
 
     def answer_call(self, phone: str) -> str:
         """ "answered", "busy" or "no-answer"; the more responsive pick up more often and

@@ -71,5 +71,5 @@ class WebVisitor:
         answer = self.behaviour.true_fft_answer(persona.phone)
         fields = {"fft": _FFT_KEYS[answer - 1]}
         if rng.random() < COMMENT_RATE:
-            fields["comment"] = answers.comment(rng, persona.locale, answer)
+            fields["comment"] = answers.free_text(rng, persona.locale, answer)
         return fields

@@ -32,9 +32,12 @@ from app.web import (
     attendance,
     audit,
     auth,
+    coding,
     erasure,
+    events,
     experiments,
     goal_outcomes,
+    goal_pathways,
     goals,
     home,
     imports,
@@ -43,10 +46,12 @@ from app.web import (
     reports,
     results,
     settings,
+    themes,
     tokens,
     users,
     wording,
     worklist,
+    yousaid,
 )
 from app.web.nav import ShownSection, sections_for
 from app.web.pages import STAFF_PREFIX
@@ -73,6 +78,11 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     reports.bp,
     goals.bp,
     goal_outcomes.bp,
+    goal_pathways.bp,
+    events.bp,
+    yousaid.bp,
+    coding.bp,
+    themes.bp,
 )
 #: The staff pages' languages.
 STAFF_LOCALES = language.STAFF_LOCALES

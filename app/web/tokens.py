@@ -50,7 +50,9 @@ nav.add(
 
 SCOPE_NAMES = {
     Scope.PATIENTS_WRITE: _l("Import and update patients"),
+    Scope.PATIENTS_READ: _l("Read patients' language, channel and consent"),
     Scope.APPOINTMENTS_WRITE: _l("Import, move and cancel appointments"),
+    Scope.APPOINTMENTS_READ: _l("Read appointments, their reminders and patients' answers"),
     Scope.OUTCOMES_WRITE: _l("Record attendance and cancellations"),
     Scope.GOALS_WRITE: _l("Record patients' goals"),
     Scope.RESULTS_READ: _l("Read weighted results"),

@@ -10,7 +10,8 @@ against what the simulator seeded:
   is on the side of fewer DNAs with it;
 - who is not heard, for the whole trust: the groups given the lowest response propensity
   (the young and the most deprived) have the lowest response rates;
-- the board report for the month: its four sections, each with the month's figures.
+- the board report for the month: its four sections, each with the month's figures;
+- themes: those the simulated patients write about most come out on top.
 
 The size and seed (the demo's own seed) give a month of about 230 appointments whose
 effects are clear at that size; the figures expected come from the simulator and the
@@ -63,8 +64,10 @@ from app.extensions import db
 from app.patients.models import Patient
 from app.results.models import SurveyInvitation
 from app.simulator.behaviour import COST_MESSAGE_ODDS_RATIO
+from app.simulator.comments import THEME_WEIGHTS
 from app.simulator.population import Behaviour, generate_population
 from app.surveys.models import SurveySession
+from app.themes.framework import framework
 from app.web.results_labels import level_name
 from tests.conftest import REDIS_URL, make_test_app
 from tests.demo.tables import counts, number, page_tables
@@ -241,8 +244,9 @@ def _seeded(invited: list[Invited], variable: str) -> dict[str, tuple[int, float
 
 
 def test_the_groups_seeded_to_answer_least_have_the_lowest_response(demo: Demo) -> None:
-    # The demo ends as the nightly run: a snapshot of each clinic and of the whole trust.
-    assert demo.summary["result_snapshots"] == len(CLINICS) + 1
+    # The demo ends as the nightly run: a snapshot of each clinic, of the whole trust and
+    # of the goals pathway (the one pathway its appointments name).
+    assert demo.summary["result_snapshots"] == len(CLINICS) + 2
     query = f"where=organisation:{demo.organisation_id}&survey=fft&month={MONTH}"
     answer = demo.client.get(f"/staff/results/heard?{query}")
     assert answer.status_code == 200
@@ -355,7 +359,16 @@ def test_the_board_report_of_the_month_has_every_section_with_figures(demo: Demo
 def test_the_urls_the_demo_prints_open_the_month_s_dashboards(demo: Demo) -> None:
     with demo.app.app_context():
         urls = dashboard_urls("http://127.0.0.1:5000")
-    assert set(urls) == {"results", "not heard", "experiment", "board report"}
+    assert set(urls) == {
+        "results",
+        "not heard",
+        "themes",
+        "goals",
+        "experiment",
+        "board report",
+        "public page",
+    }
+    assert urls["public page"].endswith(demo.summary["public_page"])
     pages = {}
     for name, url in urls.items():
         answer = demo.client.get(url.removeprefix("http://127.0.0.1:5000"))
@@ -366,3 +379,49 @@ def test_the_urls_the_demo_prints_open_the_month_s_dashboards(demo: Demo) -> Non
     for name in ("results", "not heard", "board report"):
         assert f'value="{MONTH}" selected' in pages[name], name
     assert str(EXPERIMENT["title"]) in pages["experiment"]
+
+
+def test_the_goals_pathway_s_estimate_holds_what_the_patients_truly_reached(demo: Demo) -> None:
+    summary = demo.summary
+    # Goals set on the first day, scored on the day and before every weekly visit;
+    # some patients stop replying.
+    assert summary["goals_tracked"] >= 10
+    assert summary["goal_scores"] > summary["goals_tracked"]
+    assert 10 <= summary["goals_followed_up"] <= summary["goals_tracked"]
+    assert summary["goal_patients_stopped_replying"] > 0
+    assert summary["reliable_improvement_weighted"] is True
+    low, high = summary["reliable_improvement_ci"]
+    assert low <= summary["reliable_improvement_share"] <= high
+    assert low <= summary["true_reliable_improvement_share"] <= high
+
+    # The goal outcomes page of the trust's month leads with the same estimate.
+    page = demo.client.get(
+        f"/staff/goals?where=organisation:{demo.organisation_id}&first={MONTH}&last={MONTH}"
+    )
+    assert page.status_code == 200
+    text = html.unescape(page.get_data(as_text=True))
+    share = summary["reliable_improvement_share"]
+    assert f"{100 * share:.1f}% (95% interval {100 * low:.1f}% to {100 * high:.1f}%)" in text
+
+
+def test_the_themes_seeded_most_often_come_out_on_top(demo: Demo) -> None:
+    # The simulated patients write about staff manner most, then gratitude and waiting
+    # (app.simulator.comments.THEME_WEIGHTS); the demo codes what they wrote and weights it.
+    with demo.app.app_context():
+        names = {code.key: code.name for code in framework().themes}
+    ranked = sorted(THEME_WEIGHTS, key=lambda key: -THEME_WEIGHTS[key])
+    summary = demo.summary
+    assert summary["comments_coded"] >= 20
+    top = summary["themes"]
+    assert top[0]["name"] == names[ranked[0]]
+    assert {t["name"] for t in top[:3]} <= {names[key] for key in ranked[:4]}
+    for theme in top:
+        low, high = theme["ci"]
+        assert 0 < low <= theme["share"] <= high < 1
+
+    # The trust's themes page for the month leads with the same share.
+    page = demo.client.get(f"/staff/themes?where=organisation:{demo.organisation_id}&month={MONTH}")
+    assert page.status_code == 200
+    rows = page_tables(page.get_data(as_text=True))["survey-table"]
+    assert rows[0][0] == top[0]["name"]
+    assert number(rows[0][2]) == pytest.approx(top[0]["share"], abs=0.0006)

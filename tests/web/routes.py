@@ -26,6 +26,8 @@ from app.clinics.models import ApiToken, Clinic, StaffUser
 from app.clinics.roles import Role
 from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
+from app.events.models import Subscription
+from app.events.service import NewSubscription, subscribe
 from app.experiments.queries import find_experiment
 from app.experiments.service import create_experiment
 from app.experiments.spec import parse_definition
@@ -36,8 +38,11 @@ from app.messaging.models import InboundMessage, OutboundMessage
 from app.patients.models import Patient
 from app.reports.models import BoardReportRun, ReportState
 from app.runtime import get_runtime
+from app.themes.models import CommentSource, ThemeComment
 from app.uploads.kinds import ImportKind, ImportState
 from app.uploads.models import ImportRun
+from app.yousaid.models import EntryStatus, PublishedQuote, YouSaidEntry
+from app.yousaid.service import EntryInput, create_entry
 from tests.world import World
 
 #: What identifies the clinic under test's patient: none of it may reach an outsider.
@@ -51,12 +56,22 @@ ELSEWHERE = {
     "survey_web.submit_form": "a signed, expiring link per invitation (tests/public)",
     "goal_web.show_goals": "a signed, expiring link per round of goal questions (tests/goals)",
     "goal_web.submit_goals": "a signed, expiring link per round of goal questions (tests/goals)",
+    "operations.healthz": "public by design: says only that the process is up",
+    "operations.readyz": "public by design: names failed checks, never a value (tests)",
+    "operations.metrics_page": "counts only; a bearer token when one is set (tests)",
     "webhooks.inbound_sms": "Twilio's request signature (tests/webhooks)",
     "webhooks.status_callback": "Twilio's request signature (tests/webhooks)",
     "voice.call_answered": "Twilio's request signature (tests/webhooks)",
     "voice.survey_answer": "Twilio's request signature (tests/webhooks)",
     "voice.reminder_menu": "Twilio's request signature (tests/webhooks)",
     "voice.goal_answer": "Twilio's request signature (tests/goals)",
+    "api_reference.openapi_json": "public: describes the API, holds no data (tests/api)",
+    "api_reference.reference": "public: describes the API, holds no data (tests/api)",
+    "public_page.organisation": "public: published figures only (tests/yousaid)",
+    "public_page.clinic": "public: published figures only (tests/yousaid)",
+    "public_page.clinic_poster": "public: published figures only (tests/yousaid)",
+    "public_page.open_data_json": "public: published figures only (tests/yousaid)",
+    "public_page.open_data_csv": "public: published figures only (tests/yousaid)",
 }
 #: Workspace pages anyone may open: they show no clinic data.
 OPEN_PAGES = {
@@ -101,6 +116,11 @@ ARGUMENTS: dict[str, Callable[[North], object]] = {
     "figure": lambda north: "boundary",
     "goal_id": lambda north: _north_goal(north),
     "report_id": lambda north: _north_report(north),
+    "external_id": lambda north: "NORTH-SECRET-1",  # the PAS's identifier (the API's reads)
+    "subscription_id": lambda north: _north_subscription(north),
+    "entry_id": lambda north: _north_entry(north),
+    "comment_id": lambda north: _north_comment(north),
+    "quote_id": lambda north: _north_quote(north),
 }
 
 
@@ -121,6 +141,20 @@ def _north_token(north: North) -> int:
     if found is None:
         clock = get_runtime().clock
         found = create_token(label="north isolation", clinic_id=north.clinic_id, clock=clock).id
+    return found
+
+
+def _north_subscription(north: North) -> int:
+    """An event subscription of the clinic under test (made the first time it is asked for)."""
+    found = db.session.scalar(
+        select(Subscription.id).where(Subscription.clinic_id == north.clinic_id)
+    )
+    if found is None:
+        clinic = db.session.get(Clinic, north.clinic_id)
+        new = NewSubscription("https://north.example.nhs.uk/hooks", ["patient.opted_out"])
+        found = subscribe(
+            clinic, new, SYSTEM, get_runtime().clock.now(), allow_loopback_http=False
+        )[0].id
     return found
 
 
@@ -196,6 +230,65 @@ def _north_goal(north: North) -> int:
     if found is None:
         given = GoalInput("Swim with Zebedee again", "en", score=4)
         found = open_goal(north.patient_id, given, SYSTEM, get_runtime().clock).id
+    return found
+
+
+def _north_entry(north: North) -> int:
+    """A "you said, we did" entry of the clinic under test (made the first time)."""
+    found = db.session.scalar(
+        select(YouSaidEntry.id).where(YouSaidEntry.clinic_id == north.clinic_id)
+    )
+    if found is None:
+        clinic = db.session.get(Clinic, north.clinic_id)
+        assert clinic is not None
+        given = EntryInput("NORTH-SECRET-1: a quieter room", "We made one", EntryStatus.DONE)
+        now = get_runtime().clock.now()
+        found = create_entry(clinic.organisation_id, clinic.id, given, SYSTEM, now).id
+    return found
+
+
+def _north_comment(north: North) -> int:
+    """A free-text answer of the clinic under test to code or quote (made the first time)."""
+    found = db.session.scalar(
+        select(ThemeComment.id).where(ThemeComment.clinic_id == north.clinic_id)
+    )
+    if found is None:
+        clinic = db.session.get(Clinic, north.clinic_id)
+        assert clinic is not None
+        comment = ThemeComment(
+            organisation_id=clinic.organisation_id,
+            clinic_id=clinic.id,
+            source=CommentSource.SURVEY,
+            period="2026-03",
+            locale="en",
+            collected_at=get_runtime().clock.now(),
+        )
+        db.session.add(comment)
+        db.session.commit()
+        found = comment.id
+    return found
+
+
+def _north_quote(north: North) -> int:
+    """A quote of the clinic under test, published (made the first time)."""
+    found = db.session.scalar(
+        select(PublishedQuote.id).where(PublishedQuote.clinic_id == north.clinic_id)
+    )
+    if found is None:
+        clinic = db.session.get(Clinic, north.clinic_id)
+        assert clinic is not None
+        quote = PublishedQuote(
+            organisation_id=clinic.organisation_id,
+            clinic_id=clinic.id,
+            comment_id=_north_comment(north),
+            text="NORTH-SECRET-1 was very kind",
+            locale="en",
+            period="2026-03",
+            approved_at=get_runtime().clock.now(),
+        )
+        db.session.add(quote)
+        db.session.commit()
+        found = quote.id
     return found
 
 

@@ -130,7 +130,7 @@ def test_api_routes_refuse_tokens_of_others(
         headers = {"Authorization": f"Bearer {issued.secret}"}
     before = fingerprint()
     for rule in rules(app):
-        if not rule.rule.startswith("/api/"):
+        if not rule.rule.startswith("/api/") or rule.endpoint in ELSEWHERE:
             continue
         url = url_for_rule(app, rule, north)
         for method in methods(rule):
