@@ -102,6 +102,7 @@ def _appointment_events() -> None:
     events.on(AppointmentEvent.BOOKED, "goals", goal_rounds.plan_questions)
     events.on(AppointmentEvent.MOVED, "reminders", scheduling.replan_reminders)
     events.on(AppointmentEvent.MOVED, "goals", goal_rounds.replan_questions)
+    events.on(AppointmentEvent.PATHWAY_CHANGED, "goals", goal_rounds.follow_pathway)
     events.on(AppointmentEvent.CANCELLED, "reminders", scheduling.withdraw_reminders)
     events.on(AppointmentEvent.CANCELLED, "goals", goal_rounds.withdraw_questions)
     events.on(AppointmentEvent.ATTENDED, "reminders", scheduling.withdraw_reminders)

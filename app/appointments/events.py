@@ -23,6 +23,7 @@ from app.core.clock import Clock
 class AppointmentEvent(enum.StrEnum):
     BOOKED = "booked"  # new appointments (one import's worth at a time)
     MOVED = "moved"  # a new start time; its plan version has been bumped
+    PATHWAY_CHANGED = "pathway_changed"  # a booked appointment's pathway, not its time
     CANCELLED = "cancelled"  # by the patient or by the clinic
     ATTENDED = "attended"  # the patient came (not again for a repeated outcome)
     DNA = "dna"  # the patient did not attend (or an attendance was corrected)

@@ -60,6 +60,7 @@ from app.appointments.service import (
     book_appointments,
     cancel_by_clinic,
     cancel_by_patient,
+    change_pathway,
     move_appointment,
     record_outcome,
     withdraw_appointment,
@@ -164,10 +165,8 @@ def _rebook(
     clinic: Clinic, change: _Booking, appointment: Appointment, report: ImportReport, clock: Clock
 ) -> None:
     changed = False
-    if change.pathway is not None and appointment.pathway != change.pathway:
-        appointment.pathway = change.pathway
-        appointment.updated_at = clock.now()
-        changed = True
+    if change.pathway is not None:
+        changed = change_pathway(appointment, clinic, change.pathway, clock)
     if appointment.starts_at != change.starts_at:
         move_appointment(appointment, clinic, change.starts_at, clock)
         changed = True

@@ -90,6 +90,19 @@ def move_appointment(
     emit(AppointmentEvent.MOVED, [appointment], clinic, clock)
 
 
+def change_pathway(appointment: Appointment, clinic: Clinic, pathway: str, clock: Clock) -> bool:
+    """Put the appointment on another pathway (what follows from its pathway, such as
+    goal questions, follows it while it is booked). False when it was on it already."""
+    if appointment.pathway == pathway:
+        return False
+    appointment.pathway = pathway
+    appointment.updated_at = clock.now()
+    db.session.flush()
+    if appointment.status is AppointmentStatus.BOOKED:
+        emit(AppointmentEvent.PATHWAY_CHANGED, [appointment], clinic, clock)
+    return True
+
+
 def get_appointment(appointment_id: int) -> Appointment:
     """The appointment with this id; NotFound if there is none."""
     appointment = db.session.get(Appointment, appointment_id)

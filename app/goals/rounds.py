@@ -80,6 +80,17 @@ def replan_questions(appointments: Sequence[Appointment], clinic: Clinic, clock:
     plan_questions(appointments, clinic, clock)
 
 
+def follow_pathway(appointments: Sequence[Appointment], clinic: Clinic, clock: Clock) -> None:
+    """A pathway changed (the time did not): plan the question of an appointment now on
+    a pathway that uses goals, withdraw the unsent one of an appointment that left one."""
+    hours = pathway_hours(clinic.id)
+    for appointment in appointments:
+        if appointment.pathway in hours:
+            plan_questions([appointment], clinic, clock)
+        else:
+            withdraw_questions([appointment], clinic, clock)
+
+
 def withdraw_questions(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
     """Cancelled, attended or missed: withdraw the questions not yet sent."""
     for appointment in appointments:

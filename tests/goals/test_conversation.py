@@ -232,6 +232,21 @@ def test_nothing_is_sent_to_a_patient_without_goals_or_off_the_pathway(h: Harnes
     assert h.creates(PATIENT_A) == 0
 
 
+def test_a_pathway_change_without_a_move_plans_or_withdraws_the_question(h: Harness) -> None:
+    person = _setup(h)
+    _goals(h, person, WALK)
+    _book(h, person, pathway="podiatry")
+    assert h.outbox(kind="goal_question") == []
+    _book(h, person, pathway="physio")  # the same appointment, now on the goals pathway
+    [question] = h.outbox(kind="goal_question")
+    assert (question.state, question.due_at) == (MessageState.PENDING, ASKED)
+    _book(h, person, pathway="podiatry")  # and off it again, before the question went
+    [question] = h.outbox(kind="goal_question")
+    assert question.state is MessageState.CANCELLED
+    h.advance_to(ASKED)
+    assert h.creates(PATIENT_A) == 0
+
+
 def test_a_round_nobody_answers_ends_when_the_appointment_starts(h: Harness) -> None:
     person = _setup(h)
     _goals(h, person, WALK)
