@@ -164,7 +164,9 @@ def bench_bare_sdk(config: dict[str, Any], count: int, processes: int) -> float:
         return time.perf_counter() - started
 
 
-def _workers(config: dict[str, Any], count: int, redis: Redis) -> list[subprocess.Popen[bytes]]:
+def _workers(
+    config: dict[str, Any], count: int, redis: Redis, fork: bool
+) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "WESAID_ENV": "development",
@@ -178,7 +180,11 @@ def _workers(config: dict[str, Any], count: int, redis: Redis) -> list[subproces
         "WESAID_LOG_LEVEL": "WARNING",
     }
     started = [
-        subprocess.Popen([str(WESAID), "worker"], env=env, stdout=subprocess.DEVNULL)
+        subprocess.Popen(
+            [str(WESAID), "worker", *(["--fork"] if fork else [])],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(count)
     ]
     deadline = time.monotonic() + 60
@@ -189,11 +195,11 @@ def _workers(config: dict[str, Any], count: int, redis: Redis) -> list[subproces
     return started
 
 
-def bench_wesaid(app: Any, count: int, workers: int, redis: Redis) -> float:
+def bench_wesaid(app: Any, count: int, workers: int, redis: Redis, fork: bool = False) -> float:
     """Seconds from the sweep to every message accepted, with `workers` worker processes."""
     runtime = get_runtime(app)
     _due(count)
-    processes = _workers(app.config, workers, redis)
+    processes = _workers(app.config, workers, redis, fork)
     try:
         started = time.perf_counter()
         sweep(runtime.clock, runtime.queue)
@@ -252,6 +258,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--fork", action="store_true", help="workers as `wesaid worker --fork`")
     args = parser.parse_args()
     database = args.database.replace("postgresql://", "postgresql+psycopg://", 1)
     sim = TwilioSimulator(ACCOUNT_SID, AUTH_TOKEN)
@@ -265,7 +272,7 @@ def main() -> None:
         _seed(args.messages)
         sdk = bench_bare_sdk(app.config, args.messages, args.workers)
         before = len(sim.ledger)
-        ours = bench_wesaid(app, args.messages, args.workers, redis)
+        ours = bench_wesaid(app, args.messages, args.workers, redis, args.fork)
         sent = len(sim.ledger) - before
         exactly_once = sent == args.messages and _accepted() == args.messages
         exactly_once = exactly_once and sim.duplicate_sends() == 0
@@ -277,6 +284,7 @@ def main() -> None:
         "name": "dispatch",
         "messages": args.messages,
         "workers": args.workers,
+        "worker_mode": "fork" if args.fork else "warm",
         "seconds": round(ours, 2),
         "messages_per_s": round(args.messages / ours, 1),
         "bare_sdk_per_s": round(args.messages / sdk, 1),
