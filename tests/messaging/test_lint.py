@@ -20,6 +20,7 @@ from app.messaging.lint import (
 from app.messaging.registry import template_sets, template_texts
 from app.replies import texts as reply_texts
 from app.surveys import texts
+from app.wiring import wire
 
 CATALOGUE_LOCALES = tuple(compose.catalogue_locales())
 
@@ -232,6 +233,13 @@ def test_no_rewrite_is_offered_when_none_helps(text: str) -> None:
 def test_errors_come_before_warnings() -> None:
     problems = lint("\u201cReply CANCEL\u201d", locale="en")
     assert [p.level for p in problems] == ["error", "warning"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _registered() -> None:
+    """The texts every feature registers at start-up, as `create_app` would register
+    them: without an app built earlier in the process, the registries are empty."""
+    wire()
 
 
 @pytest.fixture(scope="module")
