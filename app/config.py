@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from app.core.senders import SenderKind, parse_rates
+
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -113,6 +115,8 @@ def load_config(
         "METRICS_TOKEN": env.get("WESAID_METRICS_TOKEN") or None,
         # How long a public "you said, we did" page is kept in each process (0: never).
         "PUBLIC_PAGE_TTL_SECONDS": float(env.get("WESAID_PUBLIC_PAGE_TTL_SECONDS", "300")),
+        # Messages a second per sender, by kind of sender (`app.core.senders`).
+        "SENDER_RATES": _sender_rates(env),
     }
     if config["LOG_FORMAT"] not in ("json", "text"):
         raise ConfigError("WESAID_LOG_FORMAT must be json or text")
@@ -267,3 +271,10 @@ def _rate_limit(env: Mapping[str, str], key: str, default: str) -> str:
             f"{key} must be a rate limit such as {default!r}, not {value!r}"
         ) from None
     return value
+
+
+def _sender_rates(env: Mapping[str, str]) -> dict[SenderKind, float]:
+    try:
+        return parse_rates(env.get("WESAID_SENDER_RATES", ""))
+    except ValueError as wrong:
+        raise ConfigError(f"WESAID_SENDER_RATES: {wrong}") from None

@@ -17,6 +17,7 @@ from app.core.channels import ChannelPlugin
 from app.core.clock import Clock, SystemClock
 from app.messaging.channels.registry import build_channels
 from app.messaging.dispatcher import SendSettings
+from app.messaging.pacing import Pacer
 from app.queueing import JobQueue, connect
 
 
@@ -30,6 +31,8 @@ class Runtime:
     price_per_segment: Decimal
     #: The app's SECRET_KEY: survey links and respondents' pseudonyms derive from it.
     secret_key: str = ""
+    #: Paces each sender (WESAID_SENDER_RATES); None when no kind of sender is paced.
+    pacer: Pacer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def channel(self, name: str) -> ChannelPlugin:
@@ -39,7 +42,9 @@ class Runtime:
     @property
     def send_settings(self) -> SendSettings:
         """What the dispatcher needs to send a message."""
-        return SendSettings(self.public_base_url, self.sms_validity_seconds, self.secret_key)
+        return SendSettings(
+            self.public_base_url, self.sms_validity_seconds, self.secret_key, self.pacer
+        )
 
 
 def build_runtime(app: Flask) -> Runtime:
@@ -47,6 +52,7 @@ def build_runtime(app: Flask) -> Runtime:
     cfg = app.config
     queue = cfg.get("JOB_QUEUE") or JobQueue(connect(cfg.get("REDIS_URL")))
     clock = cfg.get("CLOCK") or SystemClock()
+    rates = cfg.get("SENDER_RATES") or {}
     return Runtime(
         clock=clock,
         queue=queue,
@@ -55,6 +61,7 @@ def build_runtime(app: Flask) -> Runtime:
         sms_validity_seconds=int(cfg["SMS_VALIDITY_SECONDS"]),
         price_per_segment=Decimal(str(cfg["SMS_PRICE_PER_SEGMENT"])),
         secret_key=str(cfg["SECRET_KEY"]),
+        pacer=Pacer(queue.connection, rates) if rates else None,
     )
 
 

@@ -17,6 +17,7 @@ from app.config import (
     load_config,
     shortest_period,
 )
+from app.core.senders import SenderKind
 
 STRONG_KEY = "q8N2vLx0Rk5TzWm3Hc7YpB1dFs9GjA4e"  # 32 characters
 TWILIO_TOKEN = "9f86d081884c7d659a2feaa0c55ad015"  # 32 hexadecimal characters
@@ -381,3 +382,12 @@ def test_the_staff_second_factor_stays_on_in_production(
         }
     )
     assert demo.config["STAFF_SECOND_FACTOR"] is False
+
+
+def test_sender_rates_are_read_by_kind_and_a_bad_one_is_refused_by_name() -> None:
+
+    config = load_config({"WESAID_ENV": "development", "WESAID_SENDER_RATES": "long_code=1"})
+    assert config["SENDER_RATES"] == {SenderKind.LONG_CODE: 1.0}
+    assert load_config({"WESAID_ENV": "development"})["SENDER_RATES"] == {}
+    with pytest.raises(ConfigError, match="WESAID_SENDER_RATES: 'long_code=x'"):
+        load_config({"WESAID_ENV": "development", "WESAID_SENDER_RATES": "long_code=x"})

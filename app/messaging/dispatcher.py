@@ -27,6 +27,7 @@ from app.messaging import statements as sql
 from app.messaging.fallback import WHATSAPP_OUTSIDE_WINDOW, fall_back
 from app.messaging.kinds import SENT_DESPITE_OPT_OUT, MessageKind
 from app.messaging.models import OutboundMessage
+from app.messaging.pacing import Pacer
 from app.messaging.queries import in_whatsapp_window
 from app.messaging.registry import (
     ComposeContext,
@@ -52,6 +53,13 @@ class SendSettings:
     validity_seconds: int
     #: The app's SECRET_KEY, from which composers derive link signatures and pseudonyms.
     secret_key: str = ""
+    #: Paces each sender to its kind's rate (None: nothing is paced).
+    pacer: Pacer | None = None
+
+
+#: A message whose sender has no token for longer than this goes back to wait for a
+#: later sweep; a shorter wait is waited out by the worker.
+MAX_PACING_WAIT = 1.0
 
 
 def _rows(result: object) -> int:
@@ -269,12 +277,42 @@ def send_message(
         return None
     request, claim = prepared
     db.session.close()
+    if settings.pacer is not None:
+        wait = settings.pacer.wait_for(request.sender)
+        if wait > MAX_PACING_WAIT:
+            return _pace_back(claim, request, clock.now() + timedelta(seconds=wait), clock.now())
+        if wait > 0:
+            time.sleep(wait)
     started = time.perf_counter()
     result = channels[request.channel].send(request)
     metrics.observe_send(request.channel, time.perf_counter() - started)
     state = record_send_result(claim, result, clock.now())
     metrics.count_message(request.kind, request.channel, state.value)
     return state
+
+
+def _pace_back(
+    claim: Claim, request: OutboundRequest, due_at: datetime, now: datetime
+) -> MessageState:
+    """The sender has no token to spare: the message waits, unsent and with the attempt
+    not counted, until `due_at` (a later sweep claims it again). Commits."""
+    db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == claim.message_id,
+            OutboundMessage.state == MessageState.SENDING,
+        )
+        .values(
+            state=MessageState.PENDING,
+            due_at=due_at,
+            attempts=OutboundMessage.attempts - 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    metrics.count_message(request.kind, request.channel, "paced")
+    return MessageState.PENDING
 
 
 def _backoff(attempts: int, hint: float | None) -> timedelta:
