@@ -186,15 +186,26 @@ def _load(message_id: int) -> Any:
     return db.session.execute(sql.load_for_send(), {"message_id": message_id}).one()
 
 
+def _take_and_load(message_id: int, now: datetime) -> Any | None:
+    """Take the row (claimed → sending) and read what sending needs: one round trip on
+    PostgreSQL, two elsewhere. None when the row was not ours to take."""
+    params = {"message_id": message_id, "now": now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(sql.take_and_load(), params).one_or_none()
+    if not _take_for_sending(message_id, now):
+        return None
+    return _load(message_id)
+
+
 def _prepare(
     message_id: int, clock: Clock, settings: SendSettings
 ) -> tuple[OutboundRequest, Claim] | None:
     """Phase 1: take the row (claimed → sending), check it may still go, compose it."""
     now = clock.now()
-    if not _take_for_sending(message_id, now):
+    row = _take_and_load(message_id, now)
+    if row is None:
         db.session.rollback()
         return None
-    row = _load(message_id)
     if row.expires_at <= now:
         _finish_early(message_id, MessageState.EXPIRED, now)
         return None

@@ -8,7 +8,7 @@ with bind parameters, and reused.
 from __future__ import annotations
 
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, func, or_, select, update
 
@@ -36,28 +36,56 @@ def take_for_sending() -> Update:
     )
 
 
+def _send_columns() -> tuple[Any, ...]:
+    """What the sender needs about one message, its patient and its clinic."""
+    return (
+        _m.id,
+        _m.kind,
+        _m.channel,
+        _m.patient_id,
+        _m.clinic_id,
+        _m.attempts,
+        _m.expires_at,
+        _m.body,
+        _m.appointment_id,
+        Patient.phone,
+        Patient.locale,
+        Clinic.sender,
+        Clinic.name.label("clinic_name"),
+        Clinic.timezone,
+        Clinic.default_locale,
+        Clinic.whatsapp_templates,
+    )
+
+
+@cache
+def take_and_load() -> Update:
+    """claimed → sending, counting the attempt, returning what `load_for_send` reads,
+    in one statement (PostgreSQL: SQLite's RETURNING cannot name the joined tables).
+    Params: message_id, now."""
+    return (
+        update(_t)
+        .where(
+            _m.id == bindparam("message_id"),
+            _m.state == MessageState.CLAIMED,
+            Patient.id == _m.patient_id,
+            Clinic.id == _m.clinic_id,
+        )
+        .values(
+            state=MessageState.SENDING,
+            sending_at=bindparam("now"),
+            attempts=_m.attempts + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(*_send_columns())
+    )
+
+
 @cache
 def load_for_send() -> Select:  # type: ignore[type-arg]
     """Everything the sender needs about one message. Params: message_id."""
     return (
-        select(
-            _m.id,
-            _m.kind,
-            _m.channel,
-            _m.patient_id,
-            _m.clinic_id,
-            _m.attempts,
-            _m.expires_at,
-            _m.body,
-            _m.appointment_id,
-            Patient.phone,
-            Patient.locale,
-            Clinic.sender,
-            Clinic.name.label("clinic_name"),
-            Clinic.timezone,
-            Clinic.default_locale,
-            Clinic.whatsapp_templates,
-        )
+        select(*_send_columns())
         .select_from(_t)
         .join(Patient, Patient.id == _m.patient_id)
         .join(Clinic, Clinic.id == _m.clinic_id)
