@@ -128,10 +128,10 @@ def _patient(
     phone_channel = Channel.VOICE if channel is Channel.VOICE else Channel.SMS
     number = fields.take("phone", lambda v: _phone(v, allowed_regions, phone_channel))
     locale = fields.take("locale", _locale)
-    birth_year = fields.take("birth_year", lambda v: _birth_year(v, this_year))
-    sex = fields.take("sex", lambda v: _code(v, SEXES, "F, M, X or U"))
-    ethnic = fields.take("ethnic_category", lambda v: _code(v, ETHNIC_CATEGORIES, _ETHNIC_HELP))
-    imd = fields.take("imd_quintile", _imd_quintile)
+    birth_year = fields.take("birth_year", lambda v: birth_year_field(v, this_year))
+    sex = fields.take("sex", sex_field)
+    ethnic = fields.take("ethnic_category", ethnic_field)
+    imd = fields.take("imd_quintile", imd_field)
     given = fields.take("given_name", _name)
     family = fields.take("family_name", _name)
     if fields.errors:
@@ -208,18 +208,31 @@ def _whole_number(value: object) -> int | None:
     return number
 
 
-def _birth_year(value: object, this_year: int) -> int | None:
+def birth_year_field(value: object, this_year: int) -> int | None:
+    """A birth year from 1900 to `this_year`, or None when empty; FieldValueError says
+    what is wrong. Every import that carries demographics reads them with these."""
     year = _whole_number(value)
     if year is not None and not EARLIEST_BIRTH_YEAR <= year <= this_year:
         raise FieldValueError(f"must be between {EARLIEST_BIRTH_YEAR} and {this_year}")
     return year
 
 
-def _imd_quintile(value: object) -> int | None:
+def imd_field(value: object) -> int | None:
+    """An IMD quintile, 1 (most deprived) to 5, or None when empty."""
     quintile = _whole_number(value)
     if quintile is not None and quintile not in IMD_QUINTILES:
         raise FieldValueError("must be 1 (most deprived) to 5")
     return quintile
+
+
+def sex_field(value: object) -> str | None:
+    """F, M, X or U, or None when empty."""
+    return _code(value, SEXES, "F, M, X or U")
+
+
+def ethnic_field(value: object) -> str | None:
+    """An NHS ethnic category code, or None when empty."""
+    return _code(value, ETHNIC_CATEGORIES, _ETHNIC_HELP)
 
 
 def _code(value: object, allowed: frozenset[str], described: str) -> str | None:

@@ -27,13 +27,7 @@ from app.core.imports import (
     check_fields,
     text_of,
 )
-from app.core.inputs import whole_number
-from app.patients.importers import (
-    EARLIEST_BIRTH_YEAR,
-    ETHNIC_CATEGORIES,
-    IMD_QUINTILES,
-    SEXES,
-)
+from app.patients.importers import birth_year_field, ethnic_field, imd_field, sex_field
 from app.themes.labelled import MAX_TEXT
 
 
@@ -55,7 +49,6 @@ PALS_COLUMNS: tuple[str, ...] = (
     "imd_quintile",
 )
 PALS_REQUIRED: frozenset[str] = frozenset({"date", "type"})
-_ETHNIC_HELP = "an NHS ethnic category code (A-H, J-N, P, R, S or Z)"
 
 
 @dataclass(frozen=True)
@@ -98,10 +91,10 @@ def validate_pals(
         kind = fields.take("type", _kind)
         text = fields.take("text", _text)
         themes = fields.take("themes", lambda v: _themes(v, theme_id))
-        birth_year = fields.take("birth_year", lambda v: _birth_year(v, today.year))
-        sex = fields.take("sex", lambda v: _code(v, SEXES, "F, M, X or U"))
-        ethnic = fields.take("ethnic_category", lambda v: _code(v, ETHNIC_CATEGORIES, _ETHNIC_HELP))
-        imd = fields.take("imd_quintile", _imd)
+        birth_year = fields.take("birth_year", lambda v: birth_year_field(v, today.year))
+        sex = fields.take("sex", sex_field)
+        ethnic = fields.take("ethnic_category", ethnic_field)
+        imd = fields.take("imd_quintile", imd_field)
         if fields.errors:
             errors += fields.errors
             continue
@@ -175,36 +168,3 @@ def _themes(value: object, theme_id: Callable[[str], int | None]) -> tuple[int, 
             raise FieldValueError(f"unknown theme {shown!r}")
         ids.append(found)
     return tuple(dict.fromkeys(ids))
-
-
-def _whole(value: object) -> int | None:
-    text = text_of(value)
-    if not text:
-        return None
-    number = whole_number(text, maximum=9999)
-    if number is None:
-        raise FieldValueError("expected a whole number")
-    return number
-
-
-def _birth_year(value: object, this_year: int) -> int | None:
-    year = _whole(value)
-    if year is not None and not EARLIEST_BIRTH_YEAR <= year <= this_year:
-        raise FieldValueError(f"must be between {EARLIEST_BIRTH_YEAR} and {this_year}")
-    return year
-
-
-def _imd(value: object) -> int | None:
-    quintile = _whole(value)
-    if quintile is not None and quintile not in IMD_QUINTILES:
-        raise FieldValueError("must be 1 (most deprived) to 5")
-    return quintile
-
-
-def _code(value: object, allowed: frozenset[str], described: str) -> str | None:
-    text = text_of(value).upper()
-    if not text:
-        return None
-    if text not in allowed:
-        raise FieldValueError(f"must be {described}")
-    return text
