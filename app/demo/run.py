@@ -255,7 +255,13 @@ class Demo:
 
     def setup(self) -> None:
         with self.app.app_context():
-            upgrade()
+            # Alembic announces each of its dozens of migrations at INFO; on a fresh
+            # database made for the demo that says nothing to the person watching.
+            logging.disable(logging.INFO)
+            try:
+                upgrade()
+            finally:
+                logging.disable(logging.NOTSET)
             ensure_organisation(ORGANISATION, ORGANISATION_NAME, self.clock)
             for slug, name, sender in CLINICS:
                 clinic = create_clinic(
