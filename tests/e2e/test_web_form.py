@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from app.core.clock import FixedClock
 from tests.e2e.browser import MIN_TARGET, link_in, watch_policy
@@ -61,11 +62,12 @@ def test_a_patient_answers_the_friends_and_family_test(
     page.get_by_role("button", name="Send my answers").click()
     summary = page.get_by_role("alert")
     assert "Choose one answer." in summary.inner_text()
-    # The focus is on the error summary, whose alert is announced.
-    assert page.evaluate(
-        "document.activeElement.matches('.nhsuk-error-summary')"
-        " && document.activeElement.contains(document.querySelector('[role=alert]'))"
-    )
+    # The focus is on the error summary, whose alert is announced. The component's
+    # script moves it once the page has loaded, which can follow the alert's arrival,
+    # so the assertion waits for the focus rather than reading it once.
+    error_summary = page.locator(".nhsuk-error-summary")
+    expect(error_summary).to_be_focused()
+    assert error_summary.locator("[role=alert]").count() == 1
     assert page.get_by_label("Your answer").input_value() == "The nurse explained everything"
 
     page.get_by_text("Good", exact=True).click()
