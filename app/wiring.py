@@ -26,7 +26,7 @@ from app.core.clock import Clock
 from app.events import forgetting as events_forgetting
 from app.events import recording as events_recording
 from app.experiments.service import assign_new_appointments
-from app.experiments.wording import reminder_wording
+from app.experiments.wording import reminder_wording, reminder_wordings
 from app.goals import calls as goal_calls
 from app.goals import forgetting as goal_forgetting
 from app.goals import rounds as goal_rounds
@@ -72,7 +72,9 @@ def _messages() -> None:
         "goals", TemplateSet(goal_texts.GOAL_TEXTS, samples=goal_texts.samples)
     )
     registry.register_composer(
-        MessageKind.REMINDER, partial(reminders.compose_reminder, wording=reminder_wording)
+        MessageKind.REMINDER,
+        partial(reminders.compose_reminder, wording=reminder_wording),
+        partial(reminders.prefetch_reminders, wordings=reminder_wordings),
     )
     registry.register_composer(MessageKind.SURVEY_INVITE, invitations.compose_invitation)
     registry.register_composer(MessageKind.GOAL_QUESTION, goal_rounds.compose_question)

@@ -9,8 +9,8 @@ from flask import current_app
 from app.core.channels import Channel
 from app.events import outbox as event_outbox
 from app.events.sender import Transport
-from app.messaging import dispatcher
 from app.messaging import reconcile as reconciler
+from app.messaging import sending
 from app.messaging.inbox import process_inbound as route_reply
 from app.privacy import service as privacy
 from app.queueing import JobName
@@ -25,12 +25,11 @@ INBOUND_LOOKBACK = timedelta(hours=2)
 
 
 def _send_each(runtime: Runtime, message_ids: tuple[int, ...]) -> list[str | None]:
+    if not message_ids:
+        return []
     settings = runtime.send_settings
-    results = []
-    for message_id in message_ids:
-        state = dispatcher.send_message(message_id, runtime.clock, runtime.channels, settings)
-        results.append(state.value if state else None)
-    return results
+    states = sending.send_batch(message_ids, runtime.clock, runtime.channels, settings)
+    return [state.value if state else None for state in states]
 
 
 def send_messages(*message_ids: int) -> list[str | None]:

@@ -9,7 +9,9 @@ like the catalogue's reminder.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,6 +28,32 @@ class ReminderVariant:
     arm: str
 
 
+#: An appointment's assignments in running experiments: (slug, arms, arm name), in the
+#: order of the experiments.
+Assignments = list[tuple[str, list[dict[str, Any]], str]]
+
+
+def _assignments(appointment_ids: Collection[int]) -> dict[int, Assignments]:
+    rows = db.session.execute(
+        select(
+            ExperimentAssignment.appointment_id,
+            Experiment.slug,
+            Experiment.arms,
+            ExperimentAssignment.arm,
+        )
+        .join(Experiment, Experiment.id == ExperimentAssignment.experiment_id)
+        .where(
+            ExperimentAssignment.appointment_id.in_(list(appointment_ids)),
+            Experiment.status == ExperimentStatus.RUNNING,
+        )
+        .order_by(ExperimentAssignment.appointment_id, ExperimentAssignment.experiment_id)
+    )
+    found: dict[int, Assignments] = {}
+    for appointment_id, slug, arms, arm_name in rows:
+        found.setdefault(appointment_id, []).append((slug, arms, arm_name))
+    return found
+
+
 def find_reminder_variant(
     appointment_id: int, locale_chain: tuple[str, ...]
 ) -> ReminderVariant | None:
@@ -34,21 +62,30 @@ def find_reminder_variant(
     None when the appointment is in no running experiment, or its arm (a control arm
     without texts, say) has no text in any locale of the chain.
     """
-    rows = db.session.execute(
-        select(Experiment.slug, Experiment.arms, ExperimentAssignment.arm)
-        .join(Experiment, Experiment.id == ExperimentAssignment.experiment_id)
-        .where(
-            ExperimentAssignment.appointment_id == appointment_id,
-            Experiment.status == ExperimentStatus.RUNNING,
-        )
-        .order_by(ExperimentAssignment.experiment_id)
-    )
-    for slug, arms, arm_name in rows:
+    return _variant(_assignments([appointment_id]).get(appointment_id, []), locale_chain)
+
+
+def _variant(assigned: Assignments, locale_chain: tuple[str, ...]) -> ReminderVariant | None:
+    for slug, arms, arm_name in assigned:
         texts = next((a.get("reminder") or {} for a in arms if a.get("name") == arm_name), {})
         for locale in locale_chain:
             if locale in texts:
                 return ReminderVariant(str(texts[locale]), locale, slug, arm_name)
     return None
+
+
+def reminder_wordings(
+    appointment_ids: Collection[int],
+) -> Callable[[int, tuple[str, ...]], tuple[str, str] | None]:
+    """`reminder_wording` for a batch of appointments, read in one query: a function
+    that answers for those appointments without reading again."""
+    found = _assignments(appointment_ids)
+
+    def wording(appointment_id: int, locale_chain: tuple[str, ...]) -> tuple[str, str] | None:
+        variant = _variant(found.get(appointment_id, []), locale_chain)
+        return None if variant is None else (variant.text, variant.locale)
+
+    return wording
 
 
 def reminder_wording(appointment_id: int, locale_chain: tuple[str, ...]) -> tuple[str, str] | None:

@@ -68,12 +68,16 @@ class Outgoing:
 @dataclass(frozen=True)
 class ComposeContext:
     """What a composer may need of the app composing: the time, the public address
-    links point at, and the key links and pseudonyms are derived from."""
+    links point at, and the key links and pseudonyms are derived from.
+
+    `batch` is shared by every message of one batch: a kind's prefetch reads there, in
+    a few queries, what its composer would otherwise read once per message."""
 
     now: datetime
     clock: Clock
     public_base_url: str
     secret_key: str
+    batch: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,9 @@ class Draft:
 #: Composes one message at send time; raises Withheld when it must not go. May write
 #: (a survey invitation opens its conversation) but never commits.
 Composer = Callable[[Outgoing, ComposeContext], Draft]
+#: Reads ahead, into `ComposeContext.batch`, what the kind's composer needs for a batch
+#: of messages about to be composed together. Never writes.
+Prefetch = Callable[[Sequence[Outgoing], ComposeContext], None]
 #: Takes a stored reply if it is for this feature; True when it did. Never commits.
 ReplyHandler = Callable[["Conversation"], bool]
 #: Told that a message was replaced on another channel. Never commits.
@@ -114,6 +121,7 @@ class TemplateSet:
 
 
 _composers: dict[MessageKind, Composer] = {}
+_prefetches: dict[MessageKind, Prefetch] = {}
 _call_scripts: dict[MessageKind, CallScript] = {}
 _reply_handlers: list[ReplyHandler] = []
 _superseded: dict[str, SupersededListener] = {}
@@ -123,9 +131,20 @@ _failed: dict[str, FailureListener] = {}
 _template_sets: dict[str, TemplateSet] = {}
 
 
-def register_composer(kind: MessageKind, composer: Composer) -> None:
-    """Compose messages of `kind` with `composer` at send time."""
+def register_composer(
+    kind: MessageKind, composer: Composer, prefetch: Prefetch | None = None
+) -> None:
+    """Compose messages of `kind` with `composer` at send time, after `prefetch` (if
+    any) has read ahead for the batch they are sent in."""
     _composers[kind] = composer
+    if prefetch is None:
+        _prefetches.pop(kind, None)
+    else:
+        _prefetches[kind] = prefetch
+
+
+def prefetch_for(kind: MessageKind) -> Prefetch | None:
+    return _prefetches.get(kind)
 
 
 def composer_for(kind: MessageKind) -> Composer | None:

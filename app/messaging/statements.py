@@ -10,12 +10,34 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    TextClause,
+    Update,
+    bindparam,
+    case,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+    values,
+)
+from sqlalchemy import cast as sql_cast
 
 from app.clinics.models import Clinic
-from app.messaging.models import OutboundMessage
+from app.core.channels import Channel
+from app.db import UTCDateTime
+from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import MessageState
-from app.patients.models import Patient
+from app.patients.consent import ALL_CHANNELS
+from app.patients.models import ConsentEvent, Patient
 
 _t = cast(Table, OutboundMessage.__table__)
 _m = _t.c
@@ -55,6 +77,189 @@ def _send_columns() -> tuple[Any, ...]:
         Clinic.timezone,
         Clinic.default_locale,
         Clinic.whatsapp_templates,
+    )
+
+
+def _consent_column() -> Any:
+    """The consent action in force for the message's patient, clinic and channel (an
+    "all" event counts for every channel), as `consent.latest_action` reads it."""
+    event = cast(Table, ConsentEvent.__table__).c
+    return (
+        select(event.action)
+        .where(
+            event.patient_id == _m.patient_id,
+            event.clinic_id == _m.clinic_id,
+            or_(event.channel == _m.channel, event.channel == literal(ALL_CHANNELS)),
+        )
+        .order_by(event.created_at.desc(), event.id.desc())
+        .limit(1)
+        .correlate(_t)
+        .scalar_subquery()
+        .label("consent")
+    )
+
+
+def _whatsapp_last_column() -> Any:
+    """When a WhatsApp message's patient last wrote to us on WhatsApp (None for other
+    channels, or if never), for the 24-hour window."""
+    inbound = cast(Table, InboundMessage.__table__).c
+    last = (
+        select(func.max(inbound.received_at))
+        .where(inbound.patient_id == _m.patient_id, inbound.channel == Channel.WHATSAPP)
+        .correlate(_t)
+        .scalar_subquery()
+    )
+    return case((_m.channel == Channel.WHATSAPP, last), else_=None).label("whatsapp_last")
+
+
+def _batch_columns() -> tuple[Any, ...]:
+    return (*_send_columns(), _consent_column(), _whatsapp_last_column())
+
+
+def _taking() -> dict[str, Any]:
+    return {
+        "state": MessageState.SENDING,
+        "sending_at": bindparam("now"),
+        "attempts": _m.attempts + 1,
+        "updated_at": bindparam("now"),
+    }
+
+
+@cache
+def take_and_load_many() -> Update:
+    """claimed → sending for each of a batch, counting the attempt, returning what the
+    sender needs with the consent in force and the WhatsApp window, in one statement
+    (PostgreSQL). Params: message_ids (a list), now."""
+    return (
+        update(_t)
+        .where(
+            _m.id.in_(bindparam("message_ids", expanding=True)),
+            _m.state == MessageState.CLAIMED,
+            Patient.id == _m.patient_id,
+            Clinic.id == _m.clinic_id,
+        )
+        .values(**_taking())
+        .returning(*_batch_columns())
+    )
+
+
+@cache
+def take_many() -> Update:
+    """claimed → sending for each of a batch, returning the ids taken (where RETURNING
+    cannot name joined tables). Params: message_ids (a list), now."""
+    return (
+        update(_t)
+        .where(
+            _m.id.in_(bindparam("message_ids", expanding=True)), _m.state == MessageState.CLAIMED
+        )
+        .values(**_taking())
+        .returning(_m.id)
+    )
+
+
+@cache
+def load_many() -> Select:  # type: ignore[type-arg]
+    """What `take_and_load_many` returns, for ids already taken. Params: message_ids."""
+    return (
+        select(*_batch_columns())
+        .select_from(_t)
+        .join(Patient, Patient.id == _m.patient_id)
+        .join(Clinic, Clinic.id == _m.clinic_id)
+        .where(_m.id.in_(bindparam("message_ids", expanding=True)))
+    )
+
+
+@cache
+def record_results_unnest() -> TextClause:
+    """`record_results` for PostgreSQL: one prepared statement over arrays, the same for
+    every batch. Params: ids, states, sids, codes, due_ats, accepted_ats (lists, one item
+    per message), now."""
+    return text(
+        """
+        UPDATE outbound_messages AS m SET
+            state = r.new_state,
+            provider_sid = coalesce(m.provider_sid, r.sid),
+            error_code = coalesce(m.error_code, r.code),
+            due_at = coalesce(r.new_due_at, m.due_at),
+            accepted_at = coalesce(r.new_accepted_at, m.accepted_at),
+            updated_at = :now
+        FROM unnest(
+            CAST(:ids AS bigint[]), CAST(:states AS text[]), CAST(:sids AS text[]),
+            CAST(:codes AS integer[]), CAST(:due_ats AS timestamptz[]),
+            CAST(:accepted_ats AS timestamptz[])
+        ) AS r(id, new_state, sid, code, new_due_at, new_accepted_at)
+        WHERE m.id = r.id AND m.state = 'sending'
+        RETURNING m.id
+        """
+    ).bindparams(bindparam("now", type_=_m.updated_at.type))
+
+
+@cache
+def write_bodies_unnest() -> TextClause:
+    """`write_body` for a batch on PostgreSQL, in one statement. Params: ids, bodies,
+    encodings, segments, locales (lists; a None locale keeps the stored one)."""
+    return text(
+        """
+        UPDATE outbound_messages AS m SET
+            body = r.body, encoding = r.encoding, segments = r.segments,
+            locale = coalesce(r.locale, m.locale)
+        FROM unnest(
+            CAST(:ids AS bigint[]), CAST(:bodies AS text[]), CAST(:encodings AS text[]),
+            CAST(:segments AS integer[]), CAST(:locales AS text[])
+        ) AS r(id, body, encoding, segments, locale)
+        WHERE m.id = r.id
+        """
+    )
+
+
+def record_results(rows: list[dict[str, Any]], typed: bool) -> Update:
+    """sending → what the provider said, for a batch in one statement, returning the ids
+    that moved (a status callback may have moved a row past `sending` first). Each row:
+    message_id, new_state, sid, code, new_due_at, new_accepted_at (None keeps the stored
+    value), now. `typed`: cast the VALUES columns to the table's types (PostgreSQL types
+    an all-NULL column as text; SQLite must not cast, its CAST AS DATETIME is numeric)."""
+
+    def typed_as(value: Any, type_: Any) -> Any:
+        return sql_cast(value, type_) if typed else value
+
+    table = values(
+        column("message_id", Integer),
+        column("new_state", String(16)),
+        column("sid", String(64)),
+        column("code", Integer),
+        column("new_due_at", UTCDateTime()),
+        column("new_accepted_at", UTCDateTime()),
+        column("now", UTCDateTime()),
+        name="results",
+    ).data(
+        [
+            (
+                r["message_id"],
+                r["new_state"].value,
+                r["sid"],
+                r["code"],
+                r["new_due_at"],
+                r["new_accepted_at"],
+                r["now"],
+            )
+            for r in rows
+        ]
+    )
+    v = table.c
+    return (
+        update(_t)
+        .where(_m.id == v.message_id, _m.state == MessageState.SENDING)
+        .values(
+            state=v.new_state,
+            provider_sid=func.coalesce(_m.provider_sid, typed_as(v.sid, _m.provider_sid.type)),
+            error_code=func.coalesce(_m.error_code, typed_as(v.code, Integer)),
+            due_at=func.coalesce(typed_as(v.new_due_at, _m.due_at.type), _m.due_at),
+            accepted_at=func.coalesce(
+                typed_as(v.new_accepted_at, _m.accepted_at.type), _m.accepted_at
+            ),
+            updated_at=typed_as(v.now, _m.updated_at.type),
+        )
+        .returning(_m.id)
     )
 
 

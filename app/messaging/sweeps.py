@@ -26,6 +26,13 @@ INBOUND_STALE = timedelta(seconds=30)
 CLAIM_STALE = timedelta(minutes=2)
 
 
+def send_job_size(count: int) -> int:
+    """Messages per send job, for `count` queued at once: 100 when much is due, so that
+    each job's fixed cost (in Redis and the database) is shared by many messages; 25
+    otherwise, so that every worker gets a share of a small sweep."""
+    return 100 if count >= 800 else 25
+
+
 @dataclass(frozen=True)
 class SweepReport:
     expired: int
@@ -50,10 +57,10 @@ def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
     expired = dispatcher.expire_overdue(now)
     stale = dispatcher.stale_claims(now, timedelta(0) if lost else CLAIM_STALE)
     db.session.commit()
-    requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, stale)
+    requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, stale, send_job_size(len(stale)))
     claimed = 0
     while ids := dispatcher.claim_due_messages(now, batch):
-        claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids)
+        claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids, send_job_size(len(ids)))
         if len(ids) < batch:
             break
     unknown = dispatcher.mark_stuck_sending(now)

@@ -10,8 +10,10 @@ that means nothing, asks once more; the second time the call says goodbye.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+
+from sqlalchemy import select
 
 from app.appointments.models import Appointment, AppointmentStatus
 from app.clinics.models import Clinic
@@ -23,7 +25,7 @@ from app.messaging import calls, compose
 from app.messaging.inbox import process_inbound, store_inbound
 from app.messaging.kinds import MessageKind
 from app.messaging.models import OutboundMessage
-from app.messaging.registry import Draft, Outgoing
+from app.messaging.registry import ComposeContext, Draft, Outgoing
 from app.messaging.speaker import Speaker
 from app.messaging.templates import overrides_for
 from app.messaging.voice import MAX_REASKS, VoiceStep
@@ -33,21 +35,54 @@ from app.replies import texts
 #: The wording an experiment assigned to an appointment, for the first locale of the
 #: chain it has: (text with %(clinic)s, %(date)s and %(time)s, its locale), or None.
 WordingSource = Callable[[int, tuple[str, ...]], tuple[str, str] | None]
+#: `WordingSource` for a batch of appointments, read at once.
+WordingBatch = Callable[[Collection[int]], WordingSource]
+#: The keys `prefetch_reminders` fills in `ComposeContext.batch`.
+_APPOINTMENTS, _OVERRIDES, _WORDING = (
+    "reminders.appointments",
+    "reminders.overrides",
+    "reminders.wording",
+)
 #: The voice webhook step that takes the reminder menu's key.
 MENU_STEP = "menu"
 
 
+def prefetch_reminders(
+    messages: Sequence[Outgoing],
+    context: ComposeContext,
+    wordings: WordingBatch | None = None,
+) -> None:
+    """Read for a batch of reminders what each needs: their appointments, their clinics'
+    own wording, and (with `wordings`) the experiments' wording, in a few queries."""
+    appointment_ids = {m.appointment_id for m in messages if m.appointment_id is not None}
+    found = db.session.scalars(select(Appointment).where(Appointment.id.in_(appointment_ids)))
+    context.batch[_APPOINTMENTS] = {a.id: a for a in found}
+    context.batch[_OVERRIDES] = {c: overrides_for(c) for c in {m.clinic_id for m in messages}}
+    if wordings is not None:
+        context.batch[_WORDING] = wordings(appointment_ids)
+
+
 def compose_reminder(
-    message: Outgoing, now: datetime, wording: WordingSource | None = None
+    message: Outgoing, context: ComposeContext, wording: WordingSource | None = None
 ) -> Draft:
     """The reminder of `message` in the patient's language: the experiment's wording if
     `wording` has one for its appointment, else the clinic's or the catalogue's. The
-    WhatsApp template's values are the date and the time."""
-    appointment = db.session.get(Appointment, message.appointment_id or 0)
+    WhatsApp template's values are the date and the time. Reads what
+    `prefetch_reminders` read for the batch where it can."""
+    appointment_id = message.appointment_id or 0
+    appointments = context.batch.get(_APPOINTMENTS)
+    if appointments is not None and appointment_id in appointments:
+        appointment = appointments[appointment_id]
+    else:
+        appointment = db.session.get(Appointment, appointment_id)
     if appointment is None:
         raise ValueError(f"reminder {message.message_id} has no appointment")
     chain = compose.chain_for(message.patient_locale, message.default_locale)
-    speaker = Speaker(chain, overrides_for(message.clinic_id), message.timezone)
+    overrides = context.batch.get(_OVERRIDES, {}).get(message.clinic_id)
+    if overrides is None:
+        overrides = overrides_for(message.clinic_id)
+    wording = context.batch.get(_WORDING, wording)
+    speaker = Speaker(chain, overrides, message.timezone)
     date_text, time_text = speaker.when(appointment.starts_at)
     values = {"clinic": message.clinic_name, "date": date_text, "time": time_text}
     template_values = {"2": date_text, "3": time_text}

@@ -16,8 +16,9 @@ from app.core.channels import Channel
 from app.core.clock import FixedClock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
-from app.messaging.dispatcher import SendSettings, claim_due_messages, send_message
+from app.messaging.dispatcher import SendSettings, claim_due_messages
 from app.messaging.models import OutboundMessage
+from app.messaging.sending import send_message
 from app.messaging.states import MessageState
 from app.patients import service
 from app.patients.consent import is_opted_out

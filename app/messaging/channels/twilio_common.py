@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import requests
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -27,6 +29,8 @@ from app.core.erasure import EraseOutcome
 from app.core.inputs import whole_number
 
 log = logging.getLogger(__name__)
+#: Where the SDK sends its requests unless `api_base` says otherwise.
+TWILIO_API = "https://api.twilio.com"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,15 @@ class BoundedHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self._api_base = settings.api_base
+        # The environment's proxies and CA bundle are read once here rather than before
+        # every request (requests looks them up per call, which costs as much as the
+        # rest of preparing the request).
+        self.session.trust_env = False
+        proxies: dict[str, str] = get_environ_proxies(settings.api_base or TWILIO_API)
+        self.proxy = proxies or None
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.session.verify = bundle
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         # The adapter owns the timeout; a per-call one from the SDK must not undo it.
