@@ -28,7 +28,10 @@ AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE_SCREEN: ViewportSize = {"width": 375, "height": 740}
 #: The smallest comfortable touch target, in CSS pixels.
 MIN_TARGET = 44
-TIMEOUT_MS = 5000
+#: How long an action or a page load may take before the test fails: long enough for a
+#: loaded 2-core machine (a page that loads waits nothing like this), short enough that a
+#: page that never comes fails within the suite's time.
+TIMEOUT_MS = 15000
 #: axe-core impacts that fail a test; "moderate" and "minor" ones are reported only.
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
