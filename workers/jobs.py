@@ -39,12 +39,15 @@ def send_messages(*message_ids: int) -> list[str | None]:
 
 
 def process_inbound(*inbound_ids: int) -> int:
-    """Route stored replies and send the answers at once (they are already claimed)."""
+    """Route stored replies, then send all their answers as one batch (they are already
+    claimed); what was routed before a failure is still answered."""
     with job_context() as runtime:
-        sent = 0
-        for inbound_id in inbound_ids:
-            processed = route_reply(inbound_id, runtime.clock)
-            sent += len(_send_each(runtime, tuple(processed.reply_ids)))
+        answers: list[int] = []
+        try:
+            for inbound_id in inbound_ids:
+                answers += route_reply(inbound_id, runtime.clock).reply_ids
+        finally:
+            sent = len(_send_each(runtime, tuple(answers)))
         return sent
 
 
