@@ -58,10 +58,12 @@ def expire_overdue(now: datetime) -> int:
 
 
 def claim_due_messages(now: datetime, limit: int = 1000) -> list[int]:
-    """Claim up to `limit` due, unexpired pending messages; returns their ids. Commits.
+    """Claim up to `limit` due, unexpired pending messages, earliest due first; returns
+    their ids. One statement and a commit.
 
-    On PostgreSQL the candidates are locked with SKIP LOCKED, so two clocks (which
-    should not exist, but may during a restart) never claim the same row.
+    The candidates are locked with SKIP LOCKED on PostgreSQL, so two clocks (which
+    should not exist, but may during a restart) never claim the same row; the claim
+    itself is a compare-and-set on `pending` everywhere.
     """
     candidates = (
         select(OutboundMessage.id)
@@ -74,13 +76,12 @@ def claim_due_messages(now: datetime, limit: int = 1000) -> list[int]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(db.session.scalars(candidates))
-    if not ids:
-        db.session.commit()
-        return []
     claimed = db.session.scalars(
         update(OutboundMessage)
-        .where(OutboundMessage.id.in_(ids), OutboundMessage.state == MessageState.PENDING)
+        .where(
+            OutboundMessage.id.in_(candidates.scalar_subquery()),
+            OutboundMessage.state == MessageState.PENDING,
+        )
         .values(state=MessageState.CLAIMED, claimed_at=now, updated_at=now)
         .returning(OutboundMessage.id)
         .execution_options(synchronize_session=False)

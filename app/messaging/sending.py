@@ -244,6 +244,10 @@ def _prepare(message_ids: list[int], clock: Clock, settings: SendSettings) -> _B
     return batch
 
 
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -266,8 +270,12 @@ def _write_bodies(bodies: list[dict[str, Any]]) -> None:
 
 def _record_moved(rows: list[dict[str, Any]], now: datetime) -> set[int]:
     """Store the outcomes of a batch in one statement; the ids that moved."""
-    if not _postgresql():
-        return set(db.session.scalars(sql.record_results(rows, typed=False)))
+    if not _postgresql():  # in-process: a statement a message costs no round trip
+        return {
+            r["message_id"]
+            for r in rows
+            if _rowcount(db.session.execute(sql.record_result(), r | {"now": now})) == 1
+        }
     params = {
         "ids": [r["message_id"] for r in rows],
         "states": [r["new_state"].value for r in rows],

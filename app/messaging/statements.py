@@ -12,28 +12,22 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
-    String,
     Table,
     TextClause,
     Update,
     bindparam,
     case,
-    column,
     func,
     literal,
     or_,
     select,
     text,
     update,
-    values,
 )
-from sqlalchemy import cast as sql_cast
 
 from app.clinics.models import Clinic
 from app.core.channels import Channel
-from app.db import UTCDateTime
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import MessageState
 from app.patients.consent import ALL_CHANNELS
@@ -209,57 +203,6 @@ def write_bodies_unnest() -> TextClause:
         ) AS r(id, body, encoding, segments, locale)
         WHERE m.id = r.id
         """
-    )
-
-
-def record_results(rows: list[dict[str, Any]], typed: bool) -> Update:
-    """sending → what the provider said, for a batch in one statement, returning the ids
-    that moved (a status callback may have moved a row past `sending` first). Each row:
-    message_id, new_state, sid, code, new_due_at, new_accepted_at (None keeps the stored
-    value), now. `typed`: cast the VALUES columns to the table's types (PostgreSQL types
-    an all-NULL column as text; SQLite must not cast, its CAST AS DATETIME is numeric)."""
-
-    def typed_as(value: Any, type_: Any) -> Any:
-        return sql_cast(value, type_) if typed else value
-
-    table = values(
-        column("message_id", Integer),
-        column("new_state", String(16)),
-        column("sid", String(64)),
-        column("code", Integer),
-        column("new_due_at", UTCDateTime()),
-        column("new_accepted_at", UTCDateTime()),
-        column("now", UTCDateTime()),
-        name="results",
-    ).data(
-        [
-            (
-                r["message_id"],
-                r["new_state"].value,
-                r["sid"],
-                r["code"],
-                r["new_due_at"],
-                r["new_accepted_at"],
-                r["now"],
-            )
-            for r in rows
-        ]
-    )
-    v = table.c
-    return (
-        update(_t)
-        .where(_m.id == v.message_id, _m.state == MessageState.SENDING)
-        .values(
-            state=v.new_state,
-            provider_sid=func.coalesce(_m.provider_sid, typed_as(v.sid, _m.provider_sid.type)),
-            error_code=func.coalesce(_m.error_code, typed_as(v.code, Integer)),
-            due_at=func.coalesce(typed_as(v.new_due_at, _m.due_at.type), _m.due_at),
-            accepted_at=func.coalesce(
-                typed_as(v.new_accepted_at, _m.accepted_at.type), _m.accepted_at
-            ),
-            updated_at=typed_as(v.now, _m.updated_at.type),
-        )
-        .returning(_m.id)
     )
 
 
