@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select, update
 
@@ -92,9 +93,13 @@ def claim_due_messages(now: datetime, limit: int = 1000) -> list[int]:
 
 def outgoing(message_id: int) -> Outgoing:
     """Message `message_id` as its composer sees it."""
-    row = db.session.execute(sql.load_for_send(), {"message_id": message_id}).one()
+    return outgoing_from(db.session.execute(sql.load_for_send(), {"message_id": message_id}).one())
+
+
+def outgoing_from(row: Any) -> Outgoing:
+    """A message as its composer sees it, from a row of the send statements."""
     return Outgoing(
-        message_id=message_id,
+        message_id=row.id,
         kind=MessageKind(row.kind),
         channel=Channel(row.channel),
         patient_id=row.patient_id,

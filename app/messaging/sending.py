@@ -31,7 +31,7 @@ from app.core.clock import Clock
 from app.core.sms import measure
 from app.extensions import db
 from app.messaging import statements as sql
-from app.messaging.dispatcher import SendSettings
+from app.messaging.dispatcher import SendSettings, outgoing_from
 from app.messaging.fallback import WHATSAPP_OUTSIDE_WINDOW, fall_back
 from app.messaging.kinds import SENT_DESPITE_OPT_OUT, MessageKind
 from app.messaging.models import OutboundMessage
@@ -151,27 +151,12 @@ def _take_and_load(message_ids: list[int], now: datetime) -> list[Any]:
     return list(db.session.execute(sql.load_many(), {"message_ids": taken}))
 
 
-def _outgoing(row: Any) -> Outgoing:
-    return Outgoing(
-        message_id=row.id,
-        kind=MessageKind(row.kind),
-        channel=Channel(row.channel),
-        patient_id=row.patient_id,
-        clinic_id=row.clinic_id,
-        appointment_id=row.appointment_id,
-        patient_locale=row.locale,
-        clinic_name=row.clinic_name,
-        timezone=row.timezone,
-        default_locale=row.default_locale,
-    )
-
-
 def _prefetch(rows: list[Any], context: ComposeContext) -> None:
     """Let each kind read ahead for the messages of the batch it will compose."""
     by_kind: dict[MessageKind, list[Outgoing]] = {}
     for row in rows:
         if row.body is None:
-            by_kind.setdefault(MessageKind(row.kind), []).append(_outgoing(row))
+            by_kind.setdefault(MessageKind(row.kind), []).append(outgoing_from(row))
     for kind, outgoing in by_kind.items():
         prefetch = prefetch_for(kind)
         if prefetch is not None:
@@ -199,7 +184,7 @@ def _compose(row: Any, context: ComposeContext) -> Draft:
     composer = composer_for(MessageKind(row.kind))
     if composer is None:
         raise ValueError(f"message {row.id}: no composer for {row.kind}")
-    return composer(_outgoing(row), context)
+    return composer(outgoing_from(row), context)
 
 
 def _prepare(message_ids: list[int], clock: Clock, settings: SendSettings) -> _Batch:
