@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 # pytest-xdist workers; each gets its own PostgreSQL database and Redis db number.
 TEST_WORKERS ?= 2
 
-.PHONY: install demo test lint typecheck pytest services translations staff-messages assets bench bench-attendance bench-pages clean
+.PHONY: install demo test lint typecheck pytest services translations staff-messages assets bench bench-attendance bench-pages bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,13 @@ bench-attendance: install services
 # PostgreSQL database (bench/seed_scale.py) and times every dashboard page.
 bench-pages: install services
 	$(BIN)/python bench/pages.py
+
+# Seeds the same organisation with a million reminders pending and a month of a million
+# survey invitations into the scratch database wesaid_scale (about 30 minutes), then
+# times the clock's sweep, a results snapshot and the DNA reports, and sizes the tables
+# and their indexes (bench/data_scale.py; add ARGS="--explain" for the query plans).
+bench-scale: install services
+	$(BIN)/python bench/data_scale.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .services instance demo.json

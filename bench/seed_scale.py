@@ -2,7 +2,7 @@
 and millions of appointments, built in minutes with set-based SQL.
 
     .venv/bin/python bench/seed_scale.py --database-url URL [--appointments 10000000]
-        [--clinics 40] [--months 30] [--future 0] [--survey-share 0.1]
+        [--clinics 40] [--months 30] [--future 0] [--survey-share 0.1] [--cohort 0]
 
 (Re)creates the database of URL and prints one JSON line per step: name, n, seconds.
 Other benchmarks call `seed(url, appointments=..., clinics=...)`, which returns what it
@@ -13,9 +13,10 @@ made (`Seeded`). Every figure is repeatable: rows are drawn from a hash of their
   the appointments spread over the months to the end of June 2026: 80% attended, 9% DNA,
   6% cancelled by the patient, 3% by the clinic, the rest still booked; 30% confirmed,
   1% asked to rebook; two reminders (7 days and 1 day before) for 85% of them, mostly
-  delivered. `future` more appointments are booked for the next quarter with their
-  reminders pending. Written with INSERT ... SELECT generate_series, with the secondary
-  indexes dropped and rebuilt after.
+  delivered: each sent one with its times, the provider's sid and, for the months
+  texts are kept by default (`RETAINED` on), its text. `future` more appointments are
+  booked for the next quarter with their reminders pending. Written with INSERT ...
+  SELECT generate_series, with the secondary indexes dropped and rebuilt after.
 - seed_attendance_counts: the stored day counts of every clinic and month, built by
   `app.attendance` itself (`refresh_counts`).
 - seed_experiment: a reminder-wording experiment over every clinic, running for the last
@@ -27,6 +28,10 @@ made (`Seeded`). Every figure is repeatable: rows are drawn from a hash of their
   appointments of the last 12 months invited (sessions, invitations with the weighting
   categories of `app.results.categories`, responses). Older and less deprived patients
   answer more often and more kindly, so weighting moves the figures.
+- seed_cohort (only with `cohort`): the first `cohort` patients (at most all of them)
+  invited to the same survey in the month before those 12, without appointments, and
+  answering at the same rates: one month whose organisation snapshot weighs a cohort of
+  that size (`Seeded.cohort_period`). No snapshot is made of it here.
 - seed_snapshots: results snapshots by `app.results.service.compute_snapshot` for each
   clinic and the organisation, for each of those 12 months.
 - seed_admin: a staff admin of the trust with a password and a second factor, made by the
@@ -53,7 +58,7 @@ from scale_db import analyze, default_url, drop_indexes, recreate_database, scal
 from sqlalchemy import func, insert, select, text
 
 from app.appointments.models import Appointment
-from app.attendance.periods import local_midnight, months_from
+from app.attendance.periods import local_midnight, months_from, next_month
 from app.attendance.service import refresh_counts, refresh_experiment_counts
 from app.audit.service import SYSTEM
 from app.clinics import accounts
@@ -66,6 +71,8 @@ from app.experiments.rules import assign_arms
 from app.experiments.service import create_experiment, record_decision
 from app.experiments.spec import parse_definition
 from app.extensions import db
+from app.privacy.rules import DEFAULT_RETENTION_MONTHS
+from app.results.models import SurveyInvitation
 from app.results.service import compute_snapshot
 from app.surveys.service import current_version
 
@@ -77,6 +84,11 @@ ADMIN_EMAIL = "bench-admin@example.nhs.uk"
 ADMIN_PASSWORD = "bench admin pass phrase 2026"
 #: Months of survey results (and of snapshots) before NOW.
 SURVEY_MONTHS = 12
+#: Texts of sent messages are kept from here on (the default retention before NOW).
+RETAINED = NOW.replace(
+    year=NOW.year - (DEFAULT_RETENTION_MONTHS + 12 - NOW.month) // 12,
+    month=(NOW.month - 1 - DEFAULT_RETENTION_MONTHS) % 12 + 1,
+)
 #: Tables loaded with their secondary indexes dropped, then rebuilt.
 LOAD_TABLES = ("patients", "appointments", "outbound_messages")
 
@@ -97,6 +109,9 @@ class Seeded:
     invitations: int = 0
     responses: int = 0
     snapshots: int = 0
+    #: The month ("YYYY-MM") of the `cohort` invitations, and how many there are.
+    cohort_period: str | None = None
+    cohort_invitations: int = 0
     #: Snapshots the results service refused or failed on, by the error's type.
     snapshot_failures: dict[str, int] = field(default_factory=dict)
     admin_totp_secret: str | None = None
@@ -145,6 +160,7 @@ def load_tables(seeded: Seeded, future: int) -> int:
         "appointments": seeded.appointments,
         "historic": seeded.appointments - future,
         "clinics": seeded.clinics,
+        "retained": RETAINED,
     }
     for statement in seed_sql.TABLES:
         db.session.execute(text(statement), params)
@@ -279,6 +295,43 @@ def seed_surveys(seeded: Seeded, clock: FixedClock, share: float) -> int:
     return seeded.invitations
 
 
+def seed_cohort(seeded: Seeded, clock: FixedClock, cohort: int) -> int:
+    """Invite the first `cohort` patients in the month before the survey months;
+    returns the invitations written."""
+    clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
+    assert clinic is not None
+    version = current_version(clinic, "fft", clock.now())
+    assert version is not None
+    db.session.commit()
+    month = seeded.months[-SURVEY_MONTHS - 1]
+    since = local_midnight(month, LONDON)
+    span = local_midnight(next_month(month), LONDON) - since
+    params = {
+        "version": version.id,
+        "since": since,
+        "span": int(span.total_seconds() // 60),
+        "cohort": cohort,
+        **seed_sql.category_params(),
+    }
+    before = db.session.scalar(text("SELECT count(*) FROM survey_responses")) or 0
+    for statement in seed_sql.COHORT:
+        db.session.execute(text(statement), params)
+    db.session.commit()
+    analyze("survey_sessions", "survey_invitations", "survey_responses")
+    seeded.cohort_period = month.strftime("%Y-%m")
+    seeded.cohort_invitations = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(SurveyInvitation)
+            .where(SurveyInvitation.period == seeded.cohort_period)
+        )
+        or 0
+    )
+    responses = (db.session.scalar(text("SELECT count(*) FROM survey_responses")) or 0) - before
+    seeded.notes["seed_cohort"] = {"period": seeded.cohort_period, "responses": responses}
+    return seeded.cohort_invitations
+
+
 def seed_snapshots(seeded: Seeded, clock: FixedClock) -> int:
     """A snapshot for each clinic and the organisation, for each survey month."""
     clinic_ids = db.session.scalars(select(Clinic.id).order_by(Clinic.id)).all()
@@ -336,6 +389,7 @@ def seed(
     *,
     future: int = 0,
     survey_share: float = 0.1,
+    cohort: int = 0,
     experiment_months: int = 3,
     counts: bool = True,
     experiment: bool = True,
@@ -346,11 +400,17 @@ def seed(
     """(Re)create the database of `url` and fill it; each step prints its timing line.
 
     `future` of the `appointments` are booked after NOW (none of them has an outcome);
-    `counts`, `experiment`, `surveys` (with the snapshots) and `admin` can be left out.
+    `counts`, `experiment`, `surveys` (with the snapshots) and `admin` can be left out;
+    `cohort` patients are invited in the month before the survey months (0: none).
     """
     if appointments < 1 or clinics < 1 or months < 1 or not 0 <= future < appointments:
         raise ValueError(
             "appointments, clinics and months must be positive; 0 <= future < appointments"
+        )
+    if cohort and not (cohort <= max(1, appointments // 10) and months > SURVEY_MONTHS):
+        raise ValueError(
+            f"a cohort needs more than {SURVEY_MONTHS} months and at most one invitation "
+            "per patient (appointments / 10)"
         )
     clock = clock or FixedClock(NOW)
     seeded = Seeded(
@@ -367,6 +427,7 @@ def seed(
         ("seed_experiment", experiment, lambda: seed_experiment(seeded, clock, experiment_months)),
         ("seed_surveys", surveys, lambda: seed_surveys(seeded, clock, survey_share)),
         ("seed_snapshots", surveys, lambda: seed_snapshots(seeded, clock)),
+        ("seed_cohort", cohort > 0, lambda: seed_cohort(seeded, clock, cohort)),
         ("seed_admin", admin, lambda: seed_admin(seeded, clock)),
     ]
     recreate_database(url)
@@ -396,6 +457,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=30)
     parser.add_argument("--future", type=int, default=0, help="appointments booked after NOW")
     parser.add_argument("--survey-share", type=float, default=0.1)
+    parser.add_argument("--cohort", type=int, default=0, help="patients invited in one month")
     args = parser.parse_args()
     started = time.perf_counter()
     seeded = seed(
@@ -405,6 +467,7 @@ def main() -> None:
         args.months,
         future=args.future,
         survey_share=args.survey_share,
+        cohort=args.cohort,
     )
     line("seed", seeded.appointments, time.perf_counter() - started, clinics=seeded.clinics)
 

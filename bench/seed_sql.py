@@ -61,19 +61,43 @@ TABLES = [
          LEAST(s - (r2 % 90) * interval '1 day' - interval '1 hour', :now - interval '1 day'),
          LEAST(s + interval '1 day', :now - interval '1 day')
        FROM bench_source""",
+    # A sent reminder (delivered or not) has what sending gave it: its times, an
+    # attempt, the provider's sid, and its text while texts are kept (:retained on).
     """INSERT INTO outbound_messages (clinic_id, patient_id, appointment_id, kind, rule,
-         plan_version, channel, state, due_at, expires_at, attempts, created_at, updated_at)
-       SELECT a.clinic_id, a.patient_id, a.id, 'reminder', r.rule, 1, 'sms',
-         CASE WHEN a.id > :historic THEN 'pending'
-              WHEN pg_temp.r(r.k, a.id * 2) % 100 < 80 THEN 'delivered'
-              WHEN pg_temp.r(r.k, a.id * 2) % 100 < 90 THEN 'undelivered'
-              ELSE 'expired' END,
-         a.starts_at - r.off, a.starts_at - interval '2 hours', 0, a.created_at,
-         LEAST(a.starts_at - r.off, a.created_at)
-       FROM appointments a
-       CROSS JOIN (VALUES ('7d', 0, interval '7 days'), ('1d', 1, interval '1 day'))
-         AS r(rule, k, off)
-       WHERE a.id > :historic OR pg_temp.r(99, a.id) % 100 < 85""",
+         plan_version, channel, state, due_at, expires_at, claimed_at, sending_at,
+         accepted_at, delivered_at, attempts, provider_sid, locale, body, encoding,
+         segments, created_at, updated_at)
+       SELECT m.clinic_id, m.patient_id, m.appointment_id, 'reminder', m.rule, 1, 'sms',
+         m.state, m.due, m.starts_at - interval '2 hours',
+         CASE WHEN m.sent THEN m.due END, CASE WHEN m.sent THEN m.due END,
+         CASE WHEN m.sent THEN m.due + interval '1 second' END,
+         CASE WHEN m.state = 'delivered' THEN m.due + interval '20 seconds' END,
+         CASE WHEN m.sent THEN 1 ELSE 0 END,
+         CASE WHEN m.sent THEN 'SM' || md5(m.appointment_id || m.rule) END,
+         CASE WHEN m.sent THEN 'en' END,
+         CASE WHEN m.sent AND m.due >= :retained
+           THEN 'Reminder: your appointment at Clinic ' || m.clinic_id || ' is on '
+             || to_char(m.starts_at AT TIME ZONE 'Europe/London', 'Dy DD Mon "at" HH24:MI')
+             || '. Reply 1 to confirm, 2 if you cannot come or 3 to rebook.' END,
+         CASE WHEN m.sent THEN 'GSM-7' END, CASE WHEN m.sent THEN 1 END,
+         m.created_at,
+         CASE WHEN m.sent THEN m.due + interval '20 seconds'
+              ELSE LEAST(m.due, m.created_at) END
+       FROM (
+         SELECT s.*, s.state IN ('delivered', 'undelivered') AS sent
+         FROM (
+           SELECT a.clinic_id, a.patient_id, a.id AS appointment_id, a.starts_at,
+             a.created_at, r.rule, a.starts_at - r.off AS due,
+             CASE WHEN a.id > :historic THEN 'pending'
+                  WHEN pg_temp.r(r.k, a.id * 2) % 100 < 80 THEN 'delivered'
+                  WHEN pg_temp.r(r.k, a.id * 2) % 100 < 90 THEN 'undelivered'
+                  ELSE 'expired' END AS state
+           FROM appointments a
+           CROSS JOIN (VALUES ('7d', 0, interval '7 days'), ('1d', 1, interval '1 day'))
+             AS r(rule, k, off)
+           WHERE a.id > :historic OR pg_temp.r(99, a.id) % 100 < 85
+         ) s
+       ) m""",
     "DROP TABLE bench_source",
     "SELECT setval('appointments_id_seq', :appointments)",
     "SELECT setval('patients_id_seq', :patients)",
@@ -97,7 +121,7 @@ EXPERIMENT_OUTCOMES = """SELECT count(*) FROM appointments a
 
 
 def category_params() -> dict[str, object]:
-    """The weighting categories' tables as parameters of `SURVEYS`, and the answer to
+    """The weighting categories' tables as parameters of `INVITE`, and the answer to
     the free-text question."""
     return {
         "unknown": UNKNOWN,
@@ -111,13 +135,49 @@ def category_params() -> dict[str, object]:
     }
 
 
-#: Invite :share (per 10,000) of the attended appointments from :since to :until to
-#: survey version :version: sessions, invitations and responses. Response rates and
-#: answers rise with the age band's rank and the deprivation quintile.
-SURVEYS = [
-    HASH,
+#: The attended appointments from :since to :until, a :share (per 10,000) of them, as
+#: the invitees `INVITE` reads. `k` orders them (and their session ids).
+APPOINTMENT_INVITEES = """CREATE TEMP TABLE bench_invitees AS
+   SELECT a.id AS k, a.id AS appointment_id, a.clinic_id,
+     a.patient_id, a.starts_at + interval '2 hours' AS invited_at,
+     extract(year FROM (a.starts_at + interval '2 hours') AT TIME ZONE
+       'Europe/London') - p.birth_year AS age,
+     p.locale, p.sex, p.ethnic_category, p.imd_quintile,
+     (ARRAY['sms','sms','sms','sms','sms','sms','whatsapp','voice','web','web'])
+       [1 + pg_temp.r(21, a.id) % 10] AS channel,
+     pg_temp.r(22, a.id) % 1000 AS r_answer,
+     pg_temp.r(23, a.id) % 1000 AS r_fft,
+     pg_temp.r(24, a.id) % 1000 AS r_comment
+   FROM appointments a JOIN patients p ON p.id = a.patient_id
+   WHERE a.status = 'attended' AND a.starts_at >= :since
+     AND a.starts_at < :until - interval '2 hours'
+     AND pg_temp.r(20, a.id) % 10000 < :share"""
+
+#: The first :cohort patients as the invitees of one month, without an appointment:
+#: each invited at a drawn minute of the :span minutes from :since.
+COHORT_INVITEES = """CREATE TEMP TABLE bench_invitees AS
+   SELECT p.id AS k, CAST(NULL AS integer) AS appointment_id,
+     p.clinic_id, p.id AS patient_id,
+     :since + (pg_temp.r(30, p.id) % :span) * interval '1 minute' AS invited_at,
+     extract(year FROM (:since + (pg_temp.r(30, p.id) % :span) * interval '1 minute')
+       AT TIME ZONE 'Europe/London') - p.birth_year AS age,
+     p.locale, p.sex, p.ethnic_category, p.imd_quintile,
+     (ARRAY['sms','sms','sms','sms','sms','sms','whatsapp','voice','web','web'])
+       [1 + pg_temp.r(31, p.id) % 10] AS channel,
+     pg_temp.r(32, p.id) % 1000 AS r_answer,
+     pg_temp.r(33, p.id) % 1000 AS r_fft,
+     pg_temp.r(34, p.id) % 1000 AS r_comment
+   FROM patients p WHERE p.id <= :cohort"""
+
+
+#: Invite the invitees to survey version :version: sessions (numbered on from the last
+#: one, in the order of `k`), invitations and responses. Response rates and answers
+#: rise with the age band's rank and the deprivation quintile.
+INVITE = [
     """CREATE TEMP TABLE bench_invited AS
        SELECT s.*,
+         (SELECT coalesce(max(id), 0) FROM survey_sessions)
+           + row_number() OVER (ORDER BY s.k) AS session_id,
          s.r_answer < 150 + 60 * s.age_rank + 20 * s.imd_rank AS responded,
          CASE WHEN s.r_fft - 20 * s.age_rank - 10 * s.imd_rank < 450 THEN 'very_good'
               WHEN s.r_fft - 20 * s.age_rank - 10 * s.imd_rank < 800 THEN 'good'
@@ -133,22 +193,7 @@ SURVEYS = [
                 ELSE :unknown END AS imd,
            coalesce(i.imd_quintile, 3) - 1 AS imd_rank,
            to_char(i.invited_at AT TIME ZONE 'Europe/London', 'YYYY-MM') AS period
-         FROM (
-           SELECT a.id AS appointment_id, a.clinic_id, a.patient_id,
-             a.starts_at + interval '2 hours' AS invited_at,
-             extract(year FROM (a.starts_at + interval '2 hours') AT TIME ZONE
-               'Europe/London') - p.birth_year AS age,
-             p.locale, p.sex, p.ethnic_category, p.imd_quintile,
-             (ARRAY['sms','sms','sms','sms','sms','sms','whatsapp','voice','web','web'])
-               [1 + pg_temp.r(21, a.id) % 10] AS channel,
-             pg_temp.r(22, a.id) % 1000 AS r_answer,
-             pg_temp.r(23, a.id) % 1000 AS r_fft,
-             pg_temp.r(24, a.id) % 1000 AS r_comment
-           FROM appointments a JOIN patients p ON p.id = a.patient_id
-           WHERE a.status = 'attended' AND a.starts_at >= :since
-             AND a.starts_at < :until - interval '2 hours'
-             AND pg_temp.r(20, a.id) % 10000 < :share
-         ) i
+         FROM bench_invitees i
          LEFT JOIN unnest(CAST(:age_lows AS integer[]), CAST(:age_highs AS integer[]),
                           CAST(:age_bands AS text[])) WITH ORDINALITY
            AS ab(low, high, band, rank)
@@ -156,27 +201,26 @@ SURVEYS = [
          LEFT JOIN unnest(CAST(:ethnic_codes AS text[]), CAST(:ethnic_groups AS text[]))
            AS eg(code, grp) ON eg.code = i.ethnic_category
        ) s""",
-    """INSERT INTO survey_sessions (clinic_id, patient_id, appointment_id,
+    """INSERT INTO survey_sessions (id, clinic_id, patient_id, appointment_id,
          survey_version_id, channel, locale, state, reasks, opened_at, expires_at,
          last_activity_at, closed_at)
-       SELECT clinic_id, patient_id, appointment_id, :version, channel, locale,
+       SELECT session_id, clinic_id, patient_id, appointment_id, :version, channel, locale,
          CASE WHEN responded THEN 'completed' ELSE 'expired' END, 0, invited_at,
          invited_at + interval '48 hours',
          invited_at + CASE WHEN responded THEN interval '20 minutes' ELSE interval '0' END,
          invited_at + CASE WHEN responded THEN interval '20 minutes'
                            ELSE interval '48 hours' END
-       FROM bench_invited ORDER BY appointment_id""",
+       FROM bench_invited ORDER BY session_id""",
+    "SELECT setval('survey_sessions_id_seq', (SELECT max(id) FROM survey_sessions))",
     """INSERT INTO survey_invitations (session_id, survey_version_id, survey_slug,
          organisation_id, clinic_id, period, respondent_key, age_band, sex, ethnic, imd,
          language, channel, invited_at, responded)
-       SELECT s.id, :version, 'fft', c.organisation_id, b.clinic_id, b.period,
+       SELECT b.session_id, :version, 'fft', c.organisation_id, b.clinic_id, b.period,
          encode(sha256(convert_to(b.clinic_id || ':' || b.patient_id, 'UTF8')), 'hex'),
          b.age_band, b.sex_level, b.ethnic, b.imd, b.locale, b.channel, b.invited_at,
          b.responded
-       FROM bench_invited b
-       JOIN survey_sessions s ON s.appointment_id = b.appointment_id
-       JOIN clinics c ON c.id = b.clinic_id
-       ORDER BY s.id""",
+       FROM bench_invited b JOIN clinics c ON c.id = b.clinic_id
+       ORDER BY b.session_id""",
     """INSERT INTO survey_responses (invitation_id, respondent_key, survey_version_id,
          answers, fft, language, channel, responded_at, updated_at)
        SELECT i.id, i.respondent_key, :version,
@@ -192,8 +236,13 @@ SURVEYS = [
          b.fft, i.language, i.channel, i.invited_at + interval '20 minutes',
          i.invited_at + interval '20 minutes'
        FROM survey_invitations i
-       JOIN survey_sessions s ON s.id = i.session_id
-       JOIN bench_invited b ON b.appointment_id = s.appointment_id
+       JOIN bench_invited b ON b.session_id = i.session_id
        WHERE b.responded ORDER BY i.id""",
     "DROP TABLE bench_invited",
+    "DROP TABLE bench_invitees",
 ]
+
+#: The attended appointments' invitations (see APPOINTMENT_INVITEES).
+SURVEYS = [HASH, APPOINTMENT_INVITEES, *INVITE]
+#: A month's cohort of patients invited without appointments (see COHORT_INVITEES).
+COHORT = [HASH, COHORT_INVITEES, *INVITE]

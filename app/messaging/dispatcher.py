@@ -43,19 +43,33 @@ def _rows(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def expire_overdue(now: datetime) -> int:
-    """Drop every open message that can no longer help. Commits; returns how many."""
-    result = db.session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.state.in_([MessageState.PENDING, MessageState.CLAIMED]),
-            OutboundMessage.expires_at <= now,
-        )
-        .values(state=MessageState.EXPIRED, updated_at=now)
-        .execution_options(synchronize_session=False)
+def expire_overdue(now: datetime, batch: int = 1000) -> int:
+    """Drop every open message that can no longer help, a batch at a time (each batch
+    found through the index on open messages' expiry, so a sweep with nothing to expire
+    reads nothing however large the outbox). Commits; returns how many."""
+    open_states = [MessageState.PENDING, MessageState.CLAIMED]
+    overdue = (
+        select(OutboundMessage.id)
+        .where(OutboundMessage.state.in_(open_states), OutboundMessage.expires_at <= now)
+        .order_by(OutboundMessage.expires_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
     )
-    db.session.commit()
-    return _rows(result)
+    expired = 0
+    while True:
+        result = db.session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id.in_(overdue.scalar_subquery()),
+                OutboundMessage.state.in_(open_states),
+            )
+            .values(state=MessageState.EXPIRED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        expired += _rows(result)
+        if _rows(result) < batch:
+            return expired
 
 
 def claim_due_messages(now: datetime, limit: int = 1000) -> list[int]:

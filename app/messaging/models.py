@@ -39,9 +39,41 @@ class OutboundMessage(Base):
             postgresql_where=text("kind = 'survey_invite'"),
             sqlite_where=text("kind = 'survey_invite'"),
         ),
-        # One automatic answer per inbound message and kind.
-        UniqueConstraint("reply_to_id", "kind"),
+        # One automatic answer per inbound message and kind. Partial: most messages
+        # answer nothing, and a full index would hold (and rewrite at every change of
+        # state) an entry for each of them.
+        Index(
+            "uq_outbound_messages_reply_to_kind",
+            "reply_to_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("reply_to_id IS NOT NULL"),
+            sqlite_where=text("reply_to_id IS NOT NULL"),
+        ),
         Index("ix_outbound_messages_state_due_at", "state", "due_at"),
+        # The provider's sid is the message's own once it is sent (none before).
+        Index(
+            "uq_outbound_messages_sent_provider_sid",
+            "provider_sid",
+            unique=True,
+            postgresql_where=text("provider_sid IS NOT NULL"),
+            sqlite_where=text("provider_sid IS NOT NULL"),
+        ),
+        # A conversation's messages; reminders (most rows) have none.
+        Index(
+            "ix_outbound_messages_survey_session_id",
+            "survey_session_id",
+            postgresql_where=text("survey_session_id IS NOT NULL"),
+            sqlite_where=text("survey_session_id IS NOT NULL"),
+        ),
+        # Open messages by expiry, for the clock's sweep to find the few past their time
+        # without reading every pending row (README, "Data at scale").
+        Index(
+            "ix_outbound_messages_open_expires_at",
+            "expires_at",
+            postgresql_where=text("state IN ('pending', 'claimed')"),
+            sqlite_where=text("state IN ('pending', 'claimed')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,9 +82,7 @@ class OutboundMessage(Base):
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     #: The survey conversation this message belongs to (invitation, question, thanks).
-    survey_session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("survey_sessions.id"), index=True
-    )
+    survey_session_id: Mapped[int | None] = mapped_column(ForeignKey("survey_sessions.id"))
     #: The message this one replaces on another channel after a provider error.
     fallback_for_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
     #: "reminder", "confirmation", "opt_out_ack", "opt_in_ack", "help", "menu_reask", ...
@@ -73,7 +103,7 @@ class OutboundMessage(Base):
     accepted_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
-    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
     #: The first provider error code seen; later ones never overwrite it.
     error_code: Mapped[int | None]
     locale: Mapped[str | None] = mapped_column(String(16))

@@ -22,6 +22,10 @@ from app.queueing import JobName, JobQueue
 
 log = logging.getLogger(__name__)
 INBOUND_STALE = timedelta(seconds=30)
+#: Batches claimed in one sweep at most: 20,000 messages with the default batch, more
+#: than the workers send before the next sweep, so that a million falling due at once
+#: leaves the clock free to expire, recover and log in between.
+MAX_CLAIM_BATCHES = 20
 #: A claimed message whose send job has not started after this long is queued again.
 CLAIM_STALE = timedelta(minutes=2)
 
@@ -59,7 +63,8 @@ def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
     db.session.commit()
     requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, stale, send_job_size(len(stale)))
     claimed = 0
-    while ids := dispatcher.claim_due_messages(now, batch):
+    for _ in range(MAX_CLAIM_BATCHES):  # the rest waits for the next sweep
+        ids = dispatcher.claim_due_messages(now, batch)
         claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids, send_job_size(len(ids)))
         if len(ids) < batch:
             break

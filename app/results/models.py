@@ -20,7 +20,17 @@ class SurveyInvitation(Base):
     """
 
     __tablename__ = "survey_invitations"
-    __table_args__ = (Index("ix_survey_invitations_scope", "survey_slug", "clinic_id", "period"),)
+    __table_args__ = (
+        # A snapshot's cohort: a clinic's, or an organisation's (or one of its services').
+        Index("ix_survey_invitations_scope", "survey_slug", "clinic_id", "period"),
+        Index(
+            "ix_survey_invitations_organisation_scope",
+            "survey_slug",
+            "organisation_id",
+            "period",
+            "language",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Internal link for recording the response; never shown to analysts.

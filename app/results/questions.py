@@ -43,11 +43,12 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from app.results.estimates import Estimate, weighted_mean, weighted_proportion
 from app.results.weighting import WeightingResult
@@ -77,6 +78,11 @@ class Reading(enum.StrEnum):
     SKIPPED = "skipped"  # chose not to answer: left out
     UNPARSED = "unparsed"  # not understood, or not a value of this question: left out
     NOT_ASKED = "not_asked"  # nothing stored for this question: left out
+
+
+#: The readings in a fixed order: `Readings` stores each as its index here.
+READINGS = tuple(Reading)
+_ANSWER = READINGS.index(Reading.ANSWER)
 
 
 @dataclass(frozen=True)
@@ -220,6 +226,53 @@ def _value(spec: QuestionSpec, value: Any) -> tuple[Reading, str | float | None]
     return (Reading.ANSWER, number) if math.isfinite(number) else (Reading.UNPARSED, None)
 
 
+def read_stored(
+    spec: QuestionSpec, version_id: int, status: str | None, value: Any
+) -> tuple[Reading, str | float | None]:
+    """`read_answer` of an answer stored as `{"status": status, "value": value}`; a
+    status of None stands for no answer stored (the app never stores one without)."""
+    if status is None:
+        return Reading.NOT_ASKED, None
+    return read_answer(spec, Given(version_id, {spec.id: {"status": status, "value": value}}))
+
+
+@dataclass(frozen=True)
+class Readings:
+    """How each respondent's answer to one question counts, in the respondents' order:
+    what `read_answer` gives, as arrays."""
+
+    #: The reading's index in READINGS.
+    reading: NDArray[np.int8]
+    #: The chosen option's (first) index in the question's options; -1 for none.
+    choice: NDArray[np.int64]
+    #: The number answered (a scale's point, a number question's value); NaN for none.
+    number: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.reading)
+
+
+def readings_of(spec: QuestionSpec, read: Iterable[tuple[Reading, str | float | None]]) -> Readings:
+    """The arrays of readings `read` (as `read_answer` gives them) of question `spec`."""
+    options: dict[str, int] = {}
+    for index, key in enumerate(spec.keys):
+        options.setdefault(key, index)
+    numeric = spec.kind in MEAN_KINDS
+    reading: list[int] = []
+    choice: list[int] = []
+    number: list[float] = []
+    for found, value in read:
+        reading.append(READINGS.index(found))
+        choice.append(options.get(value, -1) if isinstance(value, str) else -1)
+        answered = numeric and found is Reading.ANSWER and value is not None
+        number.append(float(value) if answered and value is not None else math.nan)
+    return Readings(
+        np.array(reading, dtype=np.int8),
+        np.array(choice, dtype=np.int64),
+        np.array(number, dtype=np.float64),
+    )
+
+
 def estimate_questions(
     specs: Sequence[QuestionSpec],
     respondents: Sequence[Given],
@@ -229,21 +282,41 @@ def estimate_questions(
 ) -> list[dict[str, Any]]:
     """Each question's figures over `respondents`, the people `weighting` weighted (in
     its order). Without weighting (nobody responded) every figure is suppressed."""
-    if weighting is not None and len(weighting.weights) != len(respondents):
-        raise ValueError(f"{len(respondents)} respondents but {len(weighting.weights)} weights")
-    return [_question(spec, respondents, weighting, suppress_below) for spec in specs]
+    readings = {
+        spec.id: readings_of(spec, (read_answer(spec, given) for given in respondents))
+        for spec in specs
+    }
+    return estimate_readings(
+        specs, readings, len(respondents), weighting, suppress_below=suppress_below
+    )
+
+
+def estimate_readings(
+    specs: Sequence[QuestionSpec],
+    readings: Mapping[str, Readings],
+    respondents: int,
+    weighting: WeightingResult | None,
+    *,
+    suppress_below: int = SUPPRESS_BELOW,
+) -> list[dict[str, Any]]:
+    """`estimate_questions` from each question's readings (by question id) over the
+    same `respondents` people."""
+    if weighting is not None and len(weighting.weights) != respondents:
+        raise ValueError(f"{respondents} respondents but {len(weighting.weights)} weights")
+    for spec in specs:
+        if len(readings[spec.id]) != respondents:
+            raise ValueError(f"{spec.id}: {len(readings[spec.id])} readings for {respondents}")
+    return [_question(spec, readings[spec.id], weighting, suppress_below) for spec in specs]
 
 
 def _question(
     spec: QuestionSpec,
-    respondents: Sequence[Given],
+    readings: Readings,
     weighting: WeightingResult | None,
     suppress_below: int,
 ) -> dict[str, Any]:
-    readings = [read_answer(spec, given) for given in respondents]
-    counts = dict.fromkeys(Reading, 0)
-    for reading, _value in readings:
-        counts[reading] += 1
+    tally = np.bincount(readings.reading, minlength=len(READINGS))
+    counts = {reading: int(tally[index]) for index, reading in enumerate(READINGS)}
     answered = counts[Reading.ANSWER]
     result: dict[str, Any] = {
         "id": spec.id,
@@ -261,7 +334,15 @@ def _question(
     hidden = _suppressed(suppress_below)
     if spec.kind in SHARE_KINDS:
         result["options"] = [
-            _option(key, label, readings, weighting, answered, hidden if small else None)
+            _option(
+                spec.keys.index(key),
+                key,
+                label,
+                readings,
+                weighting,
+                answered,
+                hidden if small else None,
+            )
             for key, label in spec.options
         ]
     if spec.kind in MEAN_KINDS:
@@ -270,9 +351,10 @@ def _question(
 
 
 def _option(
+    index: int,
     key: str,
     label: str,
-    readings: Sequence[tuple[Reading, str | float | None]],
+    readings: Readings,
     weighting: WeightingResult | None,
     answered: int,
     hidden: dict[str, Any] | None,
@@ -280,30 +362,22 @@ def _option(
     figure: dict[str, Any] = {"key": key, "label": label, "respondents": answered}
     if hidden is not None or weighting is None:
         return figure | (hidden or {})
-    chose = np.array(
-        [
-            (1.0 if value == key else 0.0) if reading is Reading.ANSWER else np.nan
-            for reading, value in readings
-        ]
+    chose = np.where(
+        readings.reading == _ANSWER, (readings.choice == index).astype(np.float64), np.nan
     )
     estimate = weighted_proportion(chose, weighting, ci="logit")
     return figure | _figure(estimate) | {"count": int(np.nansum(chose))}
 
 
 def _mean(
-    readings: Sequence[tuple[Reading, str | float | None]],
+    readings: Readings,
     weighting: WeightingResult | None,
     answered: int,
     hidden: dict[str, Any] | None,
 ) -> dict[str, Any]:
     if hidden is not None or weighting is None:
         return {"respondents": answered} | (hidden or {})
-    values = np.array(
-        [
-            float(value) if reading is Reading.ANSWER and value is not None else np.nan
-            for reading, value in readings
-        ]
-    )
+    values = np.where(readings.reading == _ANSWER, readings.number, np.nan)
     estimate = weighted_mean(values, weighting)
     return {"respondents": answered} | _figure(estimate)
 

@@ -14,14 +14,15 @@ version never changes once stored, so the questions' definitions need no place i
 digest. The computation version is compared beside the digest (not folded into it) so
 that a snapshot made before a change of computation (one without every question's
 figures, say) is recomputed once by the nightly run, and from then on only when its
-cohort changes.
+cohort changes; so is one whose digest was taken in an earlier form than
+`cohort.DIGEST_FORM`. The cohort is read as columns (`app.results.cohort`), never as an
+object per invitation: an organisation's month may hold a million.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from app.audit.models import AuditAction
 from app.audit.service import Actor, record
@@ -41,10 +43,11 @@ from app.extensions import db
 from app.patients.models import Patient
 from app.results import categories as cat
 from app.results import sources
+from app.results.cohort import read_cohort, read_columns
 from app.results.models import ResultSnapshot, SurveyInvitation, SurveyResponse
 from app.results.queries import Place
-from app.results.questions import SUPPRESS_BELOW
-from app.results.summary import FFT_QUESTION, json_safe, summarise
+from app.results.questions import SUPPRESS_BELOW, question_specs
+from app.results.summary import FFT_QUESTION, json_safe, summarise, summarise_columns, uses_fft
 
 __all__ = ["SUPPRESS_BELOW", "summarise"]
 
@@ -173,22 +176,6 @@ def _scope_filter(scope: str, scope_id: int, scope_key: str) -> list[Any]:
     raise Invalid(f"scope must be one of {', '.join(SCOPES)}")
 
 
-def _cohort(
-    slug: str, scope: str, scope_id: int, scope_key: str, period: str
-) -> list[tuple[SurveyInvitation, SurveyResponse | None]]:
-    rows = db.session.execute(
-        select(SurveyInvitation, SurveyResponse)
-        .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
-        .where(
-            SurveyInvitation.survey_slug == slug,
-            SurveyInvitation.period == period,
-            *_scope_filter(scope, scope_id, scope_key),
-        )
-        .order_by(SurveyInvitation.id)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
-
-
 def compute_snapshot(
     slug: str,
     scope: str,
@@ -206,14 +193,20 @@ def compute_snapshot(
     weights cannot be made (the message names the variable and level).
     """
     check_period(period)
-    cohort = _cohort(slug, scope, scope_id, scope_key, period)
-    inputs = _digest(cohort)
+    where = [
+        SurveyInvitation.survey_slug == slug,
+        SurveyInvitation.period == period,
+        *_scope_filter(scope, scope_id, scope_key),
+    ]
+    cohort = read_cohort(where)
     latest = _latest(slug, scope, scope_id, scope_key, period)
-    if only_if_changed and latest is not None and _unchanged(latest, inputs):
+    if only_if_changed and latest is not None and _unchanged(latest, cohort.inputs):
         return None
-    versions = sorted({inv.survey_version_id for inv, _ in cohort})
-    result = summarise(cohort, sources.definitions(versions))
-    result["diagnostics"] |= {"inputs": inputs, "computation": COMPUTATION}
+    definitions = sources.definitions(cohort.versions)
+    fft_rule = uses_fft(definitions)
+    specs = question_specs(definitions or {})
+    result = summarise_columns(read_columns(cohort, where, specs, fft_rule), specs, fft_rule)
+    result["diagnostics"] |= {"inputs": cohort.inputs, "computation": COMPUTATION}
     snapshot = ResultSnapshot(
         survey_slug=slug,
         scope=scope,
@@ -307,8 +300,11 @@ def check_period(period: str) -> None:
 def _latest(
     slug: str, scope: str, scope_id: int, scope_key: str, period: str
 ) -> ResultSnapshot | None:
+    """The latest version, its weights left unread until asked for: in a large
+    organisation they are most of a snapshot, and a new version does not need them."""
     return db.session.scalar(
         select(ResultSnapshot)
+        .options(defer(ResultSnapshot.weights))
         .where(
             ResultSnapshot.survey_slug == slug,
             ResultSnapshot.scope == scope,
@@ -324,19 +320,6 @@ def _latest(
 def _unchanged(latest: ResultSnapshot, inputs: str) -> bool:
     diagnostics = latest.diagnostics
     return diagnostics.get("inputs") == inputs and diagnostics.get("computation") == COMPUTATION
-
-
-def _digest(cohort: Sequence[tuple[SurveyInvitation, SurveyResponse | None]]) -> str:
-    parts = [
-        (
-            inv.id,
-            inv.responded,
-            resp.fft if resp else None,
-            resp.updated_at.isoformat() if resp else "",
-        )
-        for inv, resp in cohort
-    ]
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True, order=True)

@@ -20,11 +20,12 @@ group that is not heard is drawn from (app.results.suggestions).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from app.core.channels import Channel
 from app.core.errors import Invalid
@@ -36,8 +37,12 @@ from app.results.questions import (
     SUPPRESS_BELOW,
     SUPPRESSED_REASON,
     Given,
-    estimate_questions,
+    QuestionSpec,
+    Readings,
+    estimate_readings,
     question_specs,
+    read_answer,
+    readings_of,
 )
 from app.results.weighting import Margin, WeightingError, WeightingResult, rake
 
@@ -64,6 +69,59 @@ def uses_fft(definitions: Mapping[int, Mapping[str, Any]] | None) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Columns:
+    """A cohort as arrays, what a summary is computed from: one entry per invitation in
+    the cohort's order, and one per respondent (the invited who responded, in the same
+    order) for the answers. `columns_of` builds it from (invitation, response) pairs;
+    `app.results.cohort` reads it from the database without an object per row."""
+
+    #: The invitations' ids.
+    ids: NDArray[np.int64]
+    #: Whether each invitation counts as a response (see `uses_fft`).
+    responded: NDArray[np.bool_]
+    #: Each invitation's level (an index into `levels`) of every variable of
+    #: `categories.VARIABLES`.
+    codes: Mapping[str, NDArray[np.int64]]
+    levels: Mapping[str, tuple[str, ...]]
+    #: Whether each respondent's Friends and Family Test answer is positive (very good,
+    #: good), and whether it is negative (poor, very poor).
+    fft_positive: NDArray[np.bool_]
+    fft_negative: NDArray[np.bool_]
+    #: Each question's readings over the respondents, by question id.
+    readings: Mapping[str, Readings]
+
+
+def level_names(variable: str, seen: Iterable[str]) -> tuple[str, ...]:
+    """The levels of `variable` in a cohort whose values are `seen`: the fixed levels
+    of a raking variable or of the channel, else those seen, sorted, then unknown."""
+    if variable in cat.LEVELS:
+        return cat.LEVELS[variable]
+    if variable == "channel":
+        return (*(c.value for c in Channel), cat.UNKNOWN)
+    return (*sorted(set(seen) - {cat.UNKNOWN}), cat.UNKNOWN)
+
+
+def columns_of(cohort: Cohort, specs: Sequence[QuestionSpec], fft_rule: bool) -> Columns:
+    """The columns of a cohort of (invitation, response) pairs."""
+    responded = np.array([_responded(inv, resp, fft_rule) for inv, resp in cohort], dtype=bool)
+    invitations = [inv for inv, _ in cohort]
+    answers = [resp for (_, resp), r in zip(cohort, responded, strict=True) if r and resp]
+    given = [Given(resp.survey_version_id, resp.answers or {}) for resp in answers]
+    codes, levels = _codes(invitations, cat.VARIABLES)
+    return Columns(
+        ids=np.array([inv.id for inv in invitations], dtype=np.int64),
+        responded=responded,
+        codes=codes,
+        levels=levels,
+        fft_positive=np.array([resp.fft in FFT_POSITIVE for resp in answers], dtype=bool),
+        fft_negative=np.array([resp.fft in FFT_NEGATIVE for resp in answers], dtype=bool),
+        readings={
+            spec.id: readings_of(spec, (read_answer(spec, one) for one in given)) for spec in specs
+        },
+    )
+
+
 def summarise(
     cohort: Cohort, definitions: Mapping[int, Mapping[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -71,28 +129,36 @@ def summarise(
     cohort. `definitions` (survey version id → definition) names the questions; without
     them only the Friends and Family Test is estimated and `questions` is empty."""
     fft_rule = uses_fft(definitions)
-    invited = len(cohort)
-    responded = np.array([_responded(inv, resp, fft_rule) for inv, resp in cohort], dtype=bool)
-    rows = [(inv, resp) for (inv, resp), r in zip(cohort, responded, strict=True) if r]
+    specs = question_specs(definitions or {})
+    return summarise_columns(columns_of(cohort, specs, fft_rule), specs, fft_rule)
+
+
+def summarise_columns(
+    columns: Columns, specs: Sequence[QuestionSpec], fft_rule: bool
+) -> dict[str, Any]:
+    """`summarise` of a cohort's columns, its questions `specs` and its rule for who
+    responded (`uses_fft`)."""
+    responded = columns.responded
+    invited = len(columns.ids)
+    respondents = int(responded.sum())
     diagnostics: dict[str, Any] = {
         "invited": invited,
-        "responses": len(rows),
-        "response_rate": (len(rows) / invited) if invited else None,
+        "responses": respondents,
+        "response_rate": (respondents / invited) if invited else None,
         "variables": list(cat.RAKING_VARIABLES),
         "respondents": "fft_answer" if fft_rule else "any_answer",
     }
-    invitations = [inv for inv, _ in cohort]
-    codes, levels = _codes(invitations)
-    specs = question_specs(definitions or {})
-    if not rows:
+    codes = {variable: columns.codes[variable] for variable in cat.RAKING_VARIABLES}
+    levels = {variable: columns.levels[variable] for variable in cat.RAKING_VARIABLES}
+    if not respondents:
         return {
             "method": "none",
             "diagnostics": diagnostics | {"reason": "no responses"},
             "estimates": {},
             "nonresponse": (
-                _nonresponse(invitations, codes, levels, responded, None) if invited else {}
+                _nonresponse(columns, codes, levels, responded, None) if invited else {}
             ),
-            "questions": estimate_questions(specs, [], None),
+            "questions": estimate_readings(specs, columns.readings, 0, None),
             "weights": {},
         }
     weighting = _weigh(codes, levels, responded)
@@ -110,23 +176,22 @@ def summarise(
     }
     estimates = {}
     if fft_rule:
-        answers = [resp.fft for _, resp in rows if resp is not None]
         estimates = {
-            "fft_positive": _proportion([a in FFT_POSITIVE for a in answers], weighting),
-            "fft_negative": _proportion([a in FFT_NEGATIVE for a in answers], weighting),
+            "fft_positive": _proportion(columns.fft_positive, weighting),
+            "fft_negative": _proportion(columns.fft_negative, weighting),
         }
-    given = [
-        Given(resp.survey_version_id, resp.answers or {}) for _, resp in rows if resp is not None
-    ]
     full_weights = np.zeros(invited)
     full_weights[responded] = weights
+    respondent_ids = columns.ids[responded].tolist()
     return {
         "method": weighting.method,
         "diagnostics": diagnostics,
         "estimates": estimates,
-        "nonresponse": _nonresponse(invitations, codes, levels, responded, full_weights),
-        "questions": estimate_questions(specs, given, weighting),
-        "weights": {f"inv-{inv.id}": float(w) for (inv, _), w in zip(rows, weights, strict=True)},
+        "nonresponse": _nonresponse(columns, codes, levels, responded, full_weights),
+        "questions": estimate_readings(specs, columns.readings, respondents, weighting),
+        "weights": {
+            f"inv-{inv_id}": w for inv_id, w in zip(respondent_ids, weights.tolist(), strict=True)
+        },
     }
 
 
@@ -137,28 +202,19 @@ def _responded(inv: SurveyInvitation, resp: SurveyResponse | None, fft_rule: boo
 
 
 def _codes(
-    invitations: Sequence[SurveyInvitation], variables: Sequence[str] = cat.RAKING_VARIABLES
-) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
-    codes: dict[str, np.ndarray] = {}
+    invitations: Sequence[SurveyInvitation], variables: Sequence[str]
+) -> tuple[dict[str, NDArray[np.int64]], dict[str, tuple[str, ...]]]:
+    codes: dict[str, NDArray[np.int64]] = {}
     levels: dict[str, tuple[str, ...]] = {}
     for variable in variables:
-        names = _level_names(variable, invitations)
+        values = [str(getattr(inv, variable)) for inv in invitations]
+        names = level_names(variable, values)
         index = {name: i for i, name in enumerate(names)}
         codes[variable] = np.array(
-            [index.get(str(getattr(inv, variable)), index[cat.UNKNOWN]) for inv in invitations],
-            dtype=np.int64,
+            [index.get(value, index[cat.UNKNOWN]) for value in values], dtype=np.int64
         )
         levels[variable] = names
     return codes, levels
-
-
-def _level_names(variable: str, invitations: Sequence[SurveyInvitation]) -> tuple[str, ...]:
-    if variable in cat.LEVELS:
-        return cat.LEVELS[variable]
-    if variable == "channel":
-        return (*(c.value for c in Channel), cat.UNKNOWN)
-    seen = sorted({str(getattr(inv, variable)) for inv in invitations} - {cat.UNKNOWN})
-    return (*seen, cat.UNKNOWN)
 
 
 def _weigh(
@@ -179,7 +235,7 @@ def _weigh(
         raise Invalid(f"cannot weight: {exc}") from None
 
 
-def _proportion(flags: Sequence[bool], weighting: WeightingResult) -> dict[str, Any]:
+def _proportion(flags: NDArray[np.bool_], weighting: WeightingResult) -> dict[str, Any]:
     values = np.array(flags, dtype=np.float64)
     weighted = weighted_proportion(values, weighting, ci="logit")
     unweighted = weighted_proportion(values, np.ones(len(values)), ci="wilson")
@@ -206,7 +262,7 @@ def _estimate(estimate: Estimate) -> dict[str, Any]:
 
 
 def _nonresponse(
-    invitations: Sequence[SurveyInvitation],
+    columns: Columns,
     codes: Mapping[str, np.ndarray],
     levels: Mapping[str, tuple[str, ...]],
     responded: np.ndarray,
@@ -215,7 +271,8 @@ def _nonresponse(
     report = nonresponse_report(codes, responded, levels=levels, weights=weights)
     # Language and channel get their own report: their rates and differences, while the
     # R-indicator stays that of the raking variables.
-    reported_codes, reported_levels = _codes(invitations, REPORTED_VARIABLES)
+    reported_codes = {variable: columns.codes[variable] for variable in REPORTED_VARIABLES}
+    reported_levels = {variable: columns.levels[variable] for variable in REPORTED_VARIABLES}
     reported = nonresponse_report(
         reported_codes, responded, levels=reported_levels, weights=weights
     )
