@@ -33,6 +33,8 @@ class Runtime:
     secret_key: str = ""
     #: Paces each sender (WESAID_SENDER_RATES); None when no kind of sender is paced.
     pacer: Pacer | None = None
+    #: How long one send job may call the provider (half the sweep's sending threshold).
+    send_budget_seconds: float = 60.0
     extras: dict[str, Any] = field(default_factory=dict)
 
     def channel(self, name: str) -> ChannelPlugin:
@@ -43,7 +45,11 @@ class Runtime:
     def send_settings(self) -> SendSettings:
         """What the dispatcher needs to send a message."""
         return SendSettings(
-            self.public_base_url, self.sms_validity_seconds, self.secret_key, self.pacer
+            self.public_base_url,
+            self.sms_validity_seconds,
+            self.secret_key,
+            self.pacer,
+            self.send_budget_seconds,
         )
 
 
@@ -62,6 +68,7 @@ def build_runtime(app: Flask) -> Runtime:
         price_per_segment=Decimal(str(cfg["SMS_PRICE_PER_SEGMENT"])),
         secret_key=str(cfg["SECRET_KEY"]),
         pacer=Pacer(queue.connection, rates) if rates else None,
+        send_budget_seconds=float(cfg.get("SENDING_STALE_SECONDS", 120.0)) / 2,
     )
 
 

@@ -37,6 +37,11 @@ class SendSettings:
     secret_key: str = ""
     #: Paces each sender to its kind's rate (None: nothing is paced).
     pacer: Pacer | None = None
+    #: How long a batch may keep calling the provider. The whole batch is `sending`
+    #: from its take, and the sweep takes a message `sending` for longer than its
+    #: threshold for one whose worker died: the budget plus one read timeout must stay
+    #: well under that threshold, or a live worker's messages could be resent.
+    send_budget_seconds: float = 60.0
 
 
 def _rows(result: object) -> int:

@@ -332,11 +332,21 @@ def _send_and_record(
 ) -> dict[int, MessageState | None]:
     """Call the provider for each request, then record every outcome at once (also
     when a call raises: what was sent before it is recorded, then the error is
-    raised; the rest stay in `sending` for the reconciler)."""
+    raised; the rest stay in `sending` for the reconciler).
+
+    A batch that outruns its time budget (`settings.send_budget_seconds`: a slow
+    provider, long pacing waits) puts the rest back unsent, due now, rather than let
+    them grow old in `sending`, where the sweep would take them for lost while this
+    worker still sends them. The first call is always made, so every job moves on.
+    """
     results: list[tuple[Claim, SendResult]] = []
     paced: list[tuple[Claim, datetime]] = []
+    deadline = time.monotonic() + settings.send_budget_seconds
     try:
         for request, claim in requests:
+            if (results or paced) and time.monotonic() >= deadline:
+                paced.append((claim, clock.now()))
+                continue
             if settings.pacer is not None:
                 wait = settings.pacer.wait_for(request.sender)
                 if wait > MAX_PACING_WAIT:
@@ -436,8 +446,9 @@ def _settle(
 
 
 def _pace_back(claim: Claim, due_at: datetime, now: datetime) -> MessageState:
-    """The sender has no token to spare: the message waits, unsent and with the attempt
-    not counted, until `due_at` (a later sweep claims it again). Does not commit."""
+    """The sender has no token to spare, or the batch ran out of time: the message
+    waits, unsent and with the attempt not counted, until `due_at` (a later sweep claims
+    it again). Does not commit."""
     db.session.execute(
         update(OutboundMessage)
         .where(

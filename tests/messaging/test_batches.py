@@ -160,6 +160,30 @@ def test_an_outcome_overtaken_by_its_status_callback_keeps_the_callbacks_state(
     assert h.message(late).accepted_at == now
 
 
+def test_a_batch_out_of_time_puts_the_rest_back_unsent(h: Harness) -> None:
+    """A batch past its time budget (a slow provider) stops calling and puts the rest
+    back, due now and with the attempt not counted, so that nothing it took grows old
+    in `sending` (where the sweep would take it for lost while the worker sends it).
+    With no budget at all each job still sends one."""
+    ids = _reminders(h, 3)
+    h.runtime.send_budget_seconds = 0.0
+    h.clock.set(REMINDER_DUE)
+    sent: list[int] = []
+    for _ in ids:
+        assert h.sweep().claimed == len(ids) - len(sent)  # one job takes all that are left
+        h.drain()
+        db.session.expire_all()
+        accepted = [i for i in ids if h.message(i).state is MessageState.ACCEPTED]
+        assert len(accepted) == len(sent) + 1
+        waiting = [h.message(i) for i in ids if i not in accepted]
+        assert {(m.state, m.attempts, m.due_at) for m in waiting} <= {
+            (MessageState.PENDING, 0, REMINDER_DUE)
+        }
+        sent = accepted
+    assert {h.message(i).attempts for i in ids} == {1}
+    assert (len(h.sim.ledger), h.sim.duplicate_sends()) == (3, 0)
+
+
 class DiesOnSend:
     """The real SMS channel in a worker killed during its `die_on`-th provider call,
     once the provider has taken the request."""
