@@ -98,6 +98,14 @@ def load_config(
         "SMS_VALIDITY_SECONDS": int(env.get("WESAID_SMS_VALIDITY_SECONDS", "14400")),
         "SMS_PRICE_PER_SEGMENT": env.get("WESAID_SMS_PRICE_PER_SEGMENT", "0.0463"),
         "CLOCK_INTERVAL_SECONDS": float(env.get("WESAID_CLOCK_INTERVAL_SECONDS", "5")),
+        # How long the clock and the reconcilers wait before they take something for
+        # lost (`app.messaging.sweeps`, `app.messaging.reconcile`); see the README.
+        "RECONCILE_INTERVAL_SECONDS": float(env.get("WESAID_RECONCILE_INTERVAL_SECONDS", "60")),
+        "CLAIM_STALE_SECONDS": float(env.get("WESAID_CLAIM_STALE_SECONDS", "120")),
+        "SENDING_STALE_SECONDS": float(env.get("WESAID_SENDING_STALE_SECONDS", "120")),
+        "INBOUND_STALE_SECONDS": float(env.get("WESAID_INBOUND_STALE_SECONDS", "30")),
+        "RECONCILE_LIST_LAG_SECONDS": float(env.get("WESAID_RECONCILE_LIST_LAG_SECONDS", "60")),
+        "STATUS_POLL_SECONDS": float(env.get("WESAID_STATUS_POLL_SECONDS", "1800")),
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
         "TRUSTED_PROXIES": _whole_number(env, "WESAID_TRUSTED_PROXIES", 0),
         "WEBHOOK_RATE_LIMIT": _rate_limit(

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from flask import Flask
 
@@ -19,7 +22,7 @@ from app.clinics.idempotency import purge_expired
 from app.events.outbox import sweep_deliveries
 from app.extensions import db
 from app.goals.rounds import expire_rounds
-from app.messaging.sweeps import sweep
+from app.messaging.sweeps import CLAIM_STALE, INBOUND_STALE, SENDING_STALE, sweep
 from app.privacy import service as privacy
 from app.queueing import JobName
 from app.results.service import recompute_recent
@@ -50,8 +53,19 @@ def _refresh_attendance(runtime: Runtime) -> None:
     refresh_counts({}, runtime.clock)
 
 
-def _sweep(runtime: Runtime) -> None:
-    sweep(runtime.clock, runtime.queue)
+def _sweep(
+    runtime: Runtime,
+    claim_stale: timedelta,
+    sending_stale: timedelta,
+    inbound_stale: timedelta,
+) -> None:
+    sweep(
+        runtime.clock,
+        runtime.queue,
+        claim_stale=claim_stale,
+        sending_stale=sending_stale,
+        inbound_stale=inbound_stale,
+    )
 
 
 def _sweep_deliveries(runtime: Runtime) -> None:
@@ -85,13 +99,31 @@ def _erase_at_provider(runtime: Runtime) -> None:
     runtime.queue.enqueue_batches(JobName.ERASE_AT_PROVIDER, privacy.due_erasures(now))
 
 
-def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
+def schedule(
+    sweep_seconds: float,
+    *,
+    reconcile_seconds: float = 60.0,
+    claim_stale: timedelta = CLAIM_STALE,
+    sending_stale: timedelta = SENDING_STALE,
+    inbound_stale: timedelta = INBOUND_STALE,
+) -> tuple[Periodic, ...]:
+    """The periodic work; the sweep's thresholds say when a claimed or a sending
+    message is taken for lost (`app.messaging.sweeps`)."""
     return (
-        Periodic("sweep", sweep_seconds, _sweep),
+        Periodic(
+            "sweep",
+            sweep_seconds,
+            partial(
+                _sweep,
+                claim_stale=claim_stale,
+                sending_stale=sending_stale,
+                inbound_stale=inbound_stale,
+            ),
+        ),
         # Event webhooks and the FHIR write-back due (first tries and retries).
         Periodic("event deliveries", sweep_seconds, _sweep_deliveries),
         Periodic("conversations", sweep_seconds, _expire_conversations),
-        Periodic("reconcile", 60.0, _enqueue_reconcile),
+        Periodic("reconcile", reconcile_seconds, _enqueue_reconcile),
         # Nightly in effect: a snapshot is rewritten only when its inputs changed.
         Periodic("results", 24 * 3600.0, _recompute_results),
         # Keeps the DNA reports' stored counts close to current, so a report rarely has
@@ -106,11 +138,20 @@ def schedule(sweep_seconds: float) -> tuple[Periodic, ...]:
     )
 
 
+def _thresholds(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "reconcile_seconds": float(config.get("RECONCILE_INTERVAL_SECONDS", 60.0)),
+        "claim_stale": timedelta(seconds=float(config.get("CLAIM_STALE_SECONDS", 120.0))),
+        "sending_stale": timedelta(seconds=float(config.get("SENDING_STALE_SECONDS", 120.0))),
+        "inbound_stale": timedelta(seconds=float(config.get("INBOUND_STALE_SECONDS", 30.0))),
+    }
+
+
 def run_clock(app: Flask, *, once: bool = False) -> None:
     """Run the periodic work until interrupted (or one round with `once`)."""
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     runtime = get_runtime(app)
-    plan = schedule(float(app.config["CLOCK_INTERVAL_SECONDS"]))
+    plan = schedule(float(app.config["CLOCK_INTERVAL_SECONDS"]), **_thresholds(app.config))
     log.info("clock started: %s", ", ".join(f"{t.name} every {t.every_seconds:g} s" for t in plan))
     last_run: dict[str, float] = {}
     while True:

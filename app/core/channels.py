@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -86,10 +86,23 @@ class ProviderMessage:
     created_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ProviderTiming:
+    """How long the reconcilers trust a provider to catch up before asking it."""
+
+    #: A send that may or may not have reached the provider is looked up this long
+    #: after it became unknown: a provider's list may not show a create at once.
+    list_lag: timedelta = timedelta(minutes=1)
+    #: A message whose final status never came back is polled this long after its last
+    #: change (a provider posts each callback once, and a slow carrier may take long).
+    callback_wait: timedelta = timedelta(minutes=30)
+
+
 class ChannelPlugin(Protocol):
     """A provider's implementation of one channel."""
 
     name: str
+    timing: ProviderTiming
 
     def send(self, request: OutboundRequest) -> SendResult:
         """Send one message. Never raises for provider errors: the outcome says what happened."""

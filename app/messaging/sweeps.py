@@ -28,6 +28,9 @@ INBOUND_STALE = timedelta(seconds=30)
 MAX_CLAIM_BATCHES = 20
 #: A claimed message whose send job has not started after this long is queued again.
 CLAIM_STALE = timedelta(minutes=2)
+#: A message in `sending` this long (its worker died mid-call: a live one gives up on
+#: the provider within its read timeout) becomes UNKNOWN, for the reconciler to settle.
+SENDING_STALE = timedelta(minutes=2)
 
 
 def send_job_size(count: int) -> int:
@@ -48,7 +51,15 @@ class SweepReport:
     redis_reset: bool = False
 
 
-def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
+def sweep(
+    clock: Clock,
+    queue: JobQueue,
+    batch: int = 1000,
+    *,
+    claim_stale: timedelta = CLAIM_STALE,
+    sending_stale: timedelta = SENDING_STALE,
+    inbound_stale: timedelta = INBOUND_STALE,
+) -> SweepReport:
     """One pass of the clock. Safe to run at any time, any number of times.
 
     When Redis has lost its jobs (`JobQueue.lost_its_jobs`: restarted without
@@ -59,7 +70,7 @@ def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
     now = clock.now()
     lost = queue.lost_its_jobs()
     expired = dispatcher.expire_overdue(now)
-    stale = dispatcher.stale_claims(now, timedelta(0) if lost else CLAIM_STALE)
+    stale = dispatcher.stale_claims(now, timedelta(0) if lost else claim_stale)
     db.session.commit()
     requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, stale, send_job_size(len(stale)))
     claimed = 0
@@ -68,8 +79,8 @@ def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
         claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids, send_job_size(len(ids)))
         if len(ids) < batch:
             break
-    unknown = dispatcher.mark_stuck_sending(now)
-    stale_inbound = _stale_inbound(now, lost)
+    unknown = dispatcher.mark_stuck_sending(now, sending_stale)
+    stale_inbound = _stale_inbound(now, lost, inbound_stale)
     db.session.commit()
     inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound)
     report = SweepReport(expired, claimed, requeued, inbound, unknown, lost)
@@ -78,17 +89,17 @@ def sweep(clock: Clock, queue: JobQueue, batch: int = 1000) -> SweepReport:
     return report
 
 
-def _stale_inbound(now: datetime, lost: bool) -> list[int]:
+def _stale_inbound(now: datetime, lost: bool, stale: timedelta = INBOUND_STALE) -> list[int]:
     """Received replies whose job seems lost, to be queued again: older than
-    INBOUND_STALE and not queued again in the last INBOUND_STALE (every one, when Redis
+    `stale` and not queued again in the last `stale` (every one, when Redis
     lost its jobs). Marks them queued again now. Does not commit."""
     query = select(InboundMessage.id).where(InboundMessage.state == InboundState.RECEIVED)
     if not lost:
         query = query.where(
-            InboundMessage.received_at <= now - INBOUND_STALE,
+            InboundMessage.received_at <= now - stale,
             or_(
                 InboundMessage.requeued_at.is_(None),
-                InboundMessage.requeued_at <= now - INBOUND_STALE,
+                InboundMessage.requeued_at <= now - stale,
             ),
         )
     ids = list(db.session.scalars(query))

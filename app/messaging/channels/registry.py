@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from app.core.channels import Channel, ChannelPlugin
+from app.core.channels import Channel, ChannelPlugin, ProviderTiming
 from app.messaging.channels.twilio_common import TwilioSettings, build_client
 from app.messaging.channels.twilio_sms import TwilioSMSChannel
 from app.messaging.channels.twilio_voice import TwilioVoiceChannel
@@ -19,6 +20,17 @@ def twilio_settings(config: Mapping[str, Any]) -> TwilioSettings:
         auth_token=config["TWILIO_AUTH_TOKEN"],
         previous_auth_token=config.get("TWILIO_AUTH_TOKEN_PREVIOUS"),
         api_base=config.get("TWILIO_API_BASE"),
+        timing=_timing(config),
+    )
+
+
+def _timing(config: Mapping[str, Any]) -> ProviderTiming:
+    default = ProviderTiming()
+    lag = config.get("RECONCILE_LIST_LAG_SECONDS")
+    wait = config.get("STATUS_POLL_SECONDS")
+    return ProviderTiming(
+        list_lag=default.list_lag if lag is None else timedelta(seconds=float(lag)),
+        callback_wait=default.callback_wait if wait is None else timedelta(seconds=float(wait)),
     )
 
 

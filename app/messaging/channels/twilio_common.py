@@ -10,7 +10,7 @@ import logging
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -24,7 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from app.core.channels import SendOutcome, SendResult
+from app.core.channels import ProviderTiming, SendOutcome, SendResult
 from app.core.erasure import EraseOutcome
 from app.core.inputs import whole_number
 
@@ -45,6 +45,8 @@ class TwilioSettings:
     api_base: str | None = None
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
+    #: When the reconcilers look Twilio's records up (`ProviderTiming`).
+    timing: ProviderTiming = field(default_factory=ProviderTiming)
 
     @property
     def auth_tokens(self) -> tuple[str, ...]:

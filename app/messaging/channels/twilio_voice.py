@@ -81,6 +81,7 @@ class TwilioVoiceChannel:
         self, settings: TwilioSettings, *, client: Any = None, ring_seconds: int = RING_SECONDS
     ) -> None:
         self._settings = settings
+        self.timing = settings.timing
         self._client = client if client is not None else build_client(settings)
         self._ring_seconds = ring_seconds
 

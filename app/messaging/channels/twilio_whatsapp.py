@@ -57,6 +57,7 @@ class TwilioWhatsAppChannel:
 
     def __init__(self, settings: TwilioSettings, *, client: Any = None) -> None:
         self._settings = settings
+        self.timing = settings.timing
         self._client = client if client is not None else build_client(settings)
 
     def warm_up(self) -> None:
