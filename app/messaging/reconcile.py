@@ -2,15 +2,24 @@
 
 Nothing here resends blindly. A message in UNKNOWN is looked up at the provider; only
 if the provider has no such message after a grace period is it put back to pending.
+How long each reconciler waits for the provider to catch up is the channel's
+(`ProviderTiming`, set from the configuration).
+
+Reconcilers may run at the same time (jobs queued behind a backlog run side by side on
+several workers), so each settles a message with a compare-and-set: only a message
+still unknown and without a sid is changed. Otherwise one could put back to pending a
+message another had just found at the provider (its sid now "known", so no longer a
+match), and it would be sent twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.clinics.models import Clinic
 from app.core.channels import Channel, ChannelPlugin, ProviderMessage, StatusUpdate
@@ -22,21 +31,37 @@ from app.messaging.status import record_status
 from app.patients.models import Patient
 
 log = logging.getLogger(__name__)
-GRACE = timedelta(minutes=1)
 LOOKBACK = timedelta(minutes=5)
 
 
 def _match(
-    message: OutboundMessage, candidates: list[ProviderMessage], taken: set[str]
+    channel: str, body: str | None, candidates: list[ProviderMessage], taken: set[str]
 ) -> ProviderMessage | None:
-    """The provider's record of `message`: same body for a text; for a call (which has
+    """The provider's record of a message: same body for a text; for a call (which has
     no body) the first call to the same number in the window that is no one else's."""
     for candidate in candidates:
         if candidate.sid in taken or candidate.direction == "inbound":
             continue
-        if message.channel == Channel.VOICE or candidate.body == message.body:
+        if channel == Channel.VOICE or candidate.body == body:
             return candidate
     return None
+
+
+def _settle_unknown(message_id: int, values: dict[str, Any]) -> bool:
+    """Apply `values` to the message if it is still unknown and without a sid (no other
+    reconciler and no callback settled it meanwhile); True if it was. Commits."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == message_id,
+            OutboundMessage.state == MessageState.UNKNOWN,
+            OutboundMessage.provider_sid.is_(None),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
 
 
 #: Outbox channels whose messages each provider channel can look up.
@@ -64,53 +89,68 @@ def reconcile_unknown(
     limit: int = 200,
     channels: Collection[Channel] = (Channel.SMS, Channel.WEB),
 ) -> dict[str, int]:
-    """Settle UNKNOWN messages on `channels` older than the grace period. Commits.
+    """Settle UNKNOWN messages on `channels` unknown for longer than the provider's list
+    may lag (`channel.timing.list_lag`). Commits.
 
     Found at the provider → adopt its sid and status. Not found → the request never
     arrived, so the row goes back to pending (or expires if it is too late).
     """
     counts = {"adopted": 0, "requeued": 0, "expired": 0}
     rows = db.session.execute(
-        select(OutboundMessage, Patient.phone)
+        select(
+            OutboundMessage.id,
+            OutboundMessage.channel,
+            OutboundMessage.body,
+            OutboundMessage.sending_at,
+            OutboundMessage.updated_at,
+            OutboundMessage.expires_at,
+            Patient.phone,
+        )
         .join(Patient, Patient.id == OutboundMessage.patient_id)
         .where(
             OutboundMessage.state == MessageState.UNKNOWN,
             OutboundMessage.provider_sid.is_(None),
-            OutboundMessage.updated_at <= now - GRACE,
+            OutboundMessage.updated_at <= now - channel.timing.list_lag,
             OutboundMessage.channel.in_(list(channels)),
         )
         .limit(limit)
     ).all()
+    db.session.commit()
     adopted: set[str] = set()
-    for message, phone in rows:
-        since = (message.sending_at or message.updated_at) - LOOKBACK
-        candidates = channel.list_messages(to=phone, since=since)
-        found = _match(message, candidates, adopted | _known_sids(candidates))
+    for message_id, outbox_channel, body, sending_at, updated_at, expires_at, phone in rows:
+        candidates = channel.list_messages(to=phone, since=(sending_at or updated_at) - LOOKBACK)
+        found = _match(outbox_channel, body, candidates, adopted | _known_sids(candidates))
+        values: dict[str, Any] = {"updated_at": now}
         if found is not None:
             adopted.add(found.sid)
-            message.provider_sid = found.sid
-            message.state = state_for_provider_status(found.status) or MessageState.ACCEPTED
-            message.error_code = message.error_code or found.error_code
-            counts["adopted"] += 1
-        elif message.expires_at > now:
-            message.state, message.due_at = MessageState.PENDING, now
-            counts["requeued"] += 1
+            outcome = "adopted"
+            values |= {
+                "provider_sid": found.sid,
+                "state": state_for_provider_status(found.status) or MessageState.ACCEPTED,
+                "error_code": func.coalesce(OutboundMessage.error_code, found.error_code),
+            }
+        elif expires_at > now:
+            outcome = "requeued"
+            values |= {"state": MessageState.PENDING, "due_at": now}
         else:
-            message.state = MessageState.EXPIRED
-            counts["expired"] += 1
-        message.updated_at = now
-    db.session.commit()
+            outcome = "expired"
+            values |= {"state": MessageState.EXPIRED}
+        if _settle_unknown(message_id, values):
+            counts[outcome] += 1
     return counts
 
 
 def poll_statuses(
     now: datetime,
     channel: ChannelPlugin,
-    older_than: timedelta = timedelta(minutes=30),
+    older_than: timedelta | None = None,
     limit: int = 200,
     channels: Collection[Channel] = (Channel.SMS, Channel.WEB),
 ) -> int:
-    """Fetch the status of messages whose final callback never came. Commits."""
+    """Fetch the status of messages whose final callback never came: unchanged for
+    `older_than` (default: the channel's `timing.callback_wait`). Commits."""
+    if older_than is None:
+        older_than = channel.timing.callback_wait
     rows = db.session.execute(
         select(
             OutboundMessage.id,
@@ -140,6 +180,21 @@ def poll_statuses(
     return changed
 
 
+def _stored_inbound(sids: Iterable[str], chunk: int = 1000) -> set[str]:
+    """Which of `sids` the inbox holds: one query per `chunk` sids, not one per sid (a
+    busy number lists thousands of replies in the lookback window)."""
+    wanted = list(sids)
+    stored: set[str] = set()
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        stored.update(
+            db.session.scalars(
+                select(InboundMessage.provider_sid).where(InboundMessage.provider_sid.in_(part))
+            )
+        )
+    return stored
+
+
 def reconcile_inbound(
     now: datetime, channel: ChannelPlugin, since: datetime, channel_name: Channel = Channel.SMS
 ) -> list[int]:
@@ -148,13 +203,11 @@ def reconcile_inbound(
     created: list[int] = []
     senders = [s for s in db.session.scalars(select(Clinic.sender)) if s.startswith("+")]
     for sender in senders:
-        for found in channel.list_messages(to=sender, since=since):
-            if found.direction != "inbound":
-                continue
-            known = db.session.scalar(
-                select(InboundMessage.id).where(InboundMessage.provider_sid == found.sid)
-            )
-            if known is not None:
+        listed = channel.list_messages(to=sender, since=since)
+        received = [m for m in listed if m.direction == "inbound"]
+        known = _stored_inbound(m.sid for m in received)
+        for found in received:
+            if found.sid in known:
                 continue
             inbound_id, was_new = store_inbound(
                 provider_sid=found.sid,
