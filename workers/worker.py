@@ -8,7 +8,10 @@ and a kept-alive HTTP connection to the provider. With `--fork` each job runs in
 child process instead (RQ's forking worker), for isolation at the cost of that warmth.
 
 A worker outlives Redis going away: it waits and reconnects, and the clock's next sweep
-queues again whatever Redis lost (`app.messaging.sweeps`). A worker that dies (SIGKILL,
+queues again whatever Redis lost (`app.messaging.sweeps`). RQ's own loop gives up on
+any error it meets outside a job (a Redis that came back empty no longer knows the job
+it was finishing); the worker then starts that loop again rather than exit, so only a
+stop request (SIGTERM, SIGINT) ends it. A worker that dies (SIGKILL,
 out of memory) leaves its message in `claimed` or `sending`, which the sweep and the
 reconciler settle; the process manager restarts it (see the README).
 """
@@ -20,6 +23,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 from flask import Flask
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -88,6 +92,23 @@ RECONNECT_SECONDS = 1.0
 class WarmWorker(SimpleWorker):
     """RQ's worker that runs each job in its own process, which stays warm."""
 
+    #: A stop was asked for (SIGTERM, SIGINT), as opposed to RQ's loop ending on an error.
+    stop_asked = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_asked = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # untyped in RQ
+
+
+class ForkingWorker(Worker):
+    """RQ's worker that runs each job in a child process (`wesaid worker --fork`)."""
+
+    stop_asked = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_asked = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # untyped in RQ
+
 
 def warm_up(app: Flask) -> None:
     """Load now what every job would otherwise load: the catalogues and dates of every
@@ -118,12 +139,17 @@ def run_worker(app: Flask, *, burst: bool = False, fork: bool = False) -> None:
     runtime = get_runtime(app)
     if not fork:
         warm_up(app)
-    kind = Worker if fork else WarmWorker
+    kind: type[WarmWorker | ForkingWorker] = ForkingWorker if fork else WarmWorker
     while True:
         queues = [runtime.queue.queue(name) for name in WORKER_QUEUES]
+        worker = kind(queues, connection=runtime.queue.connection)
         try:
-            kind(queues, connection=runtime.queue.connection).work(burst=burst)
-            return
+            worker.work(burst=burst)
+            if burst or worker.stop_asked:
+                return
+            log.warning(
+                "the worker stopped on an error; starting again in %.0f s", RECONNECT_SECONDS
+            )
         except (RedisConnectionError, RedisTimeoutError):
             log.warning("Redis is not answering; trying again in %.0f s", RECONNECT_SECONDS)
-            time.sleep(RECONNECT_SECONDS)
+        time.sleep(RECONNECT_SECONDS)
