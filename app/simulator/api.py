@@ -2,7 +2,9 @@
 and errors.
 
 A message instance takes GET (fetch) and POST (update: redaction); a call instance takes
-GET (fetch) and DELETE, which answers 204 with no body, as Twilio does.
+GET (fetch) and DELETE, which answers 204 with no body, as Twilio does. Paths under
+`/_control/` are not Twilio's: with the same credentials, a harness in another process
+drives the simulator through them (see `control`), when it was started with one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import binascii
 import hmac
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,9 @@ _INSTANCE = re.compile(
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls\.json$")
 _CALL = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls/(?P<sid>CA\w+)\.json$")
 _MAX_FORM_BYTES = 64 * 1024
+CONTROL_PREFIX = "/_control/"
+#: A control request carries JSON (a batch of texts to receive, say): a larger limit.
+_MAX_CONTROL_BYTES = 16 * 1024 * 1024
 #: Form fields Twilio takes more than once; their values are joined with spaces.
 _REPEATED = frozenset({"StatusCallbackEvent"})
 
@@ -78,12 +84,36 @@ class SimulatedAccount(Protocol):
     def stall(self, seconds: float) -> None: ...
 
 
+class ControlApi(Protocol):
+    """Answers the control routes: `name` is the path after `/_control/`, `params` the
+    query string, `body` the JSON request body (an empty dict for none)."""
+
+    def handle(
+        self, method: str, name: str, params: Mapping[str, str], body: dict[str, Any]
+    ) -> ApiResponse: ...
+
+
 class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Many clients at once (workers, reconcilers, a harness): a longer listen queue.
+    request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], account: SimulatedAccount) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        account: SimulatedAccount,
+        control: ControlApi | None = None,
+    ) -> None:
         super().__init__(address, _Handler)
         self.account = account
+        self.control = control
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-request (a killed worker, a timeout) is expected
+        # under faults; anything else is reported as socketserver reports it.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -111,6 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if not _authorised(self.headers.get("Authorization"), account):
             return error(401, 20003)
+        if path.startswith(CONTROL_PREFIX) and self.server.control is not None:
+            return self._route_control(method, path.removeprefix(CONTROL_PREFIX), query)
         call = _CALL.match(path) or _CALLS.match(path)
         if call is not None:
             return self._route_calls(method, call, account)
@@ -147,6 +179,19 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST":
             return account.create_call(self._read_form())
         return error(405, 20004)
+
+    def _route_control(self, method: str, name: str, query: str) -> ApiResponse:
+        control = self.server.control
+        assert control is not None
+        length = min(int(self.headers.get("Content-Length") or 0), _MAX_CONTROL_BYTES)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return error(400, 20001, "the body is not JSON")
+        if not isinstance(body, dict):
+            return error(400, 20001, "the body is not a JSON object")
+        return control.handle(method, name, _flatten(query), body)
 
     def _read_form(self) -> dict[str, str]:
         length = min(int(self.headers.get("Content-Length") or 0), _MAX_FORM_BYTES)

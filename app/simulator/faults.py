@@ -97,9 +97,80 @@ class Faults:
     #: The next N creates are stored, then not answered for `hang_seconds`.
     hang_next: int = 0
     hang_seconds: float = 30.0
+    #: Shares of message creates that fail so, drawn per request (a provider under
+    #: strain rather than a countdown): 429 and not stored; stored, then 500; stored,
+    #: then no answer for `hang_seconds`.
+    rate_limit_share: float = 0.0
+    server_error_share: float = 0.0
+    hang_share: float = 0.0
     #: How calls to these numbers end whatever the callee would do: "busy",
     #: "no-answer" or "failed" ("answered" plays the TwiML).
     call_outcomes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HeldRequest:
+    """A create request the simulator holds before doing anything with it."""
+
+    to: str
+    status_callback: str | None
+
+
+class HoldGate:
+    """Holds chosen create requests unanswered until released; then the simulator
+    takes them as usual, whether or not the client is still there to read the answer.
+
+    A harness holds a request, kills the process that made it, then releases it: the
+    provider has the message but the sender never learnt its sid, as when a worker dies
+    between the provider call and the database update.
+    """
+
+    def __init__(self, stopping: threading.Event, longest: float = 300.0) -> None:
+        self._cond = threading.Condition()
+        self._stopping = stopping
+        self._longest = longest
+        self._to_hold = 0
+        self._held: list[HeldRequest] = []
+        self._generation = 0
+
+    def hold_next(self, count: int) -> None:
+        """Hold the next `count` message creates (0: none, which calls off a hold
+        nothing has met yet)."""
+        with self._cond:
+            self._to_hold = max(count, 0)
+
+    def held(self, wait: float = 0.0) -> list[HeldRequest]:
+        """The requests held now, waiting up to `wait` seconds for there to be one."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._held or self._stopping.is_set(), timeout=wait)
+            return list(self._held)
+
+    def release(self) -> int:
+        """Let every held request go on; returns how many there were."""
+        with self._cond:
+            count = len(self._held)
+            self._held.clear()
+            self._generation += 1
+            self._cond.notify_all()
+            return count
+
+    def pass_through(self, form: Mapping[str, str]) -> bool:
+        """Block while this request is held; True if it was (it then takes no fault)."""
+        with self._cond:
+            if self._to_hold <= 0:
+                return False
+            self._to_hold -= 1
+            self._held.append(HeldRequest(form.get("To", ""), form.get("StatusCallback")))
+            entry = self._held[-1]
+            generation = self._generation
+            self._cond.notify_all()
+            released = self._cond.wait_for(
+                lambda: self._generation != generation or self._stopping.is_set(),
+                timeout=self._longest,
+            )
+            if not released and entry in self._held:
+                self._held.remove(entry)
+            return True
 
 
 class CreateOutcome(enum.StrEnum):

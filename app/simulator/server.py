@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from app.simulator.api import ApiResponse, SimulatorHTTPServer, error
+from app.simulator.api import ApiResponse, ControlApi, SimulatorHTTPServer, error
 from app.simulator.calls import Callee, SimCall, Switchboard
 from app.simulator.delivery import Dice, Scheduler, WebhookPoster, WebhookRecord
 from app.simulator.draws import Occurrences
 from app.simulator.faults import (
     CreateOutcome,
     Faults,
+    HoldGate,
     Ledger,
     LedgerEntry,
     call_refusal_code,
@@ -59,10 +60,12 @@ class TwilioSimulator:
         content_templates: Mapping[str, str] | None = None,
         delivery_threads: int = 1,
         deliver_on_flush: bool = False,
+        poster: WebhookPoster | None = None,
     ) -> None:
         """`deliver_on_flush` holds every status change, callback, reply and call until
         `flush` (see `Scheduler`): a caller that alternates sending and flushing gets
-        the same webhooks in the same order per patient on every run."""
+        the same webhooks in the same order per patient on every run. `poster` posts
+        the webhooks (default: signed HTTP posts to the app)."""
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.inbound_url = inbound_url
@@ -78,9 +81,11 @@ class TwilioSimulator:
         self._dice = Dice(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        #: Create requests held unanswered on demand (see `HoldGate`).
+        self.holds = HoldGate(self._stopping)
         self._scheduler = Scheduler(delivery_threads, held=deliver_on_flush)
         self._occurrences = Occurrences()
-        self._poster = WebhookPoster(auth_token)
+        self._poster = poster or WebhookPoster(auth_token)
         self._http: SimulatorHTTPServer | None = None
         self.courier = Courier(
             account_sid, self, self._scheduler, self._poster, self._dice, self._now
@@ -90,10 +95,13 @@ class TwilioSimulator:
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in background threads; returns the base URL, e.g. http://127.0.0.1:PORT."""
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, control: ControlApi | None = None
+    ) -> str:
+        """Serve in background threads; returns the base URL, e.g. http://127.0.0.1:PORT.
+        `control`, if given, answers the control routes (`/_control/…`)."""
         self._stopping.clear()
-        self._http = SimulatorHTTPServer((host, port), self)
+        self._http = SimulatorHTTPServer((host, port), self, control)
         # A short poll interval keeps stop() quick; shutdown waits for the next poll.
         threading.Thread(
             target=self._http.serve_forever,
@@ -182,7 +190,8 @@ class TwilioSimulator:
         to = form.get("To", "")
         sender = form.get("From") or form.get("MessagingServiceSid", "")
         callback = form.get("StatusCallback") or None
-        if self._take("rate_limit_next"):
+        strain = None if self.holds.pass_through(form) else self._strain(form)
+        if self._take("rate_limit_next") or strain is CreateOutcome.RATE_LIMITED:
             self._write_ledger(form, None, CreateOutcome.RATE_LIMITED, 20429)
             return error(429, 20429)
         code, body = message_refusal(form, self.content_templates, self.service_numbers)
@@ -193,7 +202,7 @@ class TwilioSimulator:
         late = is_whatsapp(to) and not form.get("ContentSid")
         late = late and not self.windows.is_open(to, self._now())
         message = self.courier.send(to, sender, body, callback, OUTSIDE_WINDOW if late else None)
-        return self._answer_create(form, message.sid, message.to_json())
+        return self._answer_create(form, message.sid, message.to_json(), strain=strain)
 
     def create_call(self, form: Mapping[str, str]) -> ApiResponse:
         """Create a call as Twilio does, after applying any fault that is due. It rings
@@ -280,16 +289,42 @@ class TwilioSimulator:
     # -- creating --------------------------------------------------------------------
 
     def _answer_create(
-        self, form: Mapping[str, str], sid: str, payload: dict[str, Any], kind: str = "message"
+        self,
+        form: Mapping[str, str],
+        sid: str,
+        payload: dict[str, Any],
+        kind: str = "message",
+        strain: CreateOutcome | None = None,
     ) -> ApiResponse:
-        if self._take("server_error_next"):
+        if self._take("server_error_next") or strain is CreateOutcome.SERVER_ERROR:
             self._write_ledger(form, sid, CreateOutcome.SERVER_ERROR, 20500, kind=kind)
             return error(500, 20500)
-        if self._take("hang_next"):
+        if self._take("hang_next") or strain is CreateOutcome.HUNG:
             self._write_ledger(form, sid, CreateOutcome.HUNG, kind=kind)
             return ApiResponse(201, payload, self.faults.hang_seconds)
         self._write_ledger(form, sid, CreateOutcome.ACCEPTED, kind=kind)
         return ApiResponse(201, payload)
+
+    def _strain(self, form: Mapping[str, str]) -> CreateOutcome | None:
+        """The fault a strained provider gives this create, drawn by its shares (see
+        `Faults`) and keyed by the request and how many like it came before, so a
+        retry draws afresh and a rerun with the same seed draws the same."""
+        faults = self.faults
+        shares = (
+            (CreateOutcome.RATE_LIMITED, faults.rate_limit_share),
+            (CreateOutcome.SERVER_ERROR, faults.server_error_share),
+            (CreateOutcome.HUNG, faults.hang_share),
+        )
+        if not any(share > 0 for _, share in shares):
+            return None
+        identity = ("create", form.get("To", ""), form.get("StatusCallback") or "")
+        event = (*identity, self._occurrences.next(*identity))
+        draw = self._dice.uniform((0.0, 1.0), *event, "strain")
+        for outcome, share in shares:
+            if draw < share:
+                return outcome
+            draw -= share
+        return None
 
     def _take(self, counter: str) -> bool:
         """Use up one firing of a countdown fault, if any is left."""

@@ -206,15 +206,26 @@ def _compare(op: str, left: date, right: date) -> bool:
 
 class RecordStore(Generic[R]):
     """Every record of one kind the simulated account holds, newest first, safe across
-    threads. Readers get copies, so they never see a half-made update."""
+    threads. Readers get copies, so they never see a half-made update.
+
+    The sids sent to each number are kept in order too, so that listing one number's
+    records, or paging on from a page token, does not read every record held.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_sid: dict[str, R] = {}
+        #: Each recipient's sids, oldest first, and where each sid stands in its list.
+        self._by_to: dict[str, list[str]] = {}
+        self._place: dict[str, int] = {}
 
     def add(self, record: R) -> None:
         """Keep a copy: the caller's object is not shared with the delivery thread."""
         with self._lock:
+            if record.sid not in self._by_sid:
+                sids = self._by_to.setdefault(record.to, [])
+                self._place[record.sid] = len(sids)
+                sids.append(record.sid)
             self._by_sid[record.sid] = replace(record)
 
     def find(self, sid: str) -> R | None:
@@ -253,14 +264,27 @@ class RecordStore(Generic[R]):
         A page token names the last sid of the previous page, so records created while
         a client pages through do not shift what it sees (they sort before the token).
         """
-        matches = [m for m in self.all() if query.matches(m)]
-        start = query.page * query.page_size
-        if query.page_token:
-            after = query.page_token.removeprefix("PA")
-            sids = [m.sid for m in matches]
-            start = sids.index(after) + 1 if after in sids else start
-        end = start + query.page_size
-        return matches[start:end], end < len(matches)
+        with self._lock:
+            order = self._by_to.get(query.to, []) if query.to is not None else list(self._by_sid)
+            newest = len(order) - 1
+            skip = query.page * query.page_size
+            after = (query.page_token or "").removeprefix("PA")
+            if after and query.to is not None and after in self._place:
+                newest, skip = self._place[after] - 1, 0
+            elif after and after in self._by_sid and query.to is None:
+                newest, skip = order.index(after) - 1, 0
+            found: list[R] = []
+            for index in range(newest, -1, -1):
+                record = self._by_sid.get(order[index])
+                if record is None or not query.matches(record):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                found.append(record)
+                if len(found) > query.page_size:
+                    break
+            return [replace(r) for r in found[: query.page_size]], len(found) > query.page_size
 
 
 class MessageStore(RecordStore[SimMessage]):
