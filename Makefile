@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 # pytest-xdist workers; each gets its own PostgreSQL database and Redis db number.
 TEST_WORKERS ?= 2
 
-.PHONY: install demo test lint typecheck pytest services translations staff-messages assets bench bench-attendance bench-pages bench-scale clean
+.PHONY: install demo test lint typecheck pytest services translations staff-messages assets bench bench-attendance bench-pages bench-scale chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -101,6 +101,11 @@ bench-pages: install services
 # and their indexes (bench/data_scale.py; add ARGS="--explain" for the query plans).
 bench-scale: install services
 	$(BIN)/python bench/data_scale.py $(ARGS)
+
+# Every message out once and every reply kept, under faults, on the production processes
+# (its own PostgreSQL, Redis and simulated Twilio; README "Chaos"): under 10 minutes.
+chaos: install services
+	$(BIN)/python bench/chaos.py
 
 clean:
 	rm -rf $(VENV) .services instance demo.json

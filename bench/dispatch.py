@@ -26,14 +26,13 @@ import multiprocessing
 import os
 import platform
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 
+from processes import process_env, start_process
 from redis import Redis
 from sqlalchemy import event, insert, text
 
@@ -59,7 +58,6 @@ SENDER = "+442071838750"
 #: The workers read the real clock, so the messages fall due now.
 NOW = datetime.now(UTC).replace(microsecond=0)
 BODY = "North Street Clinic: your appointment is on Tuesday 3 March at 10:30. Reply 1 to confirm."
-WESAID = Path(sys.executable).with_name("wesaid")
 #: Messages whose database round trips are counted in this process.
 SQL_SAMPLE = 300
 
@@ -78,11 +76,13 @@ def _config(sim_url: str, database: str, redis: str) -> dict[str, Any]:
     }
 
 
-def _phones(count: int) -> list[str]:
+def phones(count: int) -> list[str]:
     return [f"+447700{i:06d}" for i in range(count)]
 
 
-def _seed(count: int) -> None:
+def seed_patients(count: int) -> None:
+    """A new schema with one clinic (no quiet hours) sending from SENDER, and `count`
+    patients on SMS, numbered from +447700000000."""
     db.drop_all()
     db.create_all()
     clinic = create_clinic(
@@ -104,13 +104,15 @@ def _seed(count: int) -> None:
             "created_at": NOW,
             "updated_at": NOW,
         }
-        for i, phone in enumerate(_phones(count))
+        for i, phone in enumerate(phones(count))
     ]
     db.session.execute(insert(Patient), rows)
     db.session.commit()
 
 
-def _due(count: int) -> None:
+def due_messages(count: int, kind: str = "help") -> None:
+    """`count` messages of `kind` due now, one to each of the first `count` patients,
+    with their text written (no composer runs); the outbox is emptied first."""
     db.session.execute(text("DELETE FROM outbound_messages"))
     db.session.execute(
         insert(OutboundMessage),
@@ -118,7 +120,7 @@ def _due(count: int) -> None:
             {
                 "clinic_id": 1,
                 "patient_id": i + 1,
-                "kind": "help",
+                "kind": kind,
                 "rule": "",
                 "plan_version": 1,
                 "channel": "sms",
@@ -154,11 +156,11 @@ def _bare_sdk(args: tuple[Any, list[str]]) -> None:
 
 def bench_bare_sdk(config: dict[str, Any], count: int, processes: int) -> float:
     """Seconds for `processes` bare SDK loops to send `count` messages between them."""
-    phones = _phones(count)
+    numbers = phones(count)
     settings = twilio_settings(config)
-    shares = [(settings, phones[i::processes]) for i in range(processes)]
+    shares = [(settings, numbers[i::processes]) for i in range(processes)]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        pool.map(_bare_sdk, [(settings, phones[:5])] * processes)  # imported and connected
+        pool.map(_bare_sdk, [(settings, numbers[:5])] * processes)  # imported and connected
         started = time.perf_counter()
         pool.map(_bare_sdk, shares)
         return time.perf_counter() - started
@@ -167,26 +169,16 @@ def bench_bare_sdk(config: dict[str, Any], count: int, processes: int) -> float:
 def _workers(
     config: dict[str, Any], count: int, redis: Redis, fork: bool
 ) -> list[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "WESAID_ENV": "development",
-        "SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": config["REDIS_URL"],
-        "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_API_BASE": config["TWILIO_API_BASE"],
-        "WESAID_LOG_LEVEL": "WARNING",
-    }
-    started = [
-        subprocess.Popen(
-            [str(WESAID), "worker", *(["--fork"] if fork else [])],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(count)
-    ]
+    env = process_env(
+        database=config["SQLALCHEMY_DATABASE_URI"],
+        redis=config["REDIS_URL"],
+        secret_key=SECRET_KEY,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        public_base_url=config["PUBLIC_BASE_URL"],
+        api_base=config["TWILIO_API_BASE"],
+    )
+    started = [start_process("worker", env, *(["--fork"] if fork else [])) for _ in range(count)]
     deadline = time.monotonic() + 60
     while redis.scard("rq:workers") < count:  # each registers once it is warm and listening
         if time.monotonic() > deadline:
@@ -198,7 +190,7 @@ def _workers(
 def bench_wesaid(app: Any, count: int, workers: int, redis: Redis, fork: bool = False) -> float:
     """Seconds from the sweep to every message accepted, with `workers` worker processes."""
     runtime = get_runtime(app)
-    _due(count)
+    due_messages(count)
     processes = _workers(app.config, workers, redis, fork)
     try:
         started = time.perf_counter()
@@ -216,7 +208,7 @@ def bench_wesaid(app: Any, count: int, workers: int, redis: Redis, fork: bool = 
 def sql_per_message(app: Any, count: int) -> float:
     """Database round trips per message, for a warm worker in this process."""
     runtime = get_runtime(app)
-    _due(count)
+    due_messages(count)
     trips: Counter[str] = Counter()
     engine = db.engine
 
@@ -269,7 +261,7 @@ def main() -> None:
     app = create_app(_config(sim_url, database, args.redis))
     bind(app)
     with app.app_context():
-        _seed(args.messages)
+        seed_patients(args.messages)
         sdk = bench_bare_sdk(app.config, args.messages, args.workers)
         before = len(sim.ledger)
         ours = bench_wesaid(app, args.messages, args.workers, redis, args.fork)

@@ -22,21 +22,18 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from processes import free_port, process_env, start_web, wait_until_serving
 from redis import Redis
 from sqlalchemy import insert, text
 
@@ -49,8 +46,6 @@ from app.messaging.states import MessageState
 from app.patients.models import Patient
 from app.simulator.delivery import WebhookPoster
 
-ROOT = Path(__file__).resolve().parents[1]
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 ACCOUNT_SID = "AC" + "c" * 32
 AUTH_TOKEN = "bench-auth-token"
 SECRET_KEY = "bench-secret-key-" + "w" * 32
@@ -61,12 +56,6 @@ MESSAGES = 20000
 PATIENTS = 2000
 DUPLICATE_SHARE = 0.1
 P99_GOAL_MS = 50.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def seed(database: str) -> None:
@@ -144,39 +133,23 @@ def _sid(prefix: str, index: int) -> str:
 
 
 def serve(database: str, redis: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "WESAID_ENV": "development",
-        "DATABASE_URL": database,
-        "REDIS_URL": redis,
-        "SECRET_KEY": SECRET_KEY,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "WESAID_WEBHOOK_RATE_LIMIT": "1000000 per minute",
-        "WESAID_LOG_LEVEL": "WARNING",
-    }
-    # As the Procfile starts it; the access log is left out of the measurement.
-    env |= {"PORT": str(port), "WEB_CONCURRENCY": str(workers)}
-    command = [str(GUNICORN), "--config", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
-        [*command, "--access-logfile", os.devnull, "app:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    env = process_env(
+        database=database,
+        redis=redis,
+        secret_key=SECRET_KEY,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        public_base_url=f"http://127.0.0.1:{port}",
+        WESAID_WEBHOOK_RATE_LIMIT="1000000 per minute",
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer within 30 s")
+    # As the Procfile starts it; the access log is left out of the measurement.
+    server = start_web(env, port, workers)
+    try:
+        wait_until_serving(port, server)
+    except SystemExit:
+        server.terminate()
+        raise
+    return server
 
 
 def plan(
@@ -295,7 +268,7 @@ def main() -> None:
     database = args.database.replace("postgresql://", "postgresql+psycopg://", 1)
     Redis.from_url(args.redis).flushdb()
     seed(database)
-    port = _free_port()
+    port = free_port()
     server = serve(database, args.redis, port, args.gunicorn_workers)
     best = 0.0
     offset = 0
