@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 
 class JobName(enum.StrEnum):
@@ -50,6 +53,8 @@ WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, Queue
 
 #: The mark `JobQueue.lost_its_jobs` leaves in Redis.
 EPOCH_KEY = "wesaid:epoch"
+#: Where a job keeps when it was queued (`JobQueue.oldest_waiting`).
+QUEUED_AT = "queued_at"
 
 
 class JobQueue:
@@ -62,11 +67,16 @@ class JobQueue:
     def queue(self, name: QueueName) -> Queue:
         return self._queues[name]
 
-    def enqueue(self, job: JobName, *ids: int) -> None:
-        """Queue one job; ids must be integers (never personal data)."""
+    def enqueue(self, job: JobName, *ids: int, queued_at: datetime | None = None) -> None:
+        """Queue one job; ids must be integers (never personal data). `queued_at` as
+        in `enqueue_batches`."""
         _check_ids(ids)
         self._queues[QUEUE_FOR_JOB[job]].enqueue(
-            job.value, *ids, result_ttl=0, job_timeout=JOB_TIMEOUTS.get(job)
+            job.value,
+            *ids,
+            result_ttl=0,
+            job_timeout=JOB_TIMEOUTS.get(job),
+            meta={QUEUED_AT: queued_at.isoformat()} if queued_at is not None else None,
         )
 
     def lost_its_jobs(self) -> bool:
@@ -75,20 +85,45 @@ class JobQueue:
         ever), so jobs queued before may be gone. Leaves the mark for the next call."""
         return bool(self.connection.set(EPOCH_KEY, "1", nx=True))
 
-    def enqueue_batches(self, job: JobName, ids: Iterable[int], size: int = 25) -> int:
+    def enqueue_batches(
+        self,
+        job: JobName,
+        ids: Iterable[int],
+        size: int = 25,
+        queued_at: datetime | None = None,
+    ) -> int:
         """Queue `job` over `ids` in batches of at most `size` ids each, in one round trip.
 
         Returns how many ids were queued. Each id in a batch is still handled on its own
         (its own compare-and-set), so a batch that dies half-way loses nothing.
+        `queued_at` (the caller's clock) is kept with each job, for `oldest_waiting`.
         """
         id_list = list(ids)
         _check_ids(id_list)
         if not id_list:
             return 0
         queue = self._queues[QUEUE_FOR_JOB[job]]
+        meta = {QUEUED_AT: queued_at.isoformat()} if queued_at is not None else None
         batches = [tuple(id_list[i : i + size]) for i in range(0, len(id_list), size)]
-        queue.enqueue_many([Queue.prepare_data(job.value, args=b, result_ttl=0) for b in batches])
+        queue.enqueue_many(
+            [Queue.prepare_data(job.value, args=b, result_ttl=0, meta=meta) for b in batches]
+        )
         return len(id_list)
+
+    def oldest_waiting(self, job: JobName) -> datetime | None:
+        """When the job at the head of `job`'s queue was queued, as its caller's clock
+        gave it to `enqueue_batches`; None if the queue is empty or its head has no such
+        time. A queue is first in, first out: any job queued before that moment has
+        left the queue, taken by a worker (or lost with it)."""
+        queue = self._queues[QUEUE_FOR_JOB[job]]
+        head = queue.get_job_ids(0, 1)
+        if not head:
+            return None
+        try:
+            stamp = Job.fetch(head[0], connection=self.connection).meta.get(QUEUED_AT)
+        except NoSuchJobError:
+            return None
+        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
 
 def _check_ids(ids: Iterable[int]) -> None:

@@ -67,7 +67,7 @@ def reconcile() -> dict[str, int]:
                     now, channel, now - INBOUND_LOOKBACK, channel_name=name
                 )
                 counts["inbound_imported"] = runtime.queue.enqueue_batches(
-                    JobName.PROCESS_INBOUND, missed
+                    JobName.PROCESS_INBOUND, missed, queued_at=now
                 )
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value

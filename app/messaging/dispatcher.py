@@ -131,20 +131,25 @@ def outgoing_from(row: Any) -> Outgoing:
     )
 
 
-def stale_claims(now: datetime, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+def stale_claims(
+    now: datetime,
+    older_than: timedelta = timedelta(minutes=2),
+    still_queued_from: datetime | None = None,
+) -> list[int]:
     """Claimed rows whose send job seems lost (Redis flushed, worker died before it
     started), to be queued again: their claim time moves to `now`, so a row is queued
-    again at most once per `older_than` however often the clock sweeps, while its job
-    waits in a long queue. The send job's compare-and-set makes a second job for the
+    again at most once per `older_than` however often the clock sweeps. A row claimed
+    at or after `still_queued_from` (when the job at the head of the send queue was
+    queued) may still have its job waiting in that queue, and is left alone: a long
+    queue is not a lost one. The send job's compare-and-set makes a second job for the
     same row harmless. Does not commit."""
-    ids = list(
-        db.session.scalars(
-            select(OutboundMessage.id).where(
-                OutboundMessage.state == MessageState.CLAIMED,
-                OutboundMessage.claimed_at <= now - older_than,
-            )
-        )
+    query = select(OutboundMessage.id).where(
+        OutboundMessage.state == MessageState.CLAIMED,
+        OutboundMessage.claimed_at <= now - older_than,
     )
+    if still_queued_from is not None:
+        query = query.where(OutboundMessage.claimed_at < still_queued_from)
+    ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(
             update(OutboundMessage)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.core.clock import Clock
 from app.extensions import db
@@ -70,29 +70,45 @@ def sweep(
     now = clock.now()
     lost = queue.lost_its_jobs()
     expired = dispatcher.expire_overdue(now)
-    stale = dispatcher.stale_claims(now, timedelta(0) if lost else claim_stale)
+    if lost:
+        stale = dispatcher.stale_claims(now, timedelta(0))
+    else:
+        waiting = queue.oldest_waiting(JobName.SEND_MESSAGES)
+        stale = dispatcher.stale_claims(now, claim_stale, still_queued_from=waiting)
     db.session.commit()
-    requeued = queue.enqueue_batches(JobName.SEND_MESSAGES, stale, send_job_size(len(stale)))
+    requeued = queue.enqueue_batches(
+        JobName.SEND_MESSAGES, stale, send_job_size(len(stale)), queued_at=now
+    )
     claimed = 0
     for _ in range(MAX_CLAIM_BATCHES):  # the rest waits for the next sweep
         ids = dispatcher.claim_due_messages(now, batch)
-        claimed += queue.enqueue_batches(JobName.SEND_MESSAGES, ids, send_job_size(len(ids)))
+        claimed += queue.enqueue_batches(
+            JobName.SEND_MESSAGES, ids, send_job_size(len(ids)), queued_at=now
+        )
         if len(ids) < batch:
             break
     unknown = dispatcher.mark_stuck_sending(now, sending_stale)
-    stale_inbound = _stale_inbound(now, lost, inbound_stale)
+    waiting = None if lost else queue.oldest_waiting(JobName.PROCESS_INBOUND)
+    stale_inbound = _stale_inbound(now, lost, inbound_stale, still_queued_from=waiting)
     db.session.commit()
-    inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound)
+    inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound, queued_at=now)
     report = SweepReport(expired, claimed, requeued, inbound, unknown, lost)
     if any(vars(report).values()):
         log.info("sweep: %s", report)
     return report
 
 
-def _stale_inbound(now: datetime, lost: bool, stale: timedelta = INBOUND_STALE) -> list[int]:
+def _stale_inbound(
+    now: datetime,
+    lost: bool,
+    stale: timedelta = INBOUND_STALE,
+    still_queued_from: datetime | None = None,
+) -> list[int]:
     """Received replies whose job seems lost, to be queued again: older than
     `stale` and not queued again in the last `stale` (every one, when Redis
-    lost its jobs). Marks them queued again now. Does not commit."""
+    lost its jobs). A reply last queued at or after `still_queued_from` (when the job at
+    the head of the inbound queue was queued) may still have its job waiting, and is
+    left alone. Marks them queued again now. Does not commit."""
     query = select(InboundMessage.id).where(InboundMessage.state == InboundState.RECEIVED)
     if not lost:
         query = query.where(
@@ -102,6 +118,9 @@ def _stale_inbound(now: datetime, lost: bool, stale: timedelta = INBOUND_STALE) 
                 InboundMessage.requeued_at <= now - stale,
             ),
         )
+    if not lost and still_queued_from is not None:
+        last_queued = func.coalesce(InboundMessage.requeued_at, InboundMessage.received_at)
+        query = query.where(last_queued < still_queued_from)
     ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(

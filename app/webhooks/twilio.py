@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
@@ -100,7 +101,7 @@ def inbound_sms() -> Response:
         # Without its sid a message cannot be stored once and only once.
         abort(400, "MessageSid is missing or is not a message sid")
     sender = form.get("From", "")
-    runtime = get_runtime()
+    now = get_runtime().clock.now()
     # A bad From or To is stored as it can be; the reply is then flagged for staff.
     inbound_id, created = store_inbound(
         provider_sid=sid,
@@ -109,12 +110,13 @@ def inbound_sms() -> Response:
         body=form.get("Body", ""),
         messaging_service_sid=provider_sid(form.get("MessagingServiceSid")),
         channel=Channel.WHATSAPP if sender.startswith("whatsapp:") else Channel.SMS,
-        now=runtime.clock.now(),
+        now=now,
     )
     db.session.close()
     metrics.count_inbound("message", "stored" if created else "duplicate")
     if created:
-        _enqueue_quietly(JobName.PROCESS_INBOUND, inbound_id)
+        # Stamped with the time it was stored, for the sweep (`JobQueue.oldest_waiting`).
+        _enqueue_quietly(JobName.PROCESS_INBOUND, inbound_id, queued_at=now)
     return _twiml()
 
 
@@ -131,8 +133,8 @@ def status_callback() -> Response:
     return _twiml()
 
 
-def _enqueue_quietly(job: JobName, item_id: int) -> None:
+def _enqueue_quietly(job: JobName, item_id: int, queued_at: datetime | None = None) -> None:
     try:
-        get_runtime().queue.enqueue(job, item_id)
+        get_runtime().queue.enqueue(job, item_id, queued_at=queued_at)
     except Exception:  # Redis down: the sweep finds the row later, so the reply is not lost
         log.exception("could not queue %s; the sweep will pick it up", job.name)

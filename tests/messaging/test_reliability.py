@@ -181,6 +181,51 @@ def test_flushed_redis_loses_no_send_and_no_reply(h: Harness) -> None:
     assert h.sim.duplicate_sends() == 0
 
 
+def test_a_long_send_queue_is_not_queued_again_but_a_lost_job_is(h: Harness) -> None:
+    """Claims whose jobs still wait in the send queue are not queued a second time
+    however long the queue; a job that left the queue without being run (its worker
+    died) is queued again once its claims look stale."""
+    clinic_id = h.add_clinic()
+    h.book(h.add_patient(clinic_id, PATIENT_A), TOMORROW)
+    h.book(h.add_patient(clinic_id, PATIENT_B), TOMORROW + timedelta(days=1))
+    first, second = sorted(h.outbox(kind="reminder"), key=lambda m: m.due_at)
+    h.clock.set(first.due_at)
+    assert h.sweep().claimed == 1
+    h.clock.set(second.due_at)
+    assert h.sweep().claimed == 1
+    h.clock.set(second.due_at + PAST_STALE)
+    assert h.sweep().requeued == 0  # both jobs still wait
+    send_queue = h.runtime.queue.queue(QueueName.SEND)
+    assert send_queue.pop_job_id() is not None  # the first job, taken by a worker that died
+    assert h.sweep().requeued == 1
+    assert h.sweep().requeued == 0  # once
+    h.drain()
+    assert {h.message(m.id).state for m in (first, second)} == {MessageState.DELIVERED}
+    assert (h.creates(PATIENT_A), h.creates(PATIENT_B), h.sim.duplicate_sends()) == (1, 1, 0)
+
+
+def test_replies_waiting_in_a_long_queue_are_not_queued_again_but_a_lost_one_is(
+    h: Harness,
+) -> None:
+    clinic_id = h.add_clinic()
+    for phone in (PATIENT_A, PATIENT_B):
+        h.add_patient(clinic_id, phone)
+    start = REMINDER_DUE
+    h.clock.set(start)
+    h.sweep()  # the first sweep marks Redis (`JobQueue.lost_its_jobs`)
+    for minutes, phone in enumerate((PATIENT_A, PATIENT_B)):
+        h.clock.set(start + timedelta(minutes=minutes))
+        h.sim.inject_inbound(phone, CLINIC_SENDER, "hello")
+        assert h.sim.flush()  # stored, and its job queued with the time
+    h.clock.set(start + timedelta(hours=1))
+    assert h.sweep().inbound_requeued == 0  # both jobs still wait
+    assert h.runtime.queue.queue(QueueName.INBOUND).pop_job_id() is not None  # lost
+    assert h.sweep().inbound_requeued == 1
+    assert h.sweep().inbound_requeued == 0
+    h.drain()
+    assert [i.state for i in h.inbox()] == [InboundState.FLAGGED] * 2  # routed: for staff
+
+
 @pytest.mark.parametrize("copies", [1, 3])
 def test_replayed_jobs_send_and_answer_once(h: Harness, copies: int) -> None:
     message_id = _booked(h)
@@ -216,7 +261,7 @@ def test_reply_whose_webhook_never_came_is_imported_and_processed_once(h: Harnes
     assert h.creates(PATIENT_A) == 1
 
 
-def test_a_slow_queue_gets_each_lost_looking_row_again_at_most_once_per_threshold(
+def test_a_queue_nobody_works_gets_no_second_jobs_however_long_it_waits(
     h: Harness,
 ) -> None:
     clinic_id = h.add_clinic()
@@ -230,13 +275,13 @@ def test_a_slow_queue_gets_each_lost_looking_row_again_at_most_once_per_threshol
     send = h.runtime.queue.queue(QueueName.SEND)
     inbound = h.runtime.queue.queue(QueueName.INBOUND)
     jobs = (send.count, inbound.count)
-    # Nobody works the queues: the rows look lost once past the thresholds, and each
-    # sweep (every 5 s) queues them again only once per threshold, not every time.
+    # Nobody works the queues: the rows are past the thresholds, but their jobs still
+    # wait in the queues (each job carries when it was queued), so no sweep (every 5 s)
+    # queues them again.
     counts = []
     for seconds in range(5, 5 * 60, 5):
         h.clock.set(REMINDER_DUE + timedelta(seconds=seconds))
         report = h.sweep()
         counts.append((report.requeued, report.inbound_requeued))
-    assert sum(r for r, _ in counts) == 2  # at 2 and at 4 minutes
-    assert sum(i for _, i in counts) == 9  # every 30 s from the first 30 s
-    assert (send.count, inbound.count) == (jobs[0] + 2, jobs[1] + 9)
+    assert set(counts) == {(0, 0)}
+    assert (send.count, inbound.count) == jobs
