@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -107,6 +109,27 @@ def redis_conn() -> Iterator[Redis]:
     conn.close()
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Every test builds an app of its own, and each app's Jinja environment would parse
+    and compile every template it renders again (most of a page test's time). The
+    compiled code is kept here for the whole run instead; a bucket is keyed by the
+    template and checked against its source, so an edited template compiles anew."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 def make_test_app(database_url: str, clock: FixedClock, redis_conn: Any, **extra: Any) -> Flask:
     config: dict[str, Any] = {
         "WESAID_ENV": "test",
@@ -121,7 +144,9 @@ def make_test_app(database_url: str, clock: FixedClock, redis_conn: Any, **extra
         "JOB_QUEUE": JobQueue(redis_conn),
     }
     config.update(extra)
-    return create_app(config)
+    app = create_app(config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
 
 
 #: Tables that refuse DELETE (append-only): emptied with TRUNCATE instead.
