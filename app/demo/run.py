@@ -1,30 +1,33 @@
 """`wesaid demo`: a simulated month of reminders and replies on the embedded default.
 
 Everything but the phone network is the production path: a SQLite file migrated with
-the real migrations, the real import services, the clock's sweep, a real RQ worker on
-an in-process Redis, the real `twilio` SDK talking to the simulator over loopback, and
-signed webhooks from the simulator into the app over HTTP.
+the real migrations, the real import services, the clock's sweep, the RQ jobs' own
+functions, the real `twilio` SDK talking to the simulator over loopback, and signed
+webhooks from the simulator into the app over HTTP.
+
+The month keeps both cores busy. The simulator runs in a process of its own; the
+webhooks are answered by two web processes (`app.demo.web`); the jobs run in two
+processes at once, each patient's always in the same one (`app.demo.shards`). Between
+the rounds of deliveries this process runs the clock's sweep, books the appointments
+that fall due and records who attended.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import multiprocessing
 import random
 import secrets
-import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from bisect import bisect_right
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -37,176 +40,71 @@ from app.clinics.roles import Role
 from app.clinics.service import create_clinic, ensure_organisation
 from app.core.clock import FixedClock
 from app.demo import goals, themes
+from app.demo.month import (
+    ACCOUNT_SID,
+    APP_SHARES,
+    CLINICS,
+    DAYS,
+    EXPERIMENT,
+    LANDLINE_SHARE,
+    ORGANISATION,
+    ORGANISATION_NAME,
+    SERVED_AT,
+    START,
+    TEMPLATE_TEXTS,
+    WHATSAPP_TEMPLATES,
+    bookings,
+    clinic_of,
+    patient_row,
+)
 from app.demo.outcomes import next_due, record_outcomes, summarise
 from app.demo.results import store_snapshots, summarise_experiment, summarise_surveys
+from app.demo.shards import ShardedQueue, ShardWorkers, queue_new_replies
+from app.demo.web import WebProcesses, listening_socket
 from app.experiments.queries import find_experiment
 from app.experiments.service import create_experiment
 from app.experiments.spec import parse_definition as parse_experiment
 from app.extensions import db
 from app.messaging.sweeps import sweep
 from app.patients.service import import_patient_rows
-from app.queueing import WORKER_QUEUES
+from app.queueing import WORKER_QUEUES, connect
 from app.runtime import get_runtime
 from app.simulator import goals as simulated_goals
-from app.simulator.population import Behaviour, Persona, generate_population
+from app.simulator.population import Behaviour, generate_population
 from app.simulator.process import SimulatorProcess
 from app.surveys.service import expire_sessions
 from workers.worker import InProcessWorker, bind
 
-START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; the clocks go forward on 29 March
-DAYS = 28
-#: Where the clock stands while `--serve` keeps the app running: the morning after the
-#: demo's month (March) ends, so that the month's board report can be made.
-SERVED_AT = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
-ACCOUNT_SID = "AC" + "d" * 32
-#: The demo's organisation (a trust): its slug and the name pages and reports show.
-ORGANISATION = "demo-trust"
-ORGANISATION_NAME = "WeSaid Demo Trust"
-CLINICS = (
-    ("north", "North Street Clinic", "+442071838750"),
-    ("south", "South Road Clinic", "+441614960123"),
-)
 #: Seconds one round of deliveries may take before the demo gives up: a round left
 #: unfinished would make the run differ from the next one with the same seed.
 FLUSH_TIMEOUT = 600.0
-#: Patients with a landline only: they are called (key presses for replies).
-LANDLINE_SHARE = 0.03
-#: Mobile users who prefer WhatsApp, and the web form for surveys.
-APP_SHARES = (0.08, 0.08)
-#: The clinics' approved WhatsApp templates (Content SIDs) for use outside the 24-hour
-#: window, and their text as WhatsApp would hold it.
-WHATSAPP_TEMPLATES = {
-    "reminder": "HX" + "7e" * 16,
-    "survey_invite": "HX" + "5f" * 16,
-}
-#: A two-arm reminder-wording experiment over the month: B states what a missed
-#: appointment costs. The simulator gives that wording a true effect (see Behaviour).
-EXPERIMENT: dict[str, Any] = {
-    "slug": "cost-wording",
-    "title": "Stating the cost of a missed appointment",
-    "clinics": [slug for slug, _name, _sender in CLINICS],
-    "seed": "demo-cost-wording",
-    "starts_at": START.isoformat(),
-    "baseline": 0.111,
-    "min_difference": 0.027,
-    "looks": 3,
-    "arms": [
-        {"name": "standard", "weight": 1},
-        {
-            "name": "cost",
-            "weight": 1,
-            "reminder": {
-                "en": (
-                    "%(clinic)s: your appointment is on %(date)s at %(time)s. A missed "
-                    "appointment costs the NHS £160. Reply 1 to confirm, 2 to cancel or 3 to "
-                    "ask for a new time. Reply STOP to opt out."
-                )
-            },
-        },
-    ],
-}
-TEMPLATE_TEXTS = {
-    WHATSAPP_TEMPLATES["reminder"]: (
-        "{{1}}: your appointment is on {{2}} at {{3}}. Reply 1 to confirm, 2 to cancel or 3 "
-        "to ask for a new time. Reply STOP to opt out."
-    ),
-    WHATSAPP_TEMPLATES["survey_invite"]: (
-        "{{1}}: thank you for your visit. Overall, how was your experience of our service? "
-        "Reply with a number: 1 Very good, 2 Good, 3 Neither good nor poor, 4 Poor, "
-        "5 Very poor, 6 Don't know."
-    ),
-}
 
 
-@dataclass
-class Booking:
-    clinic: str
-    external_id: str
-    patient_external_id: str
-    starts_at: datetime
-    booked_at: datetime
-    #: Imported into the clinic's system yet.
-    done: bool = False
-    #: The pathway, when not the clinic's usual one.
-    pathway: str = ""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _clinic_of(personas: list[Persona]) -> dict[str, str]:
-    """Each patient's clinic (by external id): the two clinics take turns."""
-    return {p.external_id: CLINICS[index % 2][0] for index, p in enumerate(personas)}
-
-
-def _bookings(
-    personas: list[Persona], rng: random.Random, goal_visits: list[goals.Visit]
-) -> list[Booking]:
-    """One appointment per patient (some two), over four weeks, mostly booked ahead;
-    the patients of the goals pathway come weekly instead, booked from the start."""
-    bookings: list[Booking] = []
-    clinic_of = _clinic_of(personas)
-    on_pathway = {visit.patient_external_id for visit in goal_visits}
-    for index, persona in enumerate(personas):
-        clinic = CLINICS[index % 2][0]
-        for n in range(1 if rng.random() > 0.15 else 2):
-            day = rng.randint(1, DAYS - 1)
-            slot = timedelta(hours=9 + rng.randint(0, 15) * 0.5)
-            starts_at = START.replace(hour=0) + timedelta(days=day) + slot
-            lead = (
-                timedelta(hours=rng.choice([6, 12, 20]))
-                if rng.random() < 0.12
-                else timedelta(days=30)
-            )
-            booked_at = max(START, (starts_at - lead).replace(minute=0))
-            if persona.external_id not in on_pathway:
-                bookings.append(
-                    Booking(clinic, f"A{index:06d}-{n}", persona.external_id, starts_at, booked_at)
-                )
-    bookings += [
-        Booking(
-            clinic_of[visit.patient_external_id],
-            f"G{visit.patient_external_id}-{visit.index}",
-            visit.patient_external_id,
-            visit.starts_at,
-            START,
-            pathway=simulated_goals.PATHWAY,
-        )
-        for visit in goal_visits
-    ]
-    return bookings
-
-
-def build_app(database: Path, port: int, clock: FixedClock, sim_url: str, auth_token: str) -> Flask:
-    """The demo's app: development, with secrets of its own for this run only. Staff sign
-    in with a password alone (the second factor can be off in development only)."""
-    return create_app(
-        {
-            "WESAID_ENV": "development",
-            "STAFF_SECOND_FACTOR": False,
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database.resolve()}",
-            "REDIS_URL": None,
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": auth_token,
-            "TWILIO_API_BASE": sim_url,
-            "CLOCK": clock,
-            "SQLITE_SYNCHRONOUS": "NORMAL",
-            # One connection: threads queue for it in Python instead of sleeping in
-            # SQLite's busy handler when two of them want to write at once.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
-            # Every simulated patient and Twilio itself come from 127.0.0.1, and the month
-            # runs in a minute or two of real time: rate limits counted in real time
-            # would refuse webhooks and form posts as the machine is faster, and the
-            # month would come out differently from one machine to the next.
-            "RATELIMIT_ENABLED": False,
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+def app_settings(database: Path, port: int, sim_url: str, auth_token: str) -> dict[str, Any]:
+    """The demo's app: development, with secrets of its own for this run only (the same
+    in each of its processes). Staff sign in with a password alone (the second factor
+    can be off in development only). The clock is each process's own (CLOCK)."""
+    return {
+        "WESAID_ENV": "development",
+        "STAFF_SECOND_FACTOR": False,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database.resolve()}",
+        "REDIS_URL": None,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": auth_token,
+        "TWILIO_API_BASE": sim_url,
+        "SQLITE_SYNCHRONOUS": "NORMAL",
+        # One connection: threads queue for it in Python instead of sleeping in
+        # SQLite's busy handler when two of them want to write at once.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
+        # Every simulated patient and Twilio itself come from 127.0.0.1, and the month
+        # runs in a minute or two of real time: rate limits counted in real time
+        # would refuse webhooks and form posts as the machine is faster, and the
+        # month would come out differently from one machine to the next.
+        "RATELIMIT_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 class Demo:
@@ -221,7 +119,13 @@ class Demo:
         self.seed = seed
         self.goal_patients = simulated_goals.goal_patients(self.personas, seed)
         self.goal_visits = goals.visits(self.personas, self.goal_patients, seed, START)
-        self.bookings = _bookings(self.personas, random.Random(seed), self.goal_visits)
+        self.bookings = bookings(self.personas, random.Random(seed), self.goal_visits)
+        # Kept so that each tick looks only at what changed: the bookings in the order
+        # they fall due, how many are booked already, and when the appointments start.
+        self.to_book = sorted(range(len(self.bookings)), key=lambda i: self.bookings[i].booked_at)
+        self.booked = 0
+        self.starts = sorted(b.starts_at for b in self.bookings)
+        self.last_tick: datetime | None = None
         # The simulator signs its webhooks with it: a fresh one each run, never public.
         auth_token = secrets.token_hex(16)
         self.sim = SimulatorProcess(
@@ -235,22 +139,31 @@ class Demo:
             content_templates=TEMPLATE_TEXTS,
             deliver_on_flush=True,
             goals_since=START,
+            start_method="fork",
         )
         sim_url = self.sim.base_url
         database.parent.mkdir(parents=True, exist_ok=True)
         self.database = database
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.database}{suffix}").unlink(missing_ok=True)
-        self.port = port
-        self.app = build_app(self.database, port, self.clock, sim_url, auth_token)
+        self.socket = listening_socket(port)
+        self.port = port = int(self.socket.getsockname()[1])
+        settings = app_settings(self.database, port, sim_url, auth_token)
+        # The webhooks are taken by processes of their own (`app.demo.web`), and jobs
+        # run in two (`app.demo.shards`): forked before this process builds its app.
+        self.web = WebProcesses(self.socket, self.shared_now, settings)
+        self.shards = ShardWorkers(self.shared_now, settings)
+        self.queue = ShardedQueue(connect(None))
+        self.app = create_app(settings | {"CLOCK": self.clock, "JOB_QUEUE": self.queue})
+        self.server: BaseWSGIServer | None = None
+        #: How many replies the web processes had stored when they were last queued,
+        #: and the last one's id.
+        self.replies_seen = 0
+        self.last_reply = 0
         self.sim.set_inbound_url(f"http://127.0.0.1:{port}/webhooks/twilio/sms")
-        self.server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
-        threading.Thread(target=self.server.serve_forever, name="demo-web", daemon=True).start()
         bind(self.app)
-        runtime = get_runtime(self.app)
         self.worker = InProcessWorker(
-            [runtime.queue.queue(name) for name in WORKER_QUEUES],
-            connection=runtime.queue.connection,
+            [self.queue.queue(name) for name in WORKER_QUEUES], connection=self.queue.connection
         )
 
     def setup(self) -> None:
@@ -276,7 +189,7 @@ class Demo:
             db.session.commit()
             create_experiment(parse_experiment(EXPERIMENT, "demo"), self.clock)
             for index, (slug, _name, _sender) in enumerate(CLINICS):
-                rows = [_patient_row(p) for p in self.personas[index::2]]
+                rows = [patient_row(p) for p in self.personas[index::2]]
                 clinic = get_clinic_by_slug(slug)
                 report = import_patient_rows(
                     clinic.id, rows, source="demo", strict=True, clock=self.clock
@@ -284,11 +197,16 @@ class Demo:
                 if report.errors:
                     raise RuntimeError(f"demo patients refused: {report.errors[0]}")
             goals.set_goals(
-                self.personas, self.goal_patients, _clinic_of(self.personas), self.seed, self.clock
+                self.personas, self.goal_patients, clinic_of(self.personas), self.seed, self.clock
             )
 
     def book_due(self, now: datetime) -> None:
-        due = [b for b in self.bookings if b.booked_at <= now and not b.done]
+        """Import the bookings made by `now` that are not in yet, in the order listed."""
+        end = bisect_right(
+            self.to_book, now, lo=self.booked, key=lambda i: self.bookings[i].booked_at
+        )
+        due = [self.bookings[i] for i in sorted(self.to_book[self.booked : end])]
+        self.booked = end
         for slug, _name, _sender in CLINICS:
             rows = [
                 {
@@ -305,24 +223,36 @@ class Demo:
                 import_appointment_rows(
                     clinic.id, rows, source="demo", strict=False, clock=self.clock
                 )
-        for b in due:
-            b.done = True
 
     def drain(self) -> None:
         """Run jobs and let the simulator answer until nothing is left to do.
 
         The simulator holds whatever it would deliver until it is flushed, so each round
-        has two steps that never overlap: the worker sends (and handles the replies of
-        the round before), then the carrier delivers, calls back, rings and answers.
-        Each patient's webhooks come one at a time, in the same order on every run, so
-        what the app sees depends on the seed and not on how threads happen to run.
+        has two steps that never overlap: the jobs send (and handle the replies of the
+        round before), then the carrier delivers, calls back, rings and answers, and
+        the replies the web processes stored are queued. Each patient's webhooks come
+        one at a time, in the same order on every run, and each patient's jobs run in
+        order in one process, so what the app sees depends on the seed and not on how
+        threads and processes happen to run.
         """
-        runtime = get_runtime(self.app)
+        queue = self.queue
+
+        def in_redis() -> bool:
+            return queue.used_redis and any(queue.queue(q).count for q in WORKER_QUEUES)
+
         while True:
-            self.worker.work(burst=True, logging_level="WARNING")
+            if queue.holds():
+                self.shards.run(queue.take())
+            if in_redis():  # none in the month: what staff would ask for, say
+                self.worker.work(burst=True, logging_level="WARNING")
             if not self.sim.flush(timeout=FLUSH_TIMEOUT):
                 raise RuntimeError(f"the simulator did not deliver within {FLUSH_TIMEOUT:.0f} s")
-            if not any(runtime.queue.queue(q).count for q in WORKER_QUEUES):
+            self.web.check()
+            if self.web.handed.value != self.replies_seen:  # replies were stored
+                self.replies_seen = self.web.handed.value
+                with self.app.app_context():
+                    self.last_reply = queue_new_replies(queue, self.last_reply)
+            if not queue.holds() and not in_redis():
                 return
 
     def tick(self, now: datetime) -> None:
@@ -334,8 +264,16 @@ class Demo:
             sweep(runtime.clock, runtime.queue)  # what the clock does at each sweep
             expire_sessions(now)
         self.drain()
-        with self.app.app_context():
-            record_outcomes(self.behaviour, now, self.clock)
+        if self.appointments_started(now):
+            with self.app.app_context():
+                record_outcomes(self.behaviour, now, self.clock)
+        self.last_tick = now
+
+    def appointments_started(self, now: datetime) -> bool:
+        """Whether an appointment started since the last tick (up to `now`): only then
+        has an outcome to be recorded (every earlier one has its own already)."""
+        since = bisect_right(self.starts, self.last_tick) if self.last_tick else 0
+        return since < len(self.starts) and self.starts[since] <= now
 
     def run(self) -> None:
         end = START + timedelta(days=DAYS)  # the last appointment is on day DAYS - 1
@@ -351,48 +289,34 @@ class Demo:
     def next_tick(self, now: datetime) -> datetime:
         with self.app.app_context():
             candidate = next_due(now)
-        bookings = [b.booked_at for b in self.bookings if not b.done]
+        booking = (
+            self.bookings[self.to_book[self.booked]].booked_at
+            if self.booked < len(self.to_book)
+            else None
+        )
         day_end = now + timedelta(hours=12)
-        options = [t for t in [candidate, min(bookings, default=None), day_end] if t is not None]
+        options = [t for t in [candidate, booking, day_end] if t is not None]
         return max(min(options), now + timedelta(minutes=5))
 
+    def serve(self) -> None:
+        """Serve the app from this process from now on, on the same socket, so that
+        what staff ask for is queued for this process's worker."""
+        self.web.stop()
+        self.shards.stop()
+        self.queue.sharding = False
+        self.socket.setblocking(True)
+        fd = self.socket.fileno()
+        server = make_server("127.0.0.1", self.port, self.app, threaded=True, fd=fd)
+        threading.Thread(target=server.serve_forever, name="demo-web", daemon=True).start()
+        self.server = server
+
     def close(self) -> None:
-        self.server.shutdown()
+        self.web.stop()
+        self.shards.stop()
+        if self.server is not None:
+            self.server.shutdown()
         self.sim.stop()
-
-
-#: Names for the demo's patients, so the workspace reads as it would in a clinic. Drawn
-#: from the external id, not the population's random stream: the month runs the same.
-GIVEN_NAMES = (
-    "Amara", "Ben", "Chen", "Dafydd", "Eilidh", "Farah", "Gareth", "Hana", "Imran", "Joanna",
-    "Kemi", "Lukas", "Maryam", "Niamh", "Oluwaseun", "Priya", "Rhys", "Sofia", "Tomasz", "Yusuf",
-)  # fmt: skip
-FAMILY_NAMES = (
-    "Abdi", "Begum", "Campbell", "Davies", "Evans", "Fernandes", "Green", "Hughes", "Igwe",
-    "Jones", "Kowalski", "Lewis", "Morgan", "Nowak", "Okafor", "Patel", "Rahman", "Silva",
-    "Thomas", "Williams",
-)  # fmt: skip
-
-
-def _demo_name(external_id: str) -> tuple[str, str]:
-    digest = hashlib.sha256(external_id.encode()).digest()
-    return GIVEN_NAMES[digest[0] % len(GIVEN_NAMES)], FAMILY_NAMES[digest[1] % len(FAMILY_NAMES)]
-
-
-def _patient_row(p: Persona) -> dict[str, Any]:
-    given, family = _demo_name(p.external_id)
-    return {
-        "given_name": given,
-        "family_name": family,
-        "external_id": p.external_id,
-        "phone": p.phone,
-        "channel": p.channel,
-        "locale": p.locale,
-        "birth_year": p.birth_year,
-        "sex": p.sex,
-        "ethnic_category": p.ethnic_category,
-        "imd_quintile": p.imd_quintile,
-    }
+        self.socket.close()
 
 
 def _progress(day: int, demo: Demo) -> None:
@@ -408,11 +332,13 @@ def run_demo(
     started = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("app").setLevel(logging.WARNING)
-    demo = Demo(n_patients, seed, 5000 if serve else _free_port(), database)
+    demo = Demo(n_patients, seed, 5000 if serve else 0, database)
     click.echo(
         f"WeSaid demo: {n_patients} simulated patients, {DAYS} days from {START:%d %b %Y}", err=True
     )
     demo.setup()
+    demo.web.wait_ready()
+    demo.shards.wait_ready()
     demo.run()
     with demo.app.app_context():
         summary = summarise(demo.sim.stats()["duplicate_sends"], len(demo.personas))
@@ -429,6 +355,7 @@ def run_demo(
         click.echo(f"summary written to {json_path}", err=True)
     if serve:
         demo.clock.set(SERVED_AT)
+        demo.serve()
         with demo.app.app_context():
             email, password = _demo_admin(demo.clock)
             dashboards = dashboard_urls(f"http://127.0.0.1:{demo.port}")

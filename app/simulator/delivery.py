@@ -16,6 +16,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from app.simulator.draws import keyed_rng
+from app.simulator.posting import PostFailed, is_plain_http, post_form
 from app.simulator.store import API_VERSION, SimMessage
 
 log = logging.getLogger(__name__)
@@ -212,17 +213,28 @@ class WebhookPoster:
         """POST `form` to `url`; the app's status code (None if it was unreachable) and
         the body of its answer (a call's TwiML)."""
         headers = {"X-Twilio-Signature": self.sign(url, form), "User-Agent": "TwilioProxy/1.1"}
+        code: int | None
+        if is_plain_http(url):
+            try:
+                code, text = post_form(url, form, headers, WEBHOOK_TIMEOUT)
+            except PostFailed:
+                code, text = None, ""
+        else:
+            code, text = self._post_with_requests(url, form, headers)
+        self._record(WebhookRecord(kind, urlsplit(url).path, code))
+        return code, text
+
+    def _post_with_requests(
+        self, url: str, form: Mapping[str, str], headers: dict[str, str]
+    ) -> tuple[int | None, str]:
         prepared = requests.Request("POST", url, data=dict(form), headers=headers).prepare()
         # requests rewrites %7E as ~; Twilio requests the URL byte for byte as it signed it.
         prepared.url = url
         try:
             response = self._session.send(prepared, timeout=WEBHOOK_TIMEOUT)
-            code: int | None = response.status_code
-            text = response.text
         except requests.RequestException:
-            code, text = None, ""
-        self._record(WebhookRecord(kind, urlsplit(url).path, code))
-        return code, text
+            return None, ""
+        return response.status_code, response.text
 
     def drop(self, kind: str, url: str) -> None:
         """Record a webhook the simulator decided never to send."""

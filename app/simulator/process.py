@@ -7,7 +7,7 @@ import multiprocessing
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
-from typing import Any
+from typing import Any, Literal
 
 from app.core.clock import SharedClock
 from app.simulator.calls import Prompt
@@ -110,12 +110,18 @@ class SimulatorProcess:
         content_templates: dict[str, str] | None = None,
         deliver_on_flush: bool = False,
         goals_since: datetime | None = None,
+        start_method: Literal["spawn", "fork"] = "spawn",
     ) -> None:
         """`deliver_on_flush`: nothing is delivered, called back or answered until
         `flush` (see `TwilioSimulator`). `goals_since`: the day the goals pathway's
         patients set their goals (see `Behaviour`); without it nobody answers a goal
-        question."""
-        context = multiprocessing.get_context("spawn")
+        question. `start_method` "fork" starts it without importing everything again,
+        for a caller that has no threads or connections yet."""
+        context = (
+            multiprocessing.get_context("fork")
+            if start_method == "fork"
+            else multiprocessing.get_context("spawn")
+        )
         self._now = now
         self._conn, child = context.Pipe()
         self._process = context.Process(

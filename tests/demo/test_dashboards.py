@@ -49,7 +49,7 @@ from app.clinics.models import Clinic
 from app.clinics.queries import find_organisation
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
-from app.demo.run import (
+from app.demo.month import (
     APP_SHARES,
     CLINICS,
     EXPERIMENT,
@@ -57,8 +57,8 @@ from app.demo.run import (
     ORGANISATION,
     SERVED_AT,
     START,
-    dashboard_urls,
 )
+from app.demo.run import dashboard_urls
 from app.experiments.queries import get_experiment
 from app.extensions import db
 from app.patients.models import Patient
