@@ -70,7 +70,7 @@ class JobQueue:
     def enqueue(self, job: JobName, *ids: int, queued_at: datetime | None = None) -> None:
         """Queue one job; ids must be integers (never personal data). `queued_at` as
         in `enqueue_batches`."""
-        _check_ids(ids)
+        check_ids(ids)
         self._queues[QUEUE_FOR_JOB[job]].enqueue(
             job.value,
             *ids,
@@ -99,7 +99,7 @@ class JobQueue:
         `queued_at` (the caller's clock) is kept with each job, for `oldest_waiting`.
         """
         id_list = list(ids)
-        _check_ids(id_list)
+        check_ids(id_list)
         if not id_list:
             return 0
         queue = self._queues[QUEUE_FOR_JOB[job]]
@@ -126,7 +126,8 @@ class JobQueue:
         return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
 
-def _check_ids(ids: Iterable[int]) -> None:
+def check_ids(ids: Iterable[int]) -> None:
+    """Raise TypeError unless every one of `ids` is an integer id (never personal data)."""
     for value in ids:
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError("job arguments must be integer ids")

@@ -38,7 +38,7 @@ from app.extensions import db
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import InboundState
 from app.patients.models import Patient
-from app.queueing import QUEUE_FOR_JOB, WORKER_QUEUES, JobName, JobQueue, connect
+from app.queueing import QUEUE_FOR_JOB, WORKER_QUEUES, JobName, JobQueue, check_ids, connect
 from workers import jobs
 from workers.worker import bind
 
@@ -119,8 +119,7 @@ class ShardedQueue(JobQueue):
         if not self.sharding or job not in SHARDED:
             self.used_redis = self.used_redis or bool(id_list)
             return super().enqueue_batches(job, id_list, size, queued_at)
-        if not all(isinstance(item, int) and not isinstance(item, bool) for item in id_list):
-            raise TypeError("job arguments must be integer ids")
+        check_ids(id_list)
         numbers = _numbers(job, id_list) if id_list else {}
         self.hold(job, [(item, numbers.get(item, "")) for item in id_list], size)
         return len(id_list)
