@@ -127,5 +127,4 @@ def _invite(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) 
 def _withdraw_invitations(
     appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock
 ) -> None:
-    for appointment in appointments:
-        invitations.withdraw_invitation(appointment.id, clock.now())
+    invitations.withdraw_invitations([a.id for a in appointments], clock.now())

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from app.appointments.events import AppointmentEvent, emit
 from app.appointments.models import Appointment, AppointmentStatus
 from app.clinics.models import Clinic
@@ -31,6 +33,7 @@ __all__ = [
     "get_appointment",
     "move_appointment",
     "record_outcome",
+    "record_outcomes",
     "request_rebook",
     "withdraw_appointment",
 ]
@@ -230,23 +233,54 @@ def record_outcome(appointment_id: int, status: AppointmentStatus, clock: Clock)
         return cancel_by_patient(appointment_id, clock)
     if status is AppointmentStatus.CANCELLED_CLINIC:
         return cancel_by_clinic(appointment_id, clock)
-    if status not in OUTCOMES:
-        raise Invalid(f"{status.value} is not an outcome")
-    appointment = get_appointment(appointment_id)
+    return record_outcomes([(appointment_id, status)], clock)[0]
+
+
+def record_outcomes(
+    outcomes: Sequence[tuple[int, AppointmentStatus]], clock: Clock
+) -> list[Appointment]:
+    """Record attended or DNA for many appointments at once, as `record_outcome` does for
+    one: each must have started, and none may be cancelled or withdrawn; if one cannot
+    take its outcome, none is recorded. The handlers hear of each clinic's DNAs, then
+    of its attendances, one event for each. Returns the appointments in the given order.
+    """
+    for _id, status in outcomes:
+        if status not in OUTCOMES:
+            raise Invalid(f"{status.value} is not an outcome")
+    ids = [appointment_id for appointment_id, _status in outcomes]
+    found = {
+        a.id: a for a in db.session.scalars(select(Appointment).where(Appointment.id.in_(ids)))
+    }
     now = clock.now()
-    if appointment.status in CANCELLED or appointment.status is AppointmentStatus.ENTERED_IN_ERROR:
-        raise Invalid(
-            f"cannot record an outcome for an appointment that is {appointment.status.value}"
+    for appointment_id in ids:
+        appointment = found.get(appointment_id)
+        if appointment is None:
+            raise NotFound(f"no appointment with id {appointment_id}")
+        if (
+            appointment.status in CANCELLED
+            or appointment.status is AppointmentStatus.ENTERED_IN_ERROR
+        ):
+            raise Invalid(
+                f"cannot record an outcome for an appointment that is {appointment.status.value}"
+            )
+        if appointment.starts_at > now:
+            raise Invalid("cannot record an outcome before the appointment starts")
+    told: dict[int, dict[AppointmentEvent, list[Appointment]]] = {}
+    for appointment_id, status in outcomes:
+        appointment = found[appointment_id]
+        previous = appointment.status
+        appointment.status = status
+        appointment.outcome_recorded_at = appointment.updated_at = now
+        events = told.setdefault(
+            appointment.clinic_id, {AppointmentEvent.DNA: [], AppointmentEvent.ATTENDED: []}
         )
-    if appointment.starts_at > now:
-        raise Invalid("cannot record an outcome before the appointment starts")
-    previous = appointment.status
-    appointment.status = status
-    appointment.outcome_recorded_at = appointment.updated_at = now
+        if status is AppointmentStatus.DNA:
+            events[AppointmentEvent.DNA].append(appointment)
+        elif previous is not AppointmentStatus.ATTENDED:
+            events[AppointmentEvent.ATTENDED].append(appointment)
     db.session.flush()
-    clinic = _clinic_of(appointment)
-    if status is AppointmentStatus.DNA:
-        emit(AppointmentEvent.DNA, [appointment], clinic, clock)
-    elif previous is not AppointmentStatus.ATTENDED:
-        emit(AppointmentEvent.ATTENDED, [appointment], clinic, clock)
-    return appointment
+    clinics = {c.id: c for c in db.session.scalars(select(Clinic).where(Clinic.id.in_(told)))}
+    for clinic_id, events in told.items():
+        for event, appointments in events.items():
+            emit(event, appointments, clinics[clinic_id], clock)
+    return [found[appointment_id] for appointment_id in ids]

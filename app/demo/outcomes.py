@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.appointments.models import Appointment, AppointmentStatus
-from app.appointments.service import record_outcome
+from app.appointments.service import record_outcomes as record
 from app.core.channels import Channel
 from app.core.clock import Clock
 from app.extensions import db
@@ -76,6 +76,7 @@ def record_outcomes(behaviour: Behaviour, now: datetime, clock: Clock) -> int:
         return 0
     reminded = _delivered_reminder_appointments([r.id for r in rows])
     told = _told_the_cost([r.id for r in rows])
+    outcomes = []
     for row in rows:
         came = behaviour.attends(
             row.phone,
@@ -84,7 +85,8 @@ def record_outcomes(behaviour: Behaviour, now: datetime, clock: Clock) -> int:
             rng_key=row.external_id,
             told_the_cost=row.id in told,
         )
-        record_outcome(row.id, AppointmentStatus.ATTENDED if came else AppointmentStatus.DNA, clock)
+        outcomes.append((row.id, AppointmentStatus.ATTENDED if came else AppointmentStatus.DNA))
+    record(outcomes, clock)
     db.session.commit()
     return len(rows)
 

@@ -93,8 +93,7 @@ def follow_pathway(appointments: Sequence[Appointment], clinic: Clinic, clock: C
 
 def withdraw_questions(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
     """Cancelled, attended or missed: withdraw the questions not yet sent."""
-    for appointment in appointments:
-        withdraw_open(appointment.id, [MessageKind.GOAL_QUESTION], clock.now())
+    withdraw_open([a.id for a in appointments], [MessageKind.GOAL_QUESTION], clock.now())
 
 
 def _plan(appointment: Appointment, clinic: Clinic, hours: int, clock: Clock) -> int | None:

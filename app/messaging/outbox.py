@@ -65,13 +65,17 @@ def planned_rules(appointment_id: int, kind: MessageKind, plan_version: int) -> 
     )
 
 
-def withdraw_open(appointment_id: int, kinds: Collection[MessageKind], now: datetime) -> int:
-    """Cancel the appointment's messages of `kinds` not yet handed to a sender; returns
-    how many."""
+def withdraw_open(
+    appointment_ids: Collection[int], kinds: Collection[MessageKind], now: datetime
+) -> int:
+    """Cancel the appointments' messages of `kinds` not yet handed to a sender, in one
+    statement; returns how many."""
+    if not appointment_ids:
+        return 0
     result = db.session.execute(
         update(OutboundMessage)
         .where(
-            OutboundMessage.appointment_id == appointment_id,
+            OutboundMessage.appointment_id.in_(list(appointment_ids)),
             OutboundMessage.kind.in_(list(kinds)),
             OutboundMessage.state.in_(OPEN_STATES),
         )

@@ -97,11 +97,10 @@ def plan_reminders(appointments: Sequence[Appointment], clinic: Clinic, clock: C
 def replan_reminders(appointments: Sequence[Appointment], clinic: Clinic, clock: Clock) -> None:
     """Moved: withdraw the reminders of the old time, plan those of the new one."""
     for appointment in appointments:
-        withdraw_open(appointment.id, [MessageKind.REMINDER], clock.now())
+        withdraw_open([appointment.id], [MessageKind.REMINDER], clock.now())
         plan_appointment_reminders(appointment, clinic, clock)
 
 
 def withdraw_reminders(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
     """Cancelled, attended or missed: withdraw the reminders not yet sent."""
-    for appointment in appointments:
-        withdraw_open(appointment.id, [MessageKind.REMINDER], clock.now())
+    withdraw_open([a.id for a in appointments], [MessageKind.REMINDER], clock.now())

@@ -11,6 +11,7 @@ do not commit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,10 +117,10 @@ def plan_invitation(appointment_id: int, clock: Clock) -> PlanResult:
     return PlanResult(message.id)
 
 
-def withdraw_invitation(appointment_id: int, now: datetime) -> int:
-    """Withdraw the appointment's survey invitation if it has not gone yet (a visit
+def withdraw_invitations(appointment_ids: Collection[int], now: datetime) -> int:
+    """Withdraw the appointments' survey invitations that have not gone yet (a visit
     corrected to a DNA is not surveyed)."""
-    return withdraw_open(appointment_id, [MessageKind.SURVEY_INVITE], now)
+    return withdraw_open(appointment_ids, [MessageKind.SURVEY_INVITE], now)
 
 
 def compose_invitation(message: Outgoing, context: ComposeContext) -> Draft:

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.appointments import service
+from app.appointments import events, service
+from app.appointments.events import AppointmentEvent
 from app.appointments.importers import (
     booking_problem,
     parse_starts_at,
@@ -328,6 +329,51 @@ def test_record_outcome(
     assert (recorded.status, recorded.outcome_recorded_at) == (status, at)
     with pytest.raises(Invalid, match="cannot rebook"):
         service.request_rebook(booked.id, clock)
+
+
+def test_outcomes_of_many_appointments_are_all_recorded_or_none(
+    runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock
+) -> None:
+    lines = ("A1,P1,2026-03-20T10:00", "A2,P2,2026-03-20T10:30", "A3,P1,2026-03-25T10:00")
+    assert _run(runner, _write(tmp_path, *lines)).exit_code == 0
+    a1, a2, a3 = _appointment("A1"), _appointment("A2"), _appointment("A3")
+    clock.set(utc(2026, 3, 20, 12, 0))
+    told: list[tuple[AppointmentEvent, list[str]]] = []
+
+    def listen(event: AppointmentEvent) -> events.Handler:
+        return lambda appointments, _clinic, _clock: told.append(
+            (event, [a.external_id for a in appointments])
+        )
+
+    for event in (AppointmentEvent.ATTENDED, AppointmentEvent.DNA):
+        events.on(event, "test-listener", listen(event))
+    try:
+        # A3 has not started: nothing is recorded, and no handler hears of A1 or A2.
+        with pytest.raises(Invalid, match="before the appointment starts"):
+            service.record_outcomes(
+                [(a1.id, AppointmentStatus.ATTENDED), (a3.id, AppointmentStatus.DNA)], clock
+            )
+        db.session.rollback()
+        assert (_appointment("A1").status, told) == (AppointmentStatus.BOOKED, [])
+        recorded = service.record_outcomes(
+            [(a2.id, AppointmentStatus.DNA), (a1.id, AppointmentStatus.ATTENDED)], clock
+        )
+    finally:
+        for event in (AppointmentEvent.ATTENDED, AppointmentEvent.DNA):
+            events._handlers[event].pop("test-listener", None)
+    assert [(a.external_id, a.status) for a in recorded] == [
+        ("A2", AppointmentStatus.DNA),
+        ("A1", AppointmentStatus.ATTENDED),
+    ]
+    assert told == [(AppointmentEvent.DNA, ["A2"]), (AppointmentEvent.ATTENDED, ["A1"])]
+    db.session.commit()
+    # The handlers' work is done as for one: A1's reminders (each with its rule) are
+    # withdrawn, and its survey invitation (with none) is planned.
+    assert [(bool(rule), state) for rule, _, state, _ in _reminders(a1.id)] == [
+        (True, MessageState.CANCELLED),
+        (True, MessageState.CANCELLED),
+        (False, MessageState.PENDING),
+    ]
 
 
 def test_queries(runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock) -> None:
