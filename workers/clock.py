@@ -19,6 +19,7 @@ from app import logs
 from app.attendance.service import refresh_counts
 from app.audit.service import SYSTEM
 from app.clinics.idempotency import purge_expired
+from app.db import refresh_statistics
 from app.events.outbox import sweep_deliveries
 from app.extensions import db
 from app.goals.rounds import expire_rounds
@@ -89,6 +90,10 @@ def _purge_old_text(runtime: Runtime) -> None:
             log.info("retention: organisation %s: %s", report.organisation_id, report.counts)
 
 
+def _refresh_statistics(_runtime: Runtime) -> None:
+    refresh_statistics(db.session)
+
+
 def _purge_idempotency_keys(runtime: Runtime) -> None:
     purge_expired(runtime.clock.now())
 
@@ -131,6 +136,8 @@ def schedule(
         Periodic("attendance", 300.0, _refresh_attendance),
         # Nightly: message texts and free-text answers past their retention period.
         Periodic("retention", 24 * 3600.0, _purge_old_text),
+        # The planner's statistics (SQLite keeps none by itself); at start, then hourly.
+        Periodic("statistics", 3600.0, _refresh_statistics),
         # API idempotency keys past their 24 hours (a retry after that runs again anyway).
         Periodic("idempotency keys", 3600.0, _purge_idempotency_keys),
         # Provider copies of erased patients still to erase (a lost job is queued again).

@@ -35,6 +35,7 @@ def test_the_schedule_names_every_periodic_task_once() -> None:
         "provider erasures",
         "event deliveries",
         "idempotency keys",
+        "statistics",
     } == set(names)
     by_name = {task.name: task.every_seconds for task in tasks}
     assert by_name["sweep"] == by_name["conversations"] == 5.0
