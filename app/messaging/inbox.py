@@ -95,6 +95,8 @@ def store_inbound(
     )
     db.session.add(row)
     try:
+        db.session.flush()
+        stored = row.id  # read before the commit, which would expire it
         db.session.commit()
     except IntegrityError:  # the same sid arrived twice at once: the other one won
         db.session.rollback()
@@ -104,7 +106,7 @@ def store_inbound(
         if winner is None:
             raise
         return winner, False
-    return row.id, True
+    return stored, True
 
 
 def _address(raw: str) -> str:
