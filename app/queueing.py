@@ -20,7 +20,6 @@ from rq.job import Job
 class JobName(enum.StrEnum):
     SEND_MESSAGES = "workers.jobs.send_messages"
     PROCESS_INBOUND = "workers.jobs.process_inbound"
-    ROUTE_WAITING = "workers.jobs.route_waiting"
     RECONCILE = "workers.jobs.reconcile"
     ERASE_AT_PROVIDER = "workers.jobs.erase_at_provider"
     IMPORT_FILE = "workers.jobs.import_file"
@@ -39,7 +38,6 @@ class QueueName(enum.StrEnum):
 QUEUE_FOR_JOB = {
     JobName.SEND_MESSAGES: QueueName.SEND,
     JobName.PROCESS_INBOUND: QueueName.INBOUND,
-    JobName.ROUTE_WAITING: QueueName.INBOUND,
     JobName.RECONCILE: QueueName.MAINTENANCE,
     JobName.ERASE_AT_PROVIDER: QueueName.MAINTENANCE,
     JobName.IMPORT_FILE: QueueName.IMPORTS,
@@ -57,10 +55,6 @@ WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, Queue
 EPOCH_KEY = "wesaid:epoch"
 #: Where a job keeps when it was queued (`JobQueue.oldest_waiting`).
 QUEUED_AT = "queued_at"
-#: The mark of a routing job queued or at work (`JobQueue.route_waiting`), and how many
-#: seconds it lasts unless the job renews it: a job that died leaves it for no longer.
-ROUTING_KEY = "wesaid:routing"
-ROUTING_SECONDS = 15
 
 
 class JobQueue:
@@ -84,28 +78,6 @@ class JobQueue:
             job_timeout=JOB_TIMEOUTS.get(job),
             meta={QUEUED_AT: queued_at.isoformat()} if queued_at is not None else None,
         )
-
-    def route_waiting(self, queued_at: datetime | None = None) -> bool:
-        """Make sure a job will route the replies waiting in the inbox: queue one unless
-        one is queued or at work already (it takes every reply stored before it
-        finishes). True if a job was queued. One round trip when there is one already,
-        as there is while replies arrive faster than a job routes them."""
-        if not self.connection.set(ROUTING_KEY, "1", nx=True, ex=ROUTING_SECONDS):
-            return False
-        self.enqueue(JobName.ROUTE_WAITING, queued_at=queued_at)
-        return True
-
-    def keep_routing(self) -> None:
-        """Renew the routing job's mark while it works (`route_waiting`)."""
-        self.connection.set(ROUTING_KEY, "1", ex=ROUTING_SECONDS)
-
-    def stop_routing(self) -> None:
-        """Clear the mark: a reply stored from now on queues a routing job of its own."""
-        self.connection.delete(ROUTING_KEY)
-
-    def resume_routing(self) -> bool:
-        """Take the mark back after `stop_routing`; False if a new job has it."""
-        return bool(self.connection.set(ROUTING_KEY, "1", nx=True, ex=ROUTING_SECONDS))
 
     def lost_its_jobs(self) -> bool:
         """True when Redis no longer holds the mark an earlier call left there: it was

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import timedelta
 
 from flask import current_app
@@ -11,11 +9,9 @@ from flask import current_app
 from app.core.channels import Channel
 from app.events import outbox as event_outbox
 from app.events.sender import Transport
-from app.extensions import db
 from app.messaging import reconcile as reconciler
 from app.messaging import sending
 from app.messaging.inbox import process_inbound as route_reply
-from app.messaging.inbox import waiting_replies
 from app.privacy import service as privacy
 from app.queueing import JobName
 from app.runtime import Runtime
@@ -25,14 +21,7 @@ from app.uploads.progress import ProgressBoard
 from app.web.board_report import make_requested_report
 from workers.worker import job_context
 
-log = logging.getLogger(__name__)
-
 INBOUND_LOOKBACK = timedelta(hours=2)
-#: Replies a routing job reads at once, and routes before it sends their answers.
-ROUTE_BATCH = 25
-#: Seconds a routing job works before it hands over to a new one (well inside RQ's
-#: three-minute timeout, and fair to the other queues' jobs).
-ROUTE_SECONDS = 60.0
 
 
 def _send_each(runtime: Runtime, message_ids: tuple[int, ...]) -> list[str | None]:
@@ -60,51 +49,6 @@ def process_inbound(*inbound_ids: int) -> int:
         finally:
             sent = len(_send_each(runtime, tuple(answers)))
         return sent
-
-
-def route_waiting() -> int:
-    """Route every reply waiting in the inbox, oldest first, a batch at a time, each
-    batch's answers sent together; returns how many replies were routed.
-
-    The webhooks queue this job through `JobQueue.route_waiting`, which queues it only
-    when none is queued or at work: one job takes the replies of a busy minute, not a
-    job each. It holds that mark while it works, then clears it and looks once more, so
-    a reply stored at any moment is routed by this job or queues the next. A reply whose
-    routing fails is logged and left for the sweep; the others go on.
-    """
-    with job_context() as runtime:
-        queue, clock = runtime.queue, runtime.clock
-        started, routed, after = time.monotonic(), 0, 0
-        failed: set[int] = set()
-        while True:
-            queue.keep_routing()
-            ids = waiting_replies(after, ROUTE_BATCH, failed)
-            if not ids:
-                queue.stop_routing()
-                # A reply stored by now is read here, or its webhook queued a new job.
-                if not waiting_replies(0, 1, failed) or not queue.resume_routing():
-                    return routed
-                after = 0  # from the start: a reply may have been committed out of order
-                continue
-            answers: list[int] = []
-            try:
-                for inbound_id in ids:
-                    try:
-                        answers += route_reply(inbound_id, clock).reply_ids
-                        routed += 1
-                    except Exception:
-                        db.session.rollback()
-                        failed.add(inbound_id)
-                        log.exception(
-                            "reply %s could not be routed; left for the sweep", inbound_id
-                        )
-            finally:
-                _send_each(runtime, tuple(answers))
-            after = ids[-1]
-            if time.monotonic() - started > ROUTE_SECONDS:
-                queue.stop_routing()
-                queue.route_waiting(queued_at=clock.now())
-                return routed
 
 
 def reconcile() -> dict[str, int]:

@@ -44,10 +44,6 @@ class LeftForTheSweep(JobQueue):
         with self._handed.get_lock():
             self._handed.value += 1
 
-    def route_waiting(self, queued_at: datetime | None = None) -> bool:
-        self.enqueue(JobName.ROUTE_WAITING)
-        return False
-
 
 def listening_socket(port: int) -> socket.socket:
     """A socket listening on 127.0.0.1:`port` (0: any free port) for the web processes."""

@@ -14,7 +14,6 @@ to say on the call instead of messages to send.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -210,20 +209,6 @@ class Processed:
 
     reply_ids: list[int] = field(default_factory=list)
     spoken: list[str] = field(default_factory=list)
-
-
-def waiting_replies(after: int, limit: int, skip: Collection[int] = ()) -> list[int]:
-    """Up to `limit` stored replies not yet routed, with ids above `after`, oldest
-    first, leaving out `skip`. Reads only."""
-    query = (
-        select(InboundMessage.id)
-        .where(InboundMessage.state == InboundState.RECEIVED, InboundMessage.id > after)
-        .order_by(InboundMessage.id)
-        .limit(limit)
-    )
-    if skip:
-        query = query.where(InboundMessage.id.not_in(list(skip)))
-    return list(db.session.scalars(query))
 
 
 def process_inbound(inbound_id: int, clock: Clock) -> Processed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.messaging.channels.twilio_common import body_matches, carries_body_hash
 from app.messaging.inbox import store_inbound
 from app.messaging.status import record_status
+from app.queueing import JobName
 from app.runtime import get_runtime
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,7 @@ def inbound_sms() -> Response:
     sender = form.get("From", "")
     now = get_runtime().clock.now()
     # A bad From or To is stored as it can be; the reply is then flagged for staff.
-    _stored, created = store_inbound(
+    inbound_id, created = store_inbound(
         provider_sid=sid,
         from_number=sender,
         to_number=form.get("To", ""),
@@ -113,13 +115,8 @@ def inbound_sms() -> Response:
     db.session.close()
     metrics.count_inbound("message", "stored" if created else "duplicate")
     if created:
-        # One job routes every reply waiting; it is queued unless one is queued or at
-        # work already. Stamped with the time the reply was stored, for the sweep
-        # (`JobQueue.oldest_waiting`): the job that takes it was queued no later.
-        try:
-            get_runtime().queue.route_waiting(queued_at=now)
-        except Exception:  # Redis down: the sweep finds the reply later, it is not lost
-            log.exception("could not queue the routing of replies; the sweep will")
+        # Stamped with the time it was stored, for the sweep (`JobQueue.oldest_waiting`).
+        _enqueue_quietly(JobName.PROCESS_INBOUND, inbound_id, queued_at=now)
     return _twiml()
 
 
@@ -134,3 +131,10 @@ def status_callback() -> Response:
     moved = record_status(record_id(request.args.get("m")), update, runtime.clock.now())
     metrics.count_inbound("status", update.status if moved else "unchanged")
     return _twiml()
+
+
+def _enqueue_quietly(job: JobName, item_id: int, queued_at: datetime | None = None) -> None:
+    try:
+        get_runtime().queue.enqueue(job, item_id, queued_at=queued_at)
+    except Exception:  # Redis down: the sweep finds the row later, so the reply is not lost
+        log.exception("could not queue %s; the sweep will pick it up", job.name)
