@@ -281,13 +281,14 @@ class Demo:
         now = START
         day = -1
         while now <= end:
-            if (now - START).days != day:
+            new_day = (now - START).days != day
+            if new_day:
                 # As the clock does hourly: without them SQLite reads every message in
                 # a state to find a few appointments' messages in it.
                 with self.app.app_context():
                     refresh_statistics(db.session)
             self.tick(now)
-            if (now - START).days != day:
+            if new_day:
                 day = (now - START).days
                 _progress(day, self)
             now = self.next_tick(now)
