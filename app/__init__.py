@@ -28,7 +28,7 @@ from app.audit import models as audit_models
 from app.casework import models as casework_models
 from app.clinics import models as clinics_models
 from app.config import load_config
-from app.db import Base
+from app.db import Base, queue_writers
 from app.events import models as events_models
 from app.experiments import models as experiments_models
 from app.extensions import db, migrate
@@ -159,6 +159,10 @@ def _tune_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        # Processes forked from one parent may share a lock to take turns at writing.
+        if app.config.get("SQLITE_WRITER_LOCK") is not None:
+            queue_writers(engine, app.config["SQLITE_WRITER_LOCK"])
 
 
 def _configure_logging(app: Flask) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event, text
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
@@ -96,3 +97,63 @@ def refresh_statistics(session: Session | scoped_session[Any]) -> bool:
     session.execute(text("ANALYZE"))
     session.commit()
     return True
+
+
+#: Statements that make SQLite take its write lock (pysqlite begins a transaction
+#: before each of them when none is open).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Seconds a writer waits its turn before it goes on and leaves it to SQLite's own
+#: busy handler (which waits `busy_timeout` more and then fails the statement).
+WRITER_TURN_TIMEOUT = 10.0
+
+
+class WriterLock(Protocol):
+    """A lock shared by processes (`multiprocessing.Lock`)."""
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+def queue_writers(engine: Engine, lock: WriterLock) -> None:
+    """Make the processes that share `lock` take turns to write to one SQLite file.
+
+    SQLite lets one connection write at a time; another that wants to finds the file
+    locked and sleeps in its busy handler, for 1, 2, 5 ... and then 100 ms at a time,
+    however soon the lock is let go. Between processes that write a great deal (the
+    demo's), that sleeping costs more than the writing. With the lock, a connection
+    waits for `lock` before its transaction's first write and lets it go once the
+    transaction has ended, and the next writer is woken the moment it does. Reads never
+    wait. A writer that cannot have its turn within WRITER_TURN_TIMEOUT goes on
+    without it, as if there were no lock.
+    """
+
+    holding: set[int] = set()  # the DBAPI connections of this process that hold it
+
+    def take_turn(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        key = id(cursor.connection)
+        if (
+            key not in holding
+            and statement.lstrip()[:7].upper().startswith(_WRITES)
+            and lock.acquire(timeout=WRITER_TURN_TIMEOUT)
+        ):
+            holding.add(key)
+
+    def ending(end: Callable[[Any], None]) -> Callable[[Any], None]:
+        def end_and_give_way(connection: Any) -> None:
+            try:
+                end(connection)
+            finally:
+                # The pool rolls back through its proxy for the DBAPI connection.
+                key = id(getattr(connection, "dbapi_connection", connection))
+                if key in holding:
+                    holding.discard(key)
+                    lock.release()
+
+        return end_and_give_way
+
+    event.listen(engine, "before_cursor_execute", take_turn)
+    dialect: Any = engine.dialect
+    dialect.do_commit = ending(dialect.do_commit)
+    dialect.do_rollback = ending(dialect.do_rollback)
+    dialect.do_close = ending(dialect.do_close)

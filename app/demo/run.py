@@ -99,6 +99,8 @@ def app_settings(database: Path, port: int, sim_url: str, auth_token: str) -> di
         # One connection: threads queue for it in Python instead of sleeping in
         # SQLite's busy handler when two of them want to write at once.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
+        # And the processes, forked from this one, take turns at writing likewise.
+        "SQLITE_WRITER_LOCK": multiprocessing.get_context("fork").Lock(),
         # Every simulated patient and Twilio itself come from 127.0.0.1, and the month
         # runs in a minute or two of real time: rate limits counted in real time
         # would refuse webhooks and form posts as the machine is faster, and the
