@@ -1,16 +1,17 @@
-"""The demo's jobs on two cores: its patients in shards, each shard's jobs in one process.
+"""The demo's jobs on two cores: its patients in groups, each group's jobs in one process.
 
 Every job the month queues (messages to send, replies to route) carries ids of one kind,
 each of one patient's number. The demo's queue keeps these jobs itself instead of
-handing them to Redis: it splits each batch by the shard of the patient's number, the
-first shard's jobs for this process and the other's for a worker process of its own.
-In each round both processes run their jobs at once, as an RQ worker would take them
-from its queues (the replies' queue first, each queue in order), calling the jobs' own
-functions: none of RQ's bookkeeping, which costs more than many of the jobs.
+handing them to Redis. At each round it shares the patients' groups (by number) out
+between this process and a worker process of its own, so that both have about as much
+to do, and splits each job by the process its patients' groups went to. Both processes
+run their jobs at once, as an RQ worker would take them from its queues (the replies'
+queue first, each queue in order), calling the jobs' own functions: none of RQ's
+bookkeeping, which costs more than many of the jobs.
 
-A patient's ids are all in one shard, in the order they were queued, and two of them
-share a job exactly when they would have shared it on one queue, so each patient's
-messages and replies are handled as on one worker. Only how two patients' jobs
+A patient's ids of a round are all in one process, in the order they were queued, and
+two of them share a job exactly when they would have shared it on one queue, so each
+patient's messages and replies are handled as on one worker. Only how two patients' jobs
 interleave differs from run to run, which the month does not depend on (the web
 processes already take different patients' webhooks in any order).
 """
@@ -44,7 +45,7 @@ from workers.worker import bind
 
 log = logging.getLogger(__name__)
 
-#: How many shards the patients are in: one per core.
+#: How many processes run the jobs: one per core.
 SHARDS = 2
 #: The jobs kept out of Redis and split, and what runs them.
 SHARDED: dict[JobName, Callable[..., object]] = {
@@ -56,9 +57,48 @@ SHARDED: dict[JobName, Callable[..., object]] = {
 Batch = tuple[str, tuple[int, ...]]
 
 
-def shard_of(number: str, shards: int = SHARDS) -> int:
-    """The shard of a patient's number: the same on every run."""
-    return zlib.crc32(number.encode()) % shards
+#: How many groups the patients are in, by number; each round hands whole groups to
+#: the processes, so that a patient's jobs stay in one.
+GROUPS = 64
+
+
+def group_of(number: str) -> int:
+    """The group of a patient's number: the same on every run."""
+    return zlib.crc32(number.encode()) % GROUPS
+
+
+#: What a job costs for each of its ids, roughly, against a message sent: a reply is
+#: routed and its answer sent.
+WEIGHTS = {JobName.SEND_MESSAGES.value: 1, JobName.PROCESS_INBOUND.value: 3}
+
+#: A job held for a round: its name and its ids, each with its patient's group.
+HeldJob = tuple[str, tuple[tuple[int, int], ...]]
+
+
+def share_out(held: list[HeldJob], shares: int = SHARDS) -> list[list[Batch]]:
+    """The held jobs shared out among `shares` processes: each group of patients to one
+    of them, the largest groups first to the one with the least to do; each process's
+    part of a job keeps its ids in order, and its jobs keep the order they were held in.
+    The same jobs are always shared out the same way."""
+    load: Counter[int] = Counter()
+    for name, items in held:
+        for _item, group in items:
+            load[group] += WEIGHTS.get(name, 1)
+    given = [0] * shares
+    owner: dict[int, int] = {}
+    for group, weight in sorted(load.items(), key=lambda pair: (-pair[1], pair[0])):
+        share = min(range(shares), key=lambda index: (given[index], index))
+        owner[group] = share
+        given[share] += weight
+    parts: list[list[Batch]] = [[] for _ in range(shares)]
+    for name, items in held:
+        split: list[list[int]] = [[] for _ in range(shares)]
+        for item, group in items:
+            split[owner[group]].append(item)
+        for share, mine in enumerate(split):
+            if mine:
+                parts[share].append((name, tuple(mine)))
+    return parts
 
 
 def run_jobs(batches: list[Batch]) -> None:
@@ -88,14 +128,14 @@ def _numbers(job: JobName, ids: list[int]) -> dict[int, str]:
 
 
 class ShardedQueue(JobQueue):
-    """The demo's job queue: it keeps the sharded jobs, split by shard, until `take`
-    hands them over; other jobs go to Redis as usual. Needs an app context to split."""
+    """The demo's job queue: it keeps the sharded jobs until `take` shares them out among
+    the processes; other jobs go to Redis as usual. Needs an app context to hold."""
 
     def __init__(self, connection: Any, shards: int = SHARDS) -> None:
         super().__init__(connection)
         self.shards = shards
-        #: Each shard's jobs, in the order they were queued.
-        self.held: list[list[Batch]] = [[] for _ in range(shards)]
+        #: The jobs held, in the order they were queued.
+        self.held: list[HeldJob] = []
         #: False once the month is over: every job goes to Redis, for the worker.
         self.sharding = True
         #: Whether any job has gone to Redis (none does in the month).
@@ -126,23 +166,20 @@ class ShardedQueue(JobQueue):
 
     def hold(self, job: JobName, items: list[tuple[int, str]], size: int) -> None:
         """Keep `job` over the ids of `items` (each with its patient's number), in
-        batches of `size` split by shard: a patient's ids that would have shared a job
-        on one queue still do, and those that would not still do not."""
+        batches of `size`: a patient's ids that would have shared a job on one queue
+        still do, and those that would not still do not."""
         for start in range(0, len(items), size):
-            split: list[list[int]] = [[] for _ in range(self.shards)]
-            for item, number in items[start : start + size]:
-                split[shard_of(number, self.shards)].append(item)
-            for shard, mine in enumerate(split):
-                if mine:
-                    self.held[shard].append((job.value, tuple(mine)))
+            batch = items[start : start + size]
+            self.held.append((job.value, tuple((item, group_of(number)) for item, number in batch)))
 
     def holds(self) -> bool:
-        return any(self.held)
+        return bool(self.held)
 
     def take(self) -> list[list[Batch]]:
-        """Every shard's jobs, handed over (the queue keeps none of them)."""
-        taken, self.held = self.held, [[] for _ in range(self.shards)]
-        return taken
+        """Each process's part of the jobs held (`share_out`), handed over: the queue
+        keeps none of them."""
+        taken, self.held = self.held, []
+        return share_out(taken, self.shards)
 
 
 def queue_new_replies(queue: ShardedQueue, after: int) -> int:
