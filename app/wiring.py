@@ -76,7 +76,9 @@ def _messages() -> None:
         partial(reminders.compose_reminder, wording=reminder_wording),
         partial(reminders.prefetch_reminders, wordings=reminder_wordings),
     )
-    registry.register_composer(MessageKind.SURVEY_INVITE, invitations.compose_invitation)
+    registry.register_composer(
+        MessageKind.SURVEY_INVITE, invitations.compose_invitation, invitations.prefetch_invitations
+    )
     registry.register_composer(MessageKind.GOAL_QUESTION, goal_rounds.compose_question)
     registry.register_call_script(MessageKind.REMINDER, reminders.reminder_call)
     registry.register_call_script(MessageKind.SURVEY_INVITE, survey_calls.survey_call)
@@ -120,8 +122,7 @@ def _assign_arms(appointments: Sequence[Appointment], _clinic: Clinic, clock: Cl
 
 
 def _invite(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:
-    for appointment in appointments:
-        invitations.plan_invitation(appointment.id, clock)
+    invitations.plan_invitations([a.id for a in appointments], clock)
 
 
 def _withdraw_invitations(

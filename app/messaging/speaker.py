@@ -53,11 +53,18 @@ class Speaker:
 
 
 def speaker_for(
-    patient: Patient, clinic: Clinic, *, languages: Collection[str] | None = None
+    patient: Patient,
+    clinic: Clinic,
+    *,
+    languages: Collection[str] | None = None,
+    overrides: compose.Overrides | None = None,
 ) -> Speaker:
     """The speaker for `patient` of `clinic`; `languages`, when given, keeps only the
-    locales that can be used (a telephone voice), English always remaining."""
+    locales that can be used (a telephone voice), English always remaining. The
+    clinic's own wording is read unless given (`overrides`, read for a batch)."""
     chain = compose.chain_for(patient.locale, clinic.default_locale)
     if languages is not None:
         chain = tuple(code for code in chain if code in languages) or ("en",)
-    return Speaker(chain, overrides_for(clinic.id), clinic.timezone)
+    if overrides is None:
+        overrides = overrides_for(clinic.id)
+    return Speaker(chain, overrides, clinic.timezone)

@@ -28,7 +28,9 @@ from app.core.imports import FieldValueError, SourceRow
 from app.extensions import db
 from app.messaging.models import OutboundMessage
 from app.messaging.states import MessageState
+from app.patients.consent import record_opt_out
 from app.patients.service import import_patient_rows
+from app.surveys.invitations import plan_invitations
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -374,6 +376,39 @@ def test_outcomes_of_many_appointments_are_all_recorded_or_none(
         (True, MessageState.CANCELLED),
         (False, MessageState.PENDING),
     ]
+
+
+@pytest.mark.storage
+def test_a_batch_of_attendances_invites_each_patient_once(
+    runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock
+) -> None:
+    """The invitations of many attendances are planned together, each as if alone: a
+    patient seen twice that day is invited once, one who opted out not at all."""
+    lines = (
+        "A1,P1,2026-03-20T10:00",
+        "A2,P2,2026-03-20T10:30",
+        "A3,P1,2026-03-20T11:00",
+        "A4,P2,2026-03-25T10:00",
+    )
+    assert _run(runner, _write(tmp_path, *lines)).exit_code == 0
+    a1, a2, a3 = _appointment("A1"), _appointment("A2"), _appointment("A3")
+    clock.set(utc(2026, 3, 20, 12, 0))
+    record_opt_out(a2.patient_id, clinic.id, "all", "staff", clock.now())
+    service.record_outcomes([(a.id, AppointmentStatus.ATTENDED) for a in (a1, a2, a3)], clock)
+    db.session.commit()
+    invitations = {
+        a.external_id: [state for rule, _, state, _ in _reminders(a.id) if not rule]
+        for a in (a1, a2, a3)
+    }
+    assert invitations == {"A1": [MessageState.PENDING], "A2": [], "A3": []}
+    again = plan_invitations([a1.id, a2.id, a3.id], clock)
+    assert [(r.message_id, r.reason) for r in again] == [
+        (None, "already_planned"),
+        (None, "opted_out"),
+        (None, "recently_asked"),
+    ]
+    with pytest.raises(Invalid, match="only an attended"):  # A4 is still to come
+        plan_invitations([a1.id, _appointment("A4").id], clock)
 
 
 def test_queries(runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock) -> None:

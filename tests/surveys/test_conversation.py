@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.appointments.models import AppointmentStatus
 from app.appointments.service import record_outcome
@@ -335,3 +335,41 @@ def test_replies_without_a_session_still_reach_the_menu(harness: Harness) -> Non
     assert [i.intent for i in inbound] == ["confirm"]
     patient = db.session.get(Patient, person.id)
     assert patient is not None
+
+
+def _invitation_statements(h: Harness, clinic_id: int, first: int, count: int, day: int) -> int:
+    """Statements a send job runs for `count` invitations (one per patient, new patients
+    from the `first`-th on) in one batch, after visits `day` days after VISIT."""
+    h.sim.faults.callback_statuses = frozenset()  # the sending alone
+    people = [
+        h.add_patient(clinic_id, f"+4474005{index:05d}") for index in range(first, first + count)
+    ]
+    visit = VISIT + timedelta(days=day)
+    for person in people:
+        _attend(h, person, visit)
+    h.clock.set(visit + timedelta(hours=2))
+    assert h.sweep().claimed == count
+    statements = 0
+
+    def on_statement(*_args: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    try:
+        h.drain()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    assert h.creates(people[-1].phone) == 1  # its invitation (the reminder had expired)
+    assert all(_session(person).state is SessionState.OPEN for person in people)
+    return statements
+
+
+def test_a_batch_of_invitations_reads_what_it_needs_once(harness: Harness) -> None:
+    """The clinic, the patients, their appointments, their last conversations, the survey
+    and the wording are read once for the batch: each invitation more costs only what
+    it writes (its conversation, its row in the results store, its body)."""
+    clinic_id = harness.add_clinic()
+    few = _invitation_statements(harness, clinic_id, 0, 2, day=0)
+    more = _invitation_statements(harness, clinic_id, 2, 8, day=1)
+    assert more - few <= 3 * 6
