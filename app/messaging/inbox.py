@@ -226,10 +226,12 @@ def process_inbound(inbound_id: int, clock: Clock) -> Processed:
     if inbound.state is InboundState.RECEIVED:
         inbound.state = InboundState.PROCESSED
     inbound.processed_at = clock.now()
+    # Read before the commit, which expires them: after it each would be loaded again.
+    reply_ids = [reply.id for reply in conversation.replies] if conversation else []
     db.session.commit()
     if conversation is None:
         return Processed()
-    return Processed([reply.id for reply in conversation.replies], conversation.spoken)
+    return Processed(reply_ids, conversation.spoken)
 
 
 def _route(conversation: Conversation) -> None:
