@@ -31,8 +31,10 @@ def plan_message(
     now: datetime,
     rule: str = "",
     plan_version: int = 1,
+    flush: bool = True,
 ) -> OutboundMessage:
-    """Add a pending message, composed when it is sent. Flushes, so it has an id."""
+    """Add a pending message, composed when it is sent. Flushes, so it has an id, unless
+    told not to (`flush=False`: a caller planning many flushes once)."""
     message = OutboundMessage(
         clinic_id=clinic_id,
         patient_id=patient_id,
@@ -48,7 +50,8 @@ def plan_message(
         updated_at=now,
     )
     db.session.add(message)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return message
 
 

@@ -22,7 +22,8 @@ from app.core.channels import TEXT_CHANNELS, Channel
 from app.core.clock import Clock
 from app.extensions import db
 from app.messaging.kinds import MessageKind
-from app.messaging.outbox import plan_message, planned_rules, withdraw_open
+from app.messaging.models import OutboundMessage
+from app.messaging.outbox import plan_message, withdraw_open
 from app.patients.models import Patient
 from app.scheduling import rules
 
@@ -54,51 +55,58 @@ def reminder_channel(preference: str | None) -> Channel:
     return channel if channel in TEXT_CHANNELS or channel is Channel.VOICE else Channel.SMS
 
 
-def plan_appointment_reminders(appointment: Appointment, clinic: Clinic, clock: Clock) -> int:
-    """Write outbox rows for the appointment's current plan version; returns how many.
-
-    Planning the same version twice writes nothing new.
-    """
-    if appointment.status is not AppointmentStatus.BOOKED:
-        return 0
-    existing = planned_rules(appointment.id, MessageKind.REMINDER, appointment.plan_version)
-    now = clock.now()
-    planned = rules.plan_reminders(
-        appointment.starts_at, ZoneInfo(clinic.timezone), now, policy_for(clinic)
-    )
-    fresh = [p for p in planned if p.rule not in existing]
-    channel = reminder_channel(
-        db.session.scalar(
-            select(Patient.channel_preference).where(Patient.id == appointment.patient_id)
-        )
-    )
-    for send in fresh:
-        plan_message(
-            clinic_id=clinic.id,
-            patient_id=appointment.patient_id,
-            appointment_id=appointment.id,
-            kind=MessageKind.REMINDER,
-            channel=channel,
-            due_at=send.due_at,
-            expires_at=send.expires_at,
-            now=now,
-            rule=send.rule,
-            plan_version=appointment.plan_version,
-        )
-    return len(fresh)
-
-
 def plan_reminders(appointments: Sequence[Appointment], clinic: Clinic, clock: Clock) -> None:
-    """Booked: plan each appointment's reminders."""
-    for appointment in appointments:
-        plan_appointment_reminders(appointment, clinic, clock)
+    """Booked: write outbox rows for each booked appointment's current plan version.
+    Planning the same version twice writes nothing new. What that takes is read for all
+    the appointments at once, and the rows are flushed together."""
+    booked = [a for a in appointments if a.status is AppointmentStatus.BOOKED]
+    if not booked:
+        return
+    existing = {
+        tuple(row)
+        for row in db.session.execute(
+            select(
+                OutboundMessage.appointment_id, OutboundMessage.plan_version, OutboundMessage.rule
+            ).where(
+                OutboundMessage.appointment_id.in_([a.id for a in booked]),
+                OutboundMessage.kind == MessageKind.REMINDER,
+            )
+        )
+    }
+    preferences: dict[int, str | None] = dict(
+        db.session.execute(
+            select(Patient.id, Patient.channel_preference).where(
+                Patient.id.in_({a.patient_id for a in booked})
+            )
+        ).all()
+    )
+    now = clock.now()
+    zone, policy = ZoneInfo(clinic.timezone), policy_for(clinic)
+    for appointment in booked:
+        channel = reminder_channel(preferences.get(appointment.patient_id))
+        for send in rules.plan_reminders(appointment.starts_at, zone, now, policy):
+            if (appointment.id, appointment.plan_version, send.rule) in existing:
+                continue
+            plan_message(
+                clinic_id=clinic.id,
+                patient_id=appointment.patient_id,
+                appointment_id=appointment.id,
+                kind=MessageKind.REMINDER,
+                channel=channel,
+                due_at=send.due_at,
+                expires_at=send.expires_at,
+                now=now,
+                rule=send.rule,
+                plan_version=appointment.plan_version,
+                flush=False,
+            )
+    db.session.flush()
 
 
 def replan_reminders(appointments: Sequence[Appointment], clinic: Clinic, clock: Clock) -> None:
     """Moved: withdraw the reminders of the old time, plan those of the new one."""
-    for appointment in appointments:
-        withdraw_open([appointment.id], [MessageKind.REMINDER], clock.now())
-        plan_appointment_reminders(appointment, clinic, clock)
+    withdraw_open([a.id for a in appointments], [MessageKind.REMINDER], clock.now())
+    plan_reminders(appointments, clinic, clock)
 
 
 def withdraw_reminders(appointments: Sequence[Appointment], _clinic: Clinic, clock: Clock) -> None:

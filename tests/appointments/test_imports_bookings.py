@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from app.appointments import events, service
@@ -409,6 +410,40 @@ def test_a_batch_of_attendances_invites_each_patient_once(
     ]
     with pytest.raises(Invalid, match="only an attended"):  # A4 is still to come
         plan_invitations([a1.id, _appointment("A4").id], clock)
+
+
+def test_reminders_of_many_bookings_are_planned_in_a_few_statements(
+    runner: Any, clinic: Clinic, tmp_path: Path
+) -> None:
+    """An import plans its bookings' reminders together: what planning reads is read once
+    for all of them, and the new reminders are written together, so a file of 20
+    bookings costs PostgreSQL no more round trips than one of 2."""
+
+    def statements(first: int, count: int) -> int:
+        lines = [
+            f"B{first + n},P{1 + n % 2},2026-03-{20 + n % 5}T{9 + n % 8:02d}:00"
+            for n in range(count)
+        ]
+        seen = 0
+
+        def note(*_args: Any) -> None:
+            nonlocal seen
+            seen += 1
+
+        sql_event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert _run(runner, _write(tmp_path, *lines)).exit_code == 0
+        finally:
+            sql_event.remove(db.engine, "before_cursor_execute", note)
+        return seen
+
+    few, many = statements(0, 2), statements(100, 20)
+    assert many <= few + 2, (few, many)
+    planned = _reminders(_appointment("B119").id)
+    assert [(bool(rule), state) for rule, _, state, _ in planned] == [
+        (True, MessageState.PENDING),
+        (True, MessageState.PENDING),
+    ]
 
 
 def test_queries(runner: Any, clinic: Clinic, tmp_path: Path, clock: FixedClock) -> None:
