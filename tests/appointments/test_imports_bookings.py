@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from app.appointments import events, service
@@ -32,6 +31,7 @@ from app.messaging.states import MessageState
 from app.patients.consent import record_opt_out
 from app.patients.service import import_patient_rows
 from app.surveys.invitations import plan_invitations
+from tests.statements import counting
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -424,18 +424,9 @@ def test_reminders_of_many_bookings_are_planned_in_a_few_statements(
             f"B{first + n},P{1 + n % 2},2026-03-{20 + n % 5}T{9 + n % 8:02d}:00"
             for n in range(count)
         ]
-        seen = 0
-
-        def note(*_args: Any) -> None:
-            nonlocal seen
-            seen += 1
-
-        sql_event.listen(db.engine, "before_cursor_execute", note)
-        try:
+        with counting(db.engine) as count:
             assert _run(runner, _write(tmp_path, *lines)).exit_code == 0
-        finally:
-            sql_event.remove(db.engine, "before_cursor_execute", note)
-        return seen
+        return count.statements
 
     few, many = statements(0, 2), statements(100, 20)
     assert many <= few + 2, (few, many)

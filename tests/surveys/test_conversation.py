@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from redis import Redis
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.appointments.models import AppointmentStatus
 from app.appointments.service import record_outcome
@@ -26,6 +26,7 @@ from app.patients.models import Patient
 from app.surveys import service as surveys
 from app.surveys.models import SessionState, SurveyAnswer, SurveySession, SurveyVersion
 from tests.integration import PATIENT_A, PATIENT_B, Harness, Person, running_harness
+from tests.statements import counting
 
 VISIT = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # GMT: local = UTC
 SURVEY_DUE = VISIT + timedelta(hours=2)
@@ -349,20 +350,11 @@ def _invitation_statements(h: Harness, clinic_id: int, first: int, count: int, d
         _attend(h, person, visit)
     h.clock.set(visit + timedelta(hours=2))
     assert h.sweep().claimed == count
-    statements = 0
-
-    def on_statement(*_args: Any) -> None:
-        nonlocal statements
-        statements += 1
-
-    event.listen(db.engine, "before_cursor_execute", on_statement)
-    try:
+    with counting(db.engine) as job:
         h.drain()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_statement)
     assert h.creates(people[-1].phone) == 1  # its invitation (the reminder had expired)
     assert all(_session(person).state is SessionState.OPEN for person in people)
-    return statements
+    return job.statements
 
 
 def test_a_batch_of_invitations_reads_what_it_needs_once(harness: Harness) -> None:
