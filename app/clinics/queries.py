@@ -38,13 +38,13 @@ def get_clinic(clinic_id: int) -> Clinic:
     return clinic
 
 
-def find_clinic_by_sender(
-    to_number: str, messaging_service_sid: str | None = None
-) -> Clinic | None:
-    """The clinic that owns the number (or Messaging Service) a message was sent to."""
+def clinic_id_by_sender(to_number: str, messaging_service_sid: str | None = None) -> int | None:
+    """The id of the clinic that owns the number (or Messaging Service) a message was
+    sent to (only the id: a webhook needs no more, and a whole clinic costs more to load
+    than to find)."""
     candidates = [to_number] + ([messaging_service_sid] if messaging_service_sid else [])
     return db.session.scalar(
-        select(Clinic).where(or_(*(Clinic.sender == c for c in candidates))).limit(1)
+        select(Clinic.id).where(or_(*(Clinic.sender == c for c in candidates))).limit(1)
     )
 
 

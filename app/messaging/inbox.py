@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.clinics.models import Clinic
-from app.clinics.queries import find_clinic_by_sender
+from app.clinics.queries import clinic_id_by_sender
 from app.core.channels import Channel
 from app.core.clock import Clock
 from app.core.inputs import storable_text
@@ -72,18 +72,18 @@ def store_inbound(
     if existing is not None:
         return existing, False
     sender = _address(from_number)
-    clinic = find_clinic_by_sender(_address(to_number), messaging_service_sid)
+    clinic_id = clinic_id_by_sender(_address(to_number), messaging_service_sid)
     patient_id = None
-    if clinic is not None:
+    if clinic_id is not None:
         patient_id = db.session.scalar(
             select(Patient.id)
-            .where(Patient.clinic_id == clinic.id, Patient.phone == sender)
+            .where(Patient.clinic_id == clinic_id, Patient.phone == sender)
             .order_by(Patient.id)
             .limit(1)
         )
     row = InboundMessage(
         provider_sid=provider_sid,
-        clinic_id=clinic.id if clinic else None,
+        clinic_id=clinic_id,
         patient_id=patient_id,
         appointment_id=appointment_id,
         channel=channel,
