@@ -222,26 +222,34 @@ class _Ahead:
     #: every patient of the batch that has one.
     opened: dict[tuple[int, int], datetime]
     patients: frozenset[int]
+    #: Each clinic's own wording.
+    overrides: dict[int, Overrides]
     versions: dict[tuple[int, str], SurveyVersion | None] = field(default_factory=dict)
-    overrides: dict[int, Overrides] = field(default_factory=dict)
 
 
 def prefetch_invitations(messages: Sequence[Outgoing], context: ComposeContext) -> None:
     """Read for a batch of invitations, in a few queries, what each would read: its row,
-    its clinic, patient and appointment, and each patient's latest conversation."""
+    its clinic and the clinic's wording, its patient and appointment, and each
+    patient's latest conversation."""
     ids = [m.message_id for m in messages]
     patients = {m.patient_id for m in messages}
+    clinics = {m.clinic_id for m in messages}
     rows: list[Any] = list(
         db.session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids)))
     )
     appointments = {row.appointment_id for row in rows if row.appointment_id is not None}
     for model, wanted in (
-        (Clinic, {m.clinic_id for m in messages}),
+        (Clinic, clinics),
         (Patient, patients),
         (Appointment, appointments),
     ):
         rows += db.session.scalars(select(model).where(model.id.in_(wanted)))
-    context.batch[_AHEAD] = _Ahead(rows, _latest_opened(patients), frozenset(patients))
+    context.batch[_AHEAD] = _Ahead(
+        rows,
+        _latest_opened(patients),
+        frozenset(patients),
+        {clinic_id: overrides_for(clinic_id) for clinic_id in clinics},
+    )
 
 
 def compose_invitation(message: Outgoing, context: ComposeContext) -> Draft:
@@ -275,12 +283,8 @@ def compose_invitation(message: Outgoing, context: ComposeContext) -> Draft:
     if version is None:
         raise Withheld(MessageState.SUPPRESSED)
     definition = definition_of(version)
-    if ahead is None:
-        speaker = speaker_for(patient, clinic)
-    else:
-        if clinic.id not in ahead.overrides:
-            ahead.overrides[clinic.id] = overrides_for(clinic.id)
-        speaker = speaker_for(patient, clinic, overrides=ahead.overrides[clinic.id])
+    overrides = ahead.overrides.get(clinic.id) if ahead is not None else None
+    speaker = speaker_for(patient, clinic, overrides=overrides)
     first = flow.first_question(definition)
     session = SurveySession(
         clinic_id=clinic.id,
