@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from app.clinics.models import (
     ApiToken,
@@ -42,10 +42,13 @@ def clinic_id_by_sender(to_number: str, messaging_service_sid: str | None = None
     """The id of the clinic that owns the number (or Messaging Service) a message was
     sent to (only the id: a webhook needs no more, and a whole clinic costs more to load
     than to find)."""
+    return db.session.scalar(sender_clinic(to_number, messaging_service_sid))
+
+
+def sender_clinic(to_number: str, messaging_service_sid: str | None = None) -> Select[int]:
+    """The query for `clinic_id_by_sender`, to use inside another statement."""
     candidates = [to_number] + ([messaging_service_sid] if messaging_service_sid else [])
-    return db.session.scalar(
-        select(Clinic.id).where(or_(*(Clinic.sender == c for c in candidates))).limit(1)
-    )
+    return select(Clinic.id).where(or_(*(Clinic.sender == c for c in candidates))).limit(1)
 
 
 def get_organisation(organisation_id: int) -> Organisation:

@@ -14,14 +14,16 @@ to say on the call instead of messages to send.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clinics.models import Clinic
-from app.clinics.queries import clinic_id_by_sender
+from app.clinics.queries import sender_clinic
 from app.core.channels import Channel
 from app.core.clock import Clock
 from app.core.inputs import storable_text
@@ -47,6 +49,15 @@ def bare_number(address: str) -> str:
     return address.split(":", 1)[1] if address.startswith(("whatsapp:", "sms:")) else address
 
 
+class Stored(NamedTuple):
+    """What `store_inbound` did: the row's id, whether this call made it, and the
+    patient it was matched to (if any), whose group routes it (`reply_group`)."""
+
+    id: int
+    created: bool
+    patient_id: int | None
+
+
 def store_inbound(
     *,
     provider_sid: str,
@@ -57,56 +68,84 @@ def store_inbound(
     channel: Channel,
     now: datetime,
     appointment_id: int | None = None,
-) -> tuple[int, bool]:
-    """Make an inbound message durable. Returns (id, created); a known sid is a no-op.
+) -> Stored:
+    """Make an inbound message durable; a known sid is a no-op (created False).
 
     The clinic is found from the number the message was sent to, never from its text.
     `appointment_id` is known only when the patient answered about one (a key press on a
     reminder call). `provider_sid` must be a sid (`core.inputs.provider_sid`); anything in
     the addresses or the body that a database cannot store is replaced, so the message is
-    always kept. Commits.
+    always kept. One statement finds the clinic and the patient and inserts the row
+    unless its sid is known (a webhook's whole work in the database). Commits.
     """
-    existing = db.session.scalar(
-        select(InboundMessage.id).where(InboundMessage.provider_sid == provider_sid)
-    )
-    if existing is not None:
-        return existing, False
     sender = _address(from_number)
-    clinic_id = clinic_id_by_sender(_address(to_number), messaging_service_sid)
-    patient_id = None
-    if clinic_id is not None:
-        patient_id = db.session.scalar(
-            select(Patient.id)
-            .where(Patient.clinic_id == clinic_id, Patient.phone == sender)
-            .order_by(Patient.id)
-            .limit(1)
-        )
-    row = InboundMessage(
-        provider_sid=provider_sid,
-        clinic_id=clinic_id,
-        patient_id=patient_id,
-        appointment_id=appointment_id,
-        channel=channel,
-        from_number=sender,
-        to_number=_address(to_number),
-        body=storable_text(body),
-        state=InboundState.RECEIVED,
-        received_at=now,
+    recipient = _address(to_number)
+    clinic_id = sender_clinic(recipient, messaging_service_sid).scalar_subquery()
+    patient_id = (
+        select(Patient.id)
+        .where(Patient.clinic_id == clinic_id, Patient.phone == sender)
+        .order_by(Patient.id)
+        .limit(1)
+        .scalar_subquery()
     )
-    db.session.add(row)
-    try:
-        db.session.flush()
-        stored = row.id  # read before the commit, which would expire it
-        db.session.commit()
-    except IntegrityError:  # the same sid arrived twice at once: the other one won
-        db.session.rollback()
-        winner = db.session.scalar(
-            select(InboundMessage.id).where(InboundMessage.provider_sid == provider_sid)
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    insert_row = (
+        dialect.insert(InboundMessage)
+        .values(
+            provider_sid=provider_sid,
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            appointment_id=appointment_id,
+            channel=channel,
+            from_number=sender,
+            to_number=recipient,
+            body=storable_text(body),
+            state=InboundState.RECEIVED,
+            received_at=now,
         )
-        if winner is None:
-            raise
-        return winner, False
-    return stored, True
+        .on_conflict_do_nothing(index_elements=[InboundMessage.provider_sid])
+        .returning(InboundMessage.id, InboundMessage.patient_id)
+    )
+    row = db.session.execute(insert_row).first()
+    if row is not None:
+        db.session.commit()
+        return Stored(row.id, True, row.patient_id)
+    # Stored before, or by another request at this very moment (which has committed:
+    # the insert waited for it).
+    db.session.rollback()
+    known = db.session.execute(
+        select(InboundMessage.id, InboundMessage.patient_id).where(
+            InboundMessage.provider_sid == provider_sid
+        )
+    ).one()
+    return Stored(known.id, False, known.patient_id)
+
+
+#: Replies are routed by groups of patients (`reply_group`), a job at a time for each
+#: group (`workers.jobs.route_replies`): a patient's replies are routed in order, and
+#: as many workers as there are groups can route at once.
+REPLY_GROUPS = 4
+
+
+def reply_group(patient_id: int | None) -> int:
+    """The group whose job routes a reply from this patient (0 for an unknown sender)."""
+    return (patient_id or 0) % REPLY_GROUPS
+
+
+def waiting_replies(group: int, limit: int, skip: Collection[int] = ()) -> list[int]:
+    """Up to `limit` of `group`'s received replies, oldest first, leaving out `skip`."""
+    query = (
+        select(InboundMessage.id)
+        .where(
+            InboundMessage.state == InboundState.RECEIVED,
+            func.coalesce(InboundMessage.patient_id, 0) % REPLY_GROUPS == group,
+        )
+        .order_by(InboundMessage.id)
+        .limit(limit)
+    )
+    if skip:
+        query = query.where(InboundMessage.id.not_in(list(skip)))
+    return list(db.session.scalars(query))
 
 
 def _address(raw: str) -> str:

@@ -209,7 +209,7 @@ def reconcile_inbound(
         for found in received:
             if found.sid in known:
                 continue
-            inbound_id, was_new = store_inbound(
+            inbound_id, was_new, _patient = store_inbound(
                 provider_sid=found.sid,
                 from_number=found.from_number,
                 to_number=found.to,

@@ -160,7 +160,7 @@ def _route_key_press(
     clinic = db.session.get(Clinic, message.clinic_id)
     assert patient is not None
     assert clinic is not None
-    inbound_id, created = store_inbound(
+    inbound_id, created, _patient = store_inbound(
         provider_sid=f"{call_sid or 'call'}:m{message.id}:t{reasks}:{digits}",
         from_number=patient.phone,
         to_number=clinic.sender,

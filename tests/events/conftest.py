@@ -79,7 +79,7 @@ def subscribe(clinic: Clinic, url: str, *types: str, now: datetime) -> tuple[int
 
 def reply(booked: Booked, body: str, clock: FixedClock, sid: str = "SM" + "1" * 32) -> None:
     """The patient texts `body` to the clinic, and the reply is processed."""
-    inbound_id, _created = store_inbound(
+    inbound_id, _created, _patient = store_inbound(
         provider_sid=sid,
         from_number=booked.patient.phone,
         to_number=booked.clinic.sender,

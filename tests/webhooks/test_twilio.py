@@ -20,11 +20,13 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from app.clinics.service import create_clinic
+from app.core.channels import Channel
 from app.core.clock import FixedClock
 from app.extensions import db
-from app.messaging.inbox import process_inbound
+from app.messaging.inbox import Stored, process_inbound, store_inbound
 from app.messaging.models import InboundMessage
 from app.messaging.states import InboundState, MessageState
+from app.patients.models import Patient
 from app.webhooks.twilio import EMPTY_TWIML
 from tests.conftest import START, make_test_app
 from tests.integration import (
@@ -38,6 +40,7 @@ from tests.integration import (
     Harness,
     running_harness,
 )
+from tests.statements import counting
 
 BASE = "https://wesaid.example.org"
 CURRENT = "current-auth-token"
@@ -298,6 +301,48 @@ def test_a_body_with_a_nul_is_kept_with_a_mark_where_it_was(signed: FlaskClient)
     assert response.status_code == 200
     [stored] = db.session.scalars(select(InboundMessage))
     assert stored.body == "yes\ufffd please"
+
+
+@pytest.mark.storage
+def test_a_reply_is_stored_in_one_statement_and_its_repeat_in_two(app: Flask) -> None:
+    """A webhook's whole work in the database: find the clinic by the number written
+    to, the patient by theirs, and insert unless the sid is known, in one statement."""
+    clinic = create_clinic(
+        "north",
+        name="North",
+        timezone="Europe/London",
+        sender=CLINIC_SENDER,
+        clock=FixedClock(START),
+    )
+    patient = Patient(
+        clinic_id=clinic.id,
+        external_id="P1",
+        phone=INBOUND["From"],
+        locale="en",
+        created_at=START,
+        updated_at=START,
+    )
+    db.session.add(patient)
+    db.session.commit()
+    arrived = {
+        "provider_sid": INBOUND["MessageSid"],
+        "from_number": INBOUND["From"],
+        "to_number": INBOUND["To"],
+        "body": "1",
+        "messaging_service_sid": None,
+        "channel": Channel.SMS,
+        "now": START,
+    }
+    with counting(db.engine) as first:
+        stored = store_inbound(**arrived)
+    with counting(db.engine) as again:
+        repeat = store_inbound(**arrived)
+    assert (first.statements, again.statements) == (1, 2)
+    assert stored == Stored(repeat.id, True, patient.id)
+    assert repeat == Stored(stored.id, False, patient.id)
+    row = db.session.get(InboundMessage, stored.id)
+    assert row is not None
+    assert (row.clinic_id, row.state, row.received_at) == (clinic.id, InboundState.RECEIVED, START)
 
 
 def test_escaped_query_verifies_over_real_http(h: Harness) -> None:
