@@ -6,6 +6,7 @@ only, so Redis never holds a phone number, a name or a message body.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,6 +21,7 @@ from rq.job import Job
 class JobName(enum.StrEnum):
     SEND_MESSAGES = "workers.jobs.send_messages"
     PROCESS_INBOUND = "workers.jobs.process_inbound"
+    ROUTE_REPLIES = "workers.jobs.route_replies"
     RECONCILE = "workers.jobs.reconcile"
     ERASE_AT_PROVIDER = "workers.jobs.erase_at_provider"
     IMPORT_FILE = "workers.jobs.import_file"
@@ -38,6 +40,7 @@ class QueueName(enum.StrEnum):
 QUEUE_FOR_JOB = {
     JobName.SEND_MESSAGES: QueueName.SEND,
     JobName.PROCESS_INBOUND: QueueName.INBOUND,
+    JobName.ROUTE_REPLIES: QueueName.INBOUND,
     JobName.RECONCILE: QueueName.MAINTENANCE,
     JobName.ERASE_AT_PROVIDER: QueueName.MAINTENANCE,
     JobName.IMPORT_FILE: QueueName.IMPORTS,
@@ -55,6 +58,10 @@ WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, Queue
 EPOCH_KEY = "wesaid:epoch"
 #: Where a job keeps when it was queued (`JobQueue.oldest_waiting`).
 QUEUED_AT = "queued_at"
+#: How long a group's mark (`JobQueue.wake`) lasts unless its job renews it: a job
+#: killed at work leaves its mark, and until it lapses the group's new items queue no
+#: job (the sweep still finds them).
+WAKE_SECONDS = 30
 
 
 class JobQueue:
@@ -78,6 +85,35 @@ class JobQueue:
             job_timeout=JOB_TIMEOUTS.get(job),
             meta={QUEUED_AT: queued_at.isoformat()} if queued_at is not None else None,
         )
+
+    def wake(self, job: JobName, group: int, queued_at: datetime | None = None) -> bool:
+        """Queue `job(group)` unless one is already queued or at work: many items (a
+        burst of replies), one job, which takes all of its group's waiting work.
+
+        A mark in Redis says a job of the group is queued or at work; it lasts
+        WAKE_SECONDS unless the job renews it (`keep_awake`). The job takes it away
+        (`let_sleep`) before it looks for work a last time, so an item stored after
+        that look queues a new job. True if this call queued one."""
+        key = _wake_key(job, group)
+        if not self.connection.set(key, "1", nx=True, ex=WAKE_SECONDS):
+            return False
+        try:
+            self.enqueue(job, group, queued_at=queued_at)
+        except Exception:
+            with contextlib.suppress(Exception):  # else it lapses; the sweep queues the rest
+                self.connection.delete(key)
+            raise
+        return True
+
+    def keep_awake(self, job: JobName, group: int) -> None:
+        """The job of `group` is at work: its mark lasts another WAKE_SECONDS (and is
+        made again if Redis lost it)."""
+        self.connection.set(_wake_key(job, group), "1", ex=WAKE_SECONDS)
+
+    def let_sleep(self, job: JobName, group: int) -> None:
+        """The job of `group` is about to look for work a last time: from now on, new
+        work queues a new job."""
+        self.connection.delete(_wake_key(job, group))
 
     def lost_its_jobs(self) -> bool:
         """True when Redis no longer holds the mark an earlier call left there: it was
@@ -124,6 +160,10 @@ class JobQueue:
         except NoSuchJobError:
             return None
         return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+
+
+def _wake_key(job: JobName, group: int) -> str:
+    return f"wesaid:wake:{job.name.lower()}:{group}"
 
 
 def check_ids(ids: Iterable[int]) -> None:

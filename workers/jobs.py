@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -9,9 +12,11 @@ from flask import current_app
 from app.core.channels import Channel
 from app.events import outbox as event_outbox
 from app.events.sender import Transport
+from app.extensions import db
 from app.messaging import reconcile as reconciler
 from app.messaging import sending
 from app.messaging.inbox import process_inbound as route_reply
+from app.messaging.inbox import waiting_replies
 from app.privacy import service as privacy
 from app.queueing import JobName
 from app.runtime import Runtime
@@ -21,6 +26,7 @@ from app.uploads.progress import ProgressBoard
 from app.web.board_report import make_requested_report
 from workers.worker import job_context
 
+log = logging.getLogger(__name__)
 INBOUND_LOOKBACK = timedelta(hours=2)
 
 
@@ -49,6 +55,69 @@ def process_inbound(*inbound_ids: int) -> int:
         finally:
             sent = len(_send_each(runtime, tuple(answers)))
         return sent
+
+
+#: Replies a routing job takes from its group's inbox at a time; their answers go out
+#: together once they are routed.
+ROUTE_BATCH = 25
+#: How long a routing job goes on before it queues its group's next job and ends, so
+#: that other groups' jobs take their turn and a killed job loses little.
+ROUTE_SECONDS = 5.0
+#: Replies in a row whose routing failed after which the job gives up (the database is
+#: away, say); the sweep queues what is left.
+ROUTE_FAILURES = 3
+
+
+def route_replies(group: int) -> int:
+    """Route the replies waiting in `group` (`app.messaging.inbox.reply_group`), oldest
+    first, a batch at a time, sending each batch's answers together; the job webhooks
+    queue (`JobQueue.wake`), one for many replies. Returns how many it routed.
+
+    A reply whose routing fails is left for the sweep, which queues it again once it is
+    stale; the job goes on with the others, unless several fail in a row."""
+    with job_context() as runtime:
+        queue, job = runtime.queue, JobName.ROUTE_REPLIES
+        seen: set[int] = set()
+        failures = routed = 0
+        last_look = False
+        ends = time.monotonic() + ROUTE_SECONDS
+        try:
+            while True:
+                ids = waiting_replies(group, ROUTE_BATCH, skip=seen)
+                if not ids and last_look:
+                    return routed
+                if not ids:
+                    # A reply stored from now on queues a new job; one stored before
+                    # is found by this last look.
+                    queue.let_sleep(job, group)
+                    last_look = True
+                    continue
+                queue.keep_awake(job, group)
+                last_look = False
+                answers: list[int] = []
+                try:
+                    for inbound_id in ids:
+                        seen.add(inbound_id)
+                        try:
+                            answers += route_reply(inbound_id, runtime.clock).reply_ids
+                        except Exception:
+                            db.session.rollback()
+                            failures += 1
+                            if failures >= ROUTE_FAILURES:
+                                raise
+                            log.exception("reply %s not routed; left for the sweep", inbound_id)
+                        else:
+                            failures = 0
+                            routed += 1
+                finally:
+                    _send_each(runtime, tuple(answers))
+                if time.monotonic() > ends:  # the group's next job goes on
+                    queue.enqueue(job, group, queued_at=runtime.clock.now())
+                    return routed
+        except Exception:
+            with contextlib.suppress(Exception):
+                queue.let_sleep(job, group)  # the next reply queues a job again
+            raise
 
 
 def reconcile() -> dict[str, int]:

@@ -41,6 +41,13 @@ class LeftForTheSweep(JobQueue):
         self._handed = handed
 
     def enqueue(self, job: JobName, *ids: int, queued_at: datetime | None = None) -> None:
+        self._count()
+
+    def wake(self, job: JobName, group: int, queued_at: datetime | None = None) -> bool:
+        self._count()
+        return False
+
+    def _count(self) -> None:
         with self._handed.get_lock():
             self._handed.value += 1
 

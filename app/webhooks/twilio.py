@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
@@ -19,7 +18,7 @@ from app.core.channels import Channel
 from app.core.inputs import provider_sid, record_id
 from app.extensions import db
 from app.messaging.channels.twilio_common import body_matches, carries_body_hash
-from app.messaging.inbox import store_inbound
+from app.messaging.inbox import reply_group, store_inbound
 from app.messaging.status import record_status
 from app.queueing import JobName
 from app.runtime import get_runtime
@@ -103,7 +102,7 @@ def inbound_sms() -> Response:
     sender = form.get("From", "")
     now = get_runtime().clock.now()
     # A bad From or To is stored as it can be; the reply is then flagged for staff.
-    inbound_id, created = store_inbound(
+    stored = store_inbound(
         provider_sid=sid,
         from_number=sender,
         to_number=form.get("To", ""),
@@ -113,10 +112,16 @@ def inbound_sms() -> Response:
         now=now,
     )
     db.session.close()
-    metrics.count_inbound("message", "stored" if created else "duplicate")
-    if created:
-        # Stamped with the time it was stored, for the sweep (`JobQueue.oldest_waiting`).
-        _enqueue_quietly(JobName.PROCESS_INBOUND, inbound_id, queued_at=now)
+    metrics.count_inbound("message", "stored" if stored.created else "duplicate")
+    if stored.created:
+        # The job of the patient's group routes it, with whatever else the group has
+        # waiting; stamped with the time, for the sweep (`JobQueue.oldest_waiting`).
+        try:
+            get_runtime().queue.wake(
+                JobName.ROUTE_REPLIES, reply_group(stored.patient_id), queued_at=now
+            )
+        except Exception:  # Redis down: the sweep finds the row later, so it is not lost
+            log.exception("could not queue the routing of a reply; the sweep will")
     return _twiml()
 
 
@@ -131,10 +136,3 @@ def status_callback() -> Response:
     moved = record_status(record_id(request.args.get("m")), update, runtime.clock.now())
     metrics.count_inbound("status", update.status if moved else "unchanged")
     return _twiml()
-
-
-def _enqueue_quietly(job: JobName, item_id: int, queued_at: datetime | None = None) -> None:
-    try:
-        get_runtime().queue.enqueue(job, item_id, queued_at=queued_at)
-    except Exception:  # Redis down: the sweep finds the row later, so the reply is not lost
-        log.exception("could not queue %s; the sweep will pick it up", job.name)
