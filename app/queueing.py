@@ -31,8 +31,8 @@ class JobName(enum.StrEnum):
 
 
 class QueueName(enum.StrEnum):
-    INBOUND = "inbound"  # replies first: a patient is waiting for an answer
-    SEND = "send"  # outbound messages
+    INBOUND = "inbound"  # replies: a patient is waiting for an answer
+    SEND = "send"  # outbound messages (taken in turn with replies)
     MAINTENANCE = "maintenance"  # reconcilers and polls
     IMPORTS = "imports"  # files staff uploaded, reports they asked for: long jobs, taken last
 
@@ -51,7 +51,8 @@ QUEUE_FOR_JOB = {
 #: Jobs that may run longer than RQ's default of three minutes, in seconds.
 JOB_TIMEOUTS = {JobName.IMPORT_FILE: 3600, JobName.BOARD_REPORT: 1800, JobName.TRAIN_THEMES: 900}
 
-#: The order in which workers take work.
+#: The order in which workers take work; replies and sends take turns at the head
+#: (`workers.worker.TakingTurns`).
 WORKER_QUEUES = (QueueName.INBOUND, QueueName.SEND, QueueName.MAINTENANCE, QueueName.IMPORTS)
 
 #: The mark `JobQueue.lost_its_jobs` leaves in Redis.

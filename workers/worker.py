@@ -28,13 +28,13 @@ from types import FrameType
 from flask import Flask
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker
 
 from app import create_app, logs
 from app.extensions import db
 from app.messaging import compose
 from app.runtime import Runtime, get_runtime
-from workers.queues import WORKER_QUEUES
+from workers.queues import WORKER_QUEUES, QueueName
 
 _bound: dict[str, object] = {}
 
@@ -85,11 +85,31 @@ class InProcessWorker(SimpleWorker):
 
 
 log = logging.getLogger(__name__)
+#: The queues whose jobs a worker takes in turn, ahead of the others (`TakingTurns`).
+TAKING_TURNS = frozenset({QueueName.INBOUND.value, QueueName.SEND.value})
 #: Seconds between attempts to reach Redis again after it went away.
 RECONNECT_SECONDS = 1.0
 
 
-class WarmWorker(SimpleWorker):
+class TakingTurns:
+    """Replies and sends take turns: after a job from one of TAKING_TURNS a worker looks
+    first at the other, so that neither waits behind the other's backlog (a burst of
+    replies, or the reminders a Redis restart queued again). The queues after them
+    (reconcilers, imports) are still taken only when both are empty."""
+
+    _ordered_queues: list[Queue]
+
+    def reorder_queues(self, reference_queue: Queue) -> None:
+        if reference_queue.name not in TAKING_TURNS:
+            return
+        turns = [q for q in self._ordered_queues if q.name in TAKING_TURNS]
+        rest = [q for q in self._ordered_queues if q.name not in TAKING_TURNS]
+        others = [q for q in turns if q.name != reference_queue.name]
+        mine = [q for q in turns if q.name == reference_queue.name]
+        self._ordered_queues = others + mine + rest
+
+
+class WarmWorker(TakingTurns, SimpleWorker):
     """RQ's worker that runs each job in its own process, which stays warm."""
 
     #: A stop was asked for (SIGTERM, SIGINT), as opposed to RQ's loop ending on an error.
@@ -100,7 +120,7 @@ class WarmWorker(SimpleWorker):
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # untyped in RQ
 
 
-class ForkingWorker(Worker):
+class ForkingWorker(TakingTurns, Worker):
     """RQ's worker that runs each job in a child process (`wesaid worker --fork`)."""
 
     stop_asked = False

@@ -11,10 +11,12 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from redis import Redis
+from rq import Queue, SimpleWorker
 
 from app.core.clock import FixedClock
 from app.messaging import compose
 from app.messaging.states import MessageState
+from app.queueing import WORKER_QUEUES, QueueName
 from tests.integration import PATIENT_A, REMINDER_DUE, TOMORROW, Harness, running_harness
 from workers.worker import WarmWorker, run_worker, warm_up
 
@@ -41,7 +43,7 @@ def test_warm_up_loads_every_language_and_the_sdk(h: Harness) -> None:
     languages = compose.catalogue_locales()
     assert len(languages) >= 14
     assert compose.catalogue.cache_info().currsize == len(languages)
-    assert WarmWorker.__mro__[1].__name__ == "SimpleWorker"  # jobs in this process
+    assert SimpleWorker in WarmWorker.__mro__  # jobs in this process
 
 
 @pytest.mark.parametrize("fork", [False, True])
@@ -57,3 +59,36 @@ def test_the_worker_sends_a_due_reminder_once(h: Harness, fork: bool) -> None:
     assert (h.creates(PATIENT_A), h.sim.duplicate_sends()) == (1, 0)
     h.clock.set(REMINDER_DUE + timedelta(minutes=5))
     assert h.sweep().requeued == 0
+
+
+TAKEN: list[str] = []
+
+
+def take(tag: str) -> None:
+    """A job that notes when it ran."""
+    TAKEN.append(tag)
+
+
+class _Unsubscribed(WarmWorker):
+    """The production worker without its command channel, which a burst does not need."""
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
+
+
+def test_replies_and_sends_take_turns_and_the_reconciler_waits_for_both(
+    redis_conn: Redis,
+) -> None:
+    queues = {name: Queue(name.value, connection=redis_conn) for name in QueueName}
+    queues[QueueName.MAINTENANCE].enqueue(take, "reconcile")
+    for n in range(3):
+        queues[QueueName.INBOUND].enqueue(take, f"reply {n}")
+    for n in range(2):
+        queues[QueueName.SEND].enqueue(take, f"send {n}")
+    TAKEN.clear()
+    worker = _Unsubscribed([queues[name] for name in WORKER_QUEUES], connection=redis_conn)
+    worker.work(burst=True)
+    assert TAKEN == ["reply 0", "send 0", "reply 1", "send 1", "reply 2", "reconcile"]
