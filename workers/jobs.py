@@ -16,7 +16,7 @@ from app.extensions import db
 from app.messaging import reconcile as reconciler
 from app.messaging import sending
 from app.messaging.inbox import process_inbound as route_reply
-from app.messaging.inbox import waiting_replies
+from app.messaging.inbox import waiting_replies, waiting_since
 from app.privacy import service as privacy
 from app.queueing import JobName
 from app.runtime import Runtime
@@ -111,8 +111,11 @@ def route_replies(group: int) -> int:
                             routed += 1
                 finally:
                     _send_each(runtime, tuple(answers))
-                if time.monotonic() > ends:  # the group's next job goes on
-                    queue.enqueue(job, group, queued_at=runtime.clock.now())
+                if time.monotonic() > ends:
+                    # The group's next job goes on, stamped as its oldest reply, which
+                    # it still covers: the sweep leaves those replies alone.
+                    since = waiting_since(group) or runtime.clock.now()
+                    queue.enqueue(job, group, queued_at=since)
                     return routed
         except Exception:
             with contextlib.suppress(Exception):

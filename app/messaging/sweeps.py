@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, update
 from app.core.clock import Clock
 from app.extensions import db
 from app.messaging import dispatcher
+from app.messaging.inbox import reply_group
 from app.messaging.models import InboundMessage
 from app.messaging.states import InboundState
 from app.queueing import JobName, JobQueue
@@ -91,7 +92,15 @@ def sweep(
     waiting = None if lost else queue.oldest_waiting(JobName.PROCESS_INBOUND)
     stale_inbound = _stale_inbound(now, lost, inbound_stale, still_queued_from=waiting)
     db.session.commit()
-    inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, stale_inbound, queued_at=now)
+    if lost:
+        # Every reply waits: each group's routing job takes all of its group's at once.
+        for group in sorted({reply_group(patient_id) for _, patient_id in stale_inbound}):
+            queue.wake(JobName.ROUTE_REPLIES, group, queued_at=now)
+        inbound = len(stale_inbound)
+    else:
+        # A few, whose job was lost (or whose group's job was killed): a job of their own.
+        ids = [inbound_id for inbound_id, _ in stale_inbound]
+        inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, ids, queued_at=now)
     report = SweepReport(expired, claimed, requeued, inbound, unknown, lost)
     if any(vars(report).values()):
         log.info("sweep: %s", report)
@@ -103,13 +112,15 @@ def _stale_inbound(
     lost: bool,
     stale: timedelta = INBOUND_STALE,
     still_queued_from: datetime | None = None,
-) -> list[int]:
-    """Received replies whose job seems lost, to be queued again: older than
+) -> list[tuple[int, int | None]]:
+    """Received replies (id, patient) whose job seems lost, to be queued again: older than
     `stale` and not queued again in the last `stale` (every one, when Redis
     lost its jobs). A reply last queued at or after `still_queued_from` (when the job at
     the head of the inbound queue was queued) may still have its job waiting, and is
     left alone. Marks them queued again now. Does not commit."""
-    query = select(InboundMessage.id).where(InboundMessage.state == InboundState.RECEIVED)
+    query = select(InboundMessage.id, InboundMessage.patient_id).where(
+        InboundMessage.state == InboundState.RECEIVED
+    )
     if not lost:
         query = query.where(
             InboundMessage.received_at <= now - stale,
@@ -121,7 +132,8 @@ def _stale_inbound(
     if not lost and still_queued_from is not None:
         last_queued = func.coalesce(InboundMessage.requeued_at, InboundMessage.received_at)
         query = query.where(last_queued < still_queued_from)
-    ids = list(db.session.scalars(query))
+    rows = [(row.id, row.patient_id) for row in db.session.execute(query)]
+    ids = [inbound_id for inbound_id, _ in rows]
     if ids:
         db.session.execute(
             update(InboundMessage)
@@ -129,4 +141,4 @@ def _stale_inbound(
             .values(requeued_at=now)
             .execution_options(synchronize_session=False)
         )
-    return ids
+    return rows

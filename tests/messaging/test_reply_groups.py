@@ -4,6 +4,7 @@ and that job routes everything its group has waiting, answering a batch at a tim
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -12,7 +13,7 @@ from redis import Redis
 from app.core.clock import FixedClock
 from app.messaging.inbox import REPLY_GROUPS, reply_group
 from app.messaging.states import InboundState
-from app.queueing import JobName, JobQueue, QueueName
+from app.queueing import QUEUED_AT, JobName, JobQueue, QueueName
 from tests.integration import (
     CLINIC_SENDER,
     PAST_STALE,
@@ -66,20 +67,29 @@ def test_a_burst_of_replies_queues_one_job_a_group_and_every_reply_is_answered(
     assert all(h.appointment(a.appointment_id).confirmed_at for a in h.outbox(kind="confirmed"))
 
 
+@pytest.mark.storage
 def test_a_job_that_runs_out_of_time_queues_its_group_again_and_keeps_the_order(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     [person, *_] = _reminded(h)
     for body in ("hello", "1", "thanks"):
+        h.clock.advance(timedelta(seconds=10))
         _text_in(h, person.phone, body)
+    last_stored = h.clock.now()
     group = reply_group(person.id)
     inbound = h.runtime.queue.queue(QueueName.INBOUND)
     assert [job.args for job in inbound.jobs] == [(group,)]
     inbound.empty()
     monkeypatch.setattr(jobs, "ROUTE_BATCH", 2)
     monkeypatch.setattr(jobs, "ROUTE_SECONDS", 0.0)
+    h.clock.advance(timedelta(minutes=1))
     assert jobs.route_replies(group) == 2  # one batch, then the group's next job
-    assert [job.args for job in inbound.jobs] == [(group,)]
+    [going_on] = inbound.jobs
+    assert going_on.args == (group,)
+    # Stamped as the reply it still covers, so the sweep does not queue that one again.
+    assert going_on.meta[QUEUED_AT] == last_stored.isoformat()
+    h.clock.advance(timedelta(seconds=30))
+    assert h.sweep().inbound_requeued == 0
     assert [row.state for row in h.inbox()] == [
         InboundState.FLAGGED,  # "hello": for staff
         InboundState.PROCESSED,
@@ -130,3 +140,20 @@ def test_a_group_is_woken_once_until_its_job_looks_a_last_time(redis_conn: Redis
     redis_conn.flushdb()  # Redis lost everything while the job was at work
     queue.keep_awake(JobName.ROUTE_REPLIES, 1)
     assert queue.wake(JobName.ROUTE_REPLIES, 1) is False
+
+
+def test_once_redis_has_lost_its_jobs_each_group_with_replies_waiting_is_woken_once(
+    h: Harness,
+) -> None:
+    people = _reminded(h)
+    for person in people:
+        _text_in(h, person.phone, "1")
+    h.runtime.queue.connection.flushdb()  # Redis restarted empty: jobs and marks gone
+    report = h.sweep()
+    assert (report.redis_reset, report.inbound_requeued) == (True, len(people))
+    inbound = h.runtime.queue.queue(QueueName.INBOUND)
+    groups = sorted({reply_group(person.id) for person in people})
+    assert sorted(job.args for job in inbound.jobs) == [(group,) for group in groups]
+    h.drain()
+    assert {row.state for row in h.inbox()} == {InboundState.PROCESSED}
+    assert len(h.outbox(kind="confirmed")) == len(people)
