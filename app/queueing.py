@@ -61,15 +61,16 @@ EPOCH_KEY = "wesaid:epoch"
 QUEUED_AT = "queued_at"
 #: How long a group's mark (`JobQueue.wake`) lasts unless its job renews it: a job
 #: killed at work leaves its mark, and until it lapses the group's new items queue no
-#: job (the sweep still finds them).
-WAKE_SECONDS = 30
+#: job (nor does the sweep). The runtime sets it to the inbound stale threshold.
+WAKE_SECONDS = 30.0
 
 
 class JobQueue:
     """Puts jobs on RQ queues; ids in, nothing else."""
 
-    def __init__(self, connection: Redis | Any) -> None:
+    def __init__(self, connection: Redis | Any, wake_seconds: float = WAKE_SECONDS) -> None:
         self.connection = connection
+        self.wake_ms = max(1, round(wake_seconds * 1000))
         self._queues = {name: Queue(name.value, connection=connection) for name in QueueName}
 
     def queue(self, name: QueueName) -> Queue:
@@ -92,11 +93,12 @@ class JobQueue:
         burst of replies), one job, which takes all of its group's waiting work.
 
         A mark in Redis says a job of the group is queued or at work; it lasts
-        WAKE_SECONDS unless the job renews it (`keep_awake`). The job takes it away
-        (`let_sleep`) before it looks for work a last time, so an item stored after
-        that look queues a new job. True if this call queued one."""
+        `wake_seconds` unless the job renews it (`keep_awake`): a job that waits
+        longer in a long queue may get a twin, which finds its group's work done. The
+        job takes the mark away (`let_sleep`) before it looks for work a last time, so
+        an item stored after that look queues a new job. True if this call queued one."""
         key = _wake_key(job, group)
-        if not self.connection.set(key, "1", nx=True, ex=WAKE_SECONDS):
+        if not self.connection.set(key, "1", nx=True, px=self.wake_ms):
             return False
         try:
             self.enqueue(job, group, queued_at=queued_at)
@@ -107,9 +109,9 @@ class JobQueue:
         return True
 
     def keep_awake(self, job: JobName, group: int) -> None:
-        """The job of `group` is at work: its mark lasts another WAKE_SECONDS (and is
-        made again if Redis lost it)."""
-        self.connection.set(_wake_key(job, group), "1", ex=WAKE_SECONDS)
+        """The job of `group` is at work (or has queued the job that goes on with it):
+        its mark lasts another `wake_seconds` (and is made again if Redis lost it)."""
+        self.connection.set(_wake_key(job, group), "1", px=self.wake_ms)
 
     def let_sleep(self, job: JobName, group: int) -> None:
         """The job of `group` is about to look for work a last time: from now on, new

@@ -56,7 +56,9 @@ class Runtime:
 def build_runtime(app: Flask) -> Runtime:
     """Compose the runtime from configuration (a test may pass CLOCK, JOB_QUEUE, CHANNELS)."""
     cfg = app.config
-    queue = cfg.get("JOB_QUEUE") or JobQueue(connect(cfg.get("REDIS_URL")))
+    queue = cfg.get("JOB_QUEUE") or JobQueue(
+        connect(cfg.get("REDIS_URL")), wake_seconds=float(cfg.get("INBOUND_STALE_SECONDS", 30.0))
+    )
     clock = cfg.get("CLOCK") or SystemClock()
     rates = cfg.get("SENDER_RATES") or {}
     return Runtime(

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.messaging import reconcile as reconciler
 from app.messaging import sending
 from app.messaging.inbox import process_inbound as route_reply
-from app.messaging.inbox import waiting_replies, waiting_since
+from app.messaging.inbox import waiting_replies
 from app.privacy import service as privacy
 from app.queueing import JobName
 from app.runtime import Runtime
@@ -82,6 +82,7 @@ def route_replies(group: int) -> int:
         last_look = False
         ends = time.monotonic() + ROUTE_SECONDS
         try:
+            queue.keep_awake(job, group)  # at work: a death now holds the group briefly
             while True:
                 ids = waiting_replies(group, ROUTE_BATCH, skip=seen)
                 if not ids and last_look:
@@ -111,11 +112,9 @@ def route_replies(group: int) -> int:
                             routed += 1
                 finally:
                     _send_each(runtime, tuple(answers))
-                if time.monotonic() > ends:
-                    # The group's next job goes on, stamped as its oldest reply, which
-                    # it still covers: the sweep leaves those replies alone.
-                    since = waiting_since(group) or runtime.clock.now()
-                    queue.enqueue(job, group, queued_at=since)
+                if time.monotonic() > ends:  # the group's next job goes on
+                    queue.keep_awake(job, group)
+                    queue.enqueue(job, group, queued_at=runtime.clock.now())
                     return routed
         except Exception:
             with contextlib.suppress(Exception):

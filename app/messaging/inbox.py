@@ -148,20 +148,6 @@ def waiting_replies(group: int, limit: int, skip: Collection[int] = ()) -> list[
     return list(db.session.scalars(query))
 
 
-def waiting_since(group: int) -> datetime | None:
-    """When the reply of `group` that has waited longest was stored or last queued
-    again: the time a job that goes on with the group's work carries, for the sweep
-    (`JobQueue.oldest_waiting`)."""
-    return db.session.scalar(
-        select(
-            func.min(func.coalesce(InboundMessage.requeued_at, InboundMessage.received_at))
-        ).where(
-            InboundMessage.state == InboundState.RECEIVED,
-            func.coalesce(InboundMessage.patient_id, 0) % REPLY_GROUPS == group,
-        )
-    )
-
-
 def _address(raw: str) -> str:
     """A number as stored: without its channel prefix, NULs or anything past 40
     characters (no number is that long: such a message matches no patient)."""

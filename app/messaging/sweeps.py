@@ -8,10 +8,11 @@ job are queued again once they look stale.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from app.core.clock import Clock
 from app.extensions import db
@@ -89,35 +90,21 @@ def sweep(
         if len(ids) < batch:
             break
     unknown = dispatcher.mark_stuck_sending(now, sending_stale)
-    waiting = None if lost else queue.oldest_waiting(JobName.PROCESS_INBOUND)
-    stale_inbound = _stale_inbound(now, lost, inbound_stale, still_queued_from=waiting)
-    db.session.commit()
-    if lost:
-        # Every reply waits: each group's routing job takes all of its group's at once.
-        for group in sorted({reply_group(patient_id) for _, patient_id in stale_inbound}):
-            queue.wake(JobName.ROUTE_REPLIES, group, queued_at=now)
-        inbound = len(stale_inbound)
-    else:
-        # A few, whose job was lost (or whose group's job was killed): a job of their own.
-        ids = [inbound_id for inbound_id, _ in stale_inbound]
-        inbound = queue.enqueue_batches(JobName.PROCESS_INBOUND, ids, queued_at=now)
+    inbound = _wake_waiting_replies(now, queue, lost, inbound_stale)
     report = SweepReport(expired, claimed, requeued, inbound, unknown, lost)
     if any(vars(report).values()):
         log.info("sweep: %s", report)
     return report
 
 
-def _stale_inbound(
-    now: datetime,
-    lost: bool,
-    stale: timedelta = INBOUND_STALE,
-    still_queued_from: datetime | None = None,
-) -> list[tuple[int, int | None]]:
-    """Received replies (id, patient) whose job seems lost, to be queued again: older than
-    `stale` and not queued again in the last `stale` (every one, when Redis
-    lost its jobs). A reply last queued at or after `still_queued_from` (when the job at
-    the head of the inbound queue was queued) may still have its job waiting, and is
-    left alone. Marks them queued again now. Does not commit."""
+def _wake_waiting_replies(now: datetime, queue: JobQueue, lost: bool, stale: timedelta) -> int:
+    """Wake the routing job of each group of patients (`JobQueue.wake`) whose replies
+    seem forgotten: when Redis lost its jobs, every group with a reply waiting;
+    otherwise each group with a reply older than `stale` (and not woken for it in the
+    last `stale`) and no job queued or at work, its mark lapsed (the job's worker died,
+    or the job was lost). A group whose job is queued or at work is left alone, however
+    long its replies wait. Marks the woken groups' replies as queued again now, and
+    commits; returns how many replies they hold."""
     query = select(InboundMessage.id, InboundMessage.patient_id).where(
         InboundMessage.state == InboundState.RECEIVED
     )
@@ -129,16 +116,22 @@ def _stale_inbound(
                 InboundMessage.requeued_at <= now - stale,
             ),
         )
-    if not lost and still_queued_from is not None:
-        last_queued = func.coalesce(InboundMessage.requeued_at, InboundMessage.received_at)
-        query = query.where(last_queued < still_queued_from)
-    rows = [(row.id, row.patient_id) for row in db.session.execute(query)]
-    ids = [inbound_id for inbound_id, _ in rows]
-    if ids:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for row in db.session.execute(query):
+        groups[reply_group(row.patient_id)].append(row.id)
+    db.session.commit()
+    woken = [
+        inbound_id
+        for group, ids in sorted(groups.items())
+        if queue.wake(JobName.ROUTE_REPLIES, group, queued_at=now)
+        for inbound_id in ids
+    ]
+    if woken:
         db.session.execute(
             update(InboundMessage)
-            .where(InboundMessage.id.in_(ids))
+            .where(InboundMessage.id.in_(woken))
             .values(requeued_at=now)
             .execution_options(synchronize_session=False)
         )
-    return rows
+        db.session.commit()
+    return len(woken)

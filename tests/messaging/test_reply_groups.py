@@ -13,7 +13,7 @@ from redis import Redis
 from app.core.clock import FixedClock
 from app.messaging.inbox import REPLY_GROUPS, reply_group
 from app.messaging.states import InboundState
-from app.queueing import QUEUED_AT, JobName, JobQueue, QueueName
+from app.queueing import JobName, JobQueue, QueueName
 from tests.integration import (
     CLINIC_SENDER,
     PAST_STALE,
@@ -75,7 +75,6 @@ def test_a_job_that_runs_out_of_time_queues_its_group_again_and_keeps_the_order(
     for body in ("hello", "1", "thanks"):
         h.clock.advance(timedelta(seconds=10))
         _text_in(h, person.phone, body)
-    last_stored = h.clock.now()
     group = reply_group(person.id)
     inbound = h.runtime.queue.queue(QueueName.INBOUND)
     assert [job.args for job in inbound.jobs] == [(group,)]
@@ -84,11 +83,9 @@ def test_a_job_that_runs_out_of_time_queues_its_group_again_and_keeps_the_order(
     monkeypatch.setattr(jobs, "ROUTE_SECONDS", 0.0)
     h.clock.advance(timedelta(minutes=1))
     assert jobs.route_replies(group) == 2  # one batch, then the group's next job
-    [going_on] = inbound.jobs
-    assert going_on.args == (group,)
-    # Stamped as the reply it still covers, so the sweep does not queue that one again.
-    assert going_on.meta[QUEUED_AT] == last_stored.isoformat()
-    h.clock.advance(timedelta(seconds=30))
+    assert [job.args for job in inbound.jobs] == [(group,)]
+    # Its reply is past the stale threshold, but the group's job is queued: left alone.
+    h.clock.advance(timedelta(minutes=1))
     assert h.sweep().inbound_requeued == 0
     assert [row.state for row in h.inbox()] == [
         InboundState.FLAGGED,  # "hello": for staff
@@ -157,3 +154,18 @@ def test_once_redis_has_lost_its_jobs_each_group_with_replies_waiting_is_woken_o
     h.drain()
     assert {row.state for row in h.inbox()} == {InboundState.PROCESSED}
     assert len(h.outbox(kind="confirmed")) == len(people)
+
+
+def test_a_group_whose_job_was_lost_is_woken_again_once_its_mark_lapses(h: Harness) -> None:
+    [person, *_] = _reminded(h)
+    _text_in(h, person.phone, "1")
+    inbound = h.runtime.queue.queue(QueueName.INBOUND)
+    assert inbound.pop_job_id() is not None  # taken by a worker that died at once
+    h.clock.advance(PAST_STALE)
+    assert h.sweep().inbound_requeued == 0  # its mark says a job is at work
+    h.runtime.queue.let_sleep(JobName.ROUTE_REPLIES, reply_group(person.id))  # it lapses
+    assert h.sweep().inbound_requeued == 1
+    assert h.sweep().inbound_requeued == 0  # woken once
+    h.drain()
+    assert [row.state for row in h.inbox()] == [InboundState.PROCESSED]
+    assert len(h.outbox(kind="confirmed")) == 1
