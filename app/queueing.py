@@ -88,7 +88,7 @@ class JobQueue:
             meta={QUEUED_AT: queued_at.isoformat()} if queued_at is not None else None,
         )
 
-    def wake(self, job: JobName, group: int, queued_at: datetime | None = None) -> bool:
+    def wake(self, job: JobName, group: int) -> bool:
         """Queue `job(group)` unless one is already queued or at work: many items (a
         burst of replies), one job, which takes all of its group's waiting work.
 
@@ -101,7 +101,7 @@ class JobQueue:
         if not self.connection.set(key, "1", nx=True, px=self.wake_ms):
             return False
         try:
-            self.enqueue(job, group, queued_at=queued_at)
+            self.enqueue(job, group)
         except Exception:
             with contextlib.suppress(Exception):  # else it lapses; the sweep queues the rest
                 self.connection.delete(key)

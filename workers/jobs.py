@@ -114,7 +114,7 @@ def route_replies(group: int) -> int:
                     _send_each(runtime, tuple(answers))
                 if time.monotonic() > ends:  # the group's next job goes on
                     queue.keep_awake(job, group)
-                    queue.enqueue(job, group, queued_at=runtime.clock.now())
+                    queue.enqueue(job, group)
                     return routed
         except Exception:
             with contextlib.suppress(Exception):

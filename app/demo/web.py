@@ -43,7 +43,7 @@ class LeftForTheSweep(JobQueue):
     def enqueue(self, job: JobName, *ids: int, queued_at: datetime | None = None) -> None:
         self._count()
 
-    def wake(self, job: JobName, group: int, queued_at: datetime | None = None) -> bool:
+    def wake(self, job: JobName, group: int) -> bool:
         self._count()
         return False
 

@@ -123,7 +123,7 @@ def _wake_waiting_replies(now: datetime, queue: JobQueue, lost: bool, stale: tim
     woken = [
         inbound_id
         for group, ids in sorted(groups.items())
-        if queue.wake(JobName.ROUTE_REPLIES, group, queued_at=now)
+        if queue.wake(JobName.ROUTE_REPLIES, group)
         for inbound_id in ids
     ]
     if woken:

@@ -115,11 +115,9 @@ def inbound_sms() -> Response:
     metrics.count_inbound("message", "stored" if stored.created else "duplicate")
     if stored.created:
         # The job of the patient's group routes it, with whatever else the group has
-        # waiting; stamped with the time, for the sweep (`JobQueue.oldest_waiting`).
+        # waiting (the sweep knows the group is served by its mark in Redis).
         try:
-            get_runtime().queue.wake(
-                JobName.ROUTE_REPLIES, reply_group(stored.patient_id), queued_at=now
-            )
+            get_runtime().queue.wake(JobName.ROUTE_REPLIES, reply_group(stored.patient_id))
         except Exception:  # Redis down: the sweep finds the row later, so it is not lost
             log.exception("could not queue the routing of a reply; the sweep will")
     return _twiml()
