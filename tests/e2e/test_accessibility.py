@@ -183,7 +183,7 @@ def test_the_form_on_a_phone(
         assert radio is not None
         assert label is not None
         assert radio["x"] > label["x"]
-        assert page.get_by_role("button", name=ARABIC_SUBMIT).is_visible()
+        page.get_by_role("button", name=ARABIC_SUBMIT).wait_for()
 
 
 def test_the_form_works_without_javascript(

@@ -4,6 +4,7 @@ no cookie is stored and no request leaves the page's own origin."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -93,10 +94,11 @@ def test_a_lead_approves_a_quote_and_writes_an_entry_in_the_browser(
     sign_in(page, base_url, desk, desk.member(Role.EXPERIENCE_LEAD, ["north"], name="Lee Lead"))
     open_section(page, "You said, we did")
     page.get_by_role("link", name="Choose quotes for the public page").click()
+    page.wait_for_url(re.compile(r".*/you-said/quotes$"))
     assert "07400" not in page.content()
     check_page(page, "staff-you-said-quotes")
     page.get_by_role("button", name="Approve").first.click()
-    assert page.get_by_role("heading", name="Published quotes").is_visible()
+    page.get_by_role("heading", name="Published quotes").wait_for()
 
     page.goto(f"{base_url}/staff/you-said/new")
     page.get_by_label("Where").select_option(label="North")
@@ -106,7 +108,7 @@ def test_a_lead_approves_a_quote_and_writes_an_entry_in_the_browser(
     page.locator("input[name=quotes]").first.check()
     check_page(page, "staff-you-said-entry")
     page.get_by_role("button", name="Save the entry").click()
-    assert "Entry saved" in page.content()
+    page.get_by_text("Entry saved.").wait_for()
     assert refused == []
     page.goto(f"{base_url}/p/trust/north")
     assert "We fitted blinds and a fan" in page.content()

@@ -64,7 +64,7 @@ def _settings(page: Page) -> None:
     open_section(page, "Settings")
     page.get_by_label("From").fill("21:30")
     page.get_by_role("button", name="Save settings").click()
-    assert "Saved. You changed: quiet hours." in page.locator("main").inner_text()
+    page.locator("main").get_by_text("Saved. You changed: quiet hours.").wait_for()
     check_page(page, "staff-settings")
 
 
@@ -81,7 +81,7 @@ def _invite(page: Page) -> None:
     assert link.startswith("https://wesaid.example.org/staff/welcome/")
     _check_secret_page(page)
     page.get_by_role("link", name="Back to users").click()
-    assert "Nia Jones" in page.locator("table").inner_text()
+    page.locator("table").get_by_text("Nia Jones").wait_for()
     assert link not in page.content()
     check_page(page, "staff-users")
 

@@ -66,7 +66,7 @@ def test_a_manager_reads_attendance_as_a_board_does(
 
     # The table behind the chart opens from its link.
     page.get_by_role("link", name="Table of the numbers in this chart").click()
-    assert page.locator("#dna-table").is_visible()
+    page.locator("#dna-table").wait_for()
 
     # Who misses appointments there.
     page.get_by_role(

@@ -58,7 +58,7 @@ def _fhir(page: Page) -> None:
     )
     check_page(page, "staff-events-fhir")
     page.get_by_role("button", name="Save").click()
-    assert "written back" in page.locator("main").inner_text()
+    page.locator("main").get_by_text("written back").first.wait_for()
     check_page(page, "staff-events")
 
 
@@ -100,5 +100,5 @@ def test_a_manager_subscribes_reads_the_delivery_log_and_revokes(
 
     page.get_by_role("link", name="Events", exact=True).click()
     page.get_by_role("button", name=f"Revoke {receiver.url}").click()
-    assert "Revoked" in page.locator("#subscriptions-table").inner_text()
+    page.locator("#subscriptions-table").get_by_text("Revoked").wait_for()
     assert refused == []

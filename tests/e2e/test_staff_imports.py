@@ -105,7 +105,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     table = page.get_by_role("table")
     for word in ("Confirmed", "Delivered", "Sent", "Failed", "Cancelled", "Opted out"):
         assert table.get_by_text(word, exact=True).count() >= 1, word
-    assert table.get_by_text("Bilal Hussain").is_visible()
+    table.get_by_text("Bilal Hussain").wait_for()
     check_page(page, "staff-appointments")
 
     # An upload with one bad row.
@@ -119,7 +119,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     page.get_by_role("button", name="Upload and import").click()
     page.wait_for_url(re.compile(r".*/staff/imports/\d+$"))
     run_id = int(page.url.rsplit("/", 1)[1])
-    assert page.get_by_role("heading", name="Waiting to start").is_visible()
+    page.get_by_role("heading", name="Waiting to start").wait_for()
 
     # As it runs: the progress bar (a count as a worker would tell it).
     db.session.execute(
@@ -128,7 +128,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     db.session.commit()
     ProgressBoard(redis_conn).tell(run_id, 12_500, 50_000)
     page.reload()
-    assert page.get_by_text("12,500 of 50,000 rows done (25%)").is_visible()
+    page.get_by_text("12,500 of 50,000 rows done (25%)").wait_for()
     check_page(page, "staff-import-progress")
     db.session.execute(
         text("UPDATE import_runs SET state = 'queued' WHERE id = :id"), {"id": run_id}
@@ -137,16 +137,16 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
 
     _work(app, redis_conn)
     page.reload()
-    assert page.get_by_role("heading", name="Imported, with problems").is_visible()
+    page.get_by_role("heading", name="Imported, with problems").wait_for()
     problem = "new-patients.csv:4: phone: premium rate number not accepted"
-    assert page.get_by_text(problem).is_visible()
+    page.get_by_text(problem).wait_for()
     check_page(page, "staff-import-run")
     with page.expect_download() as downloading:
         page.get_by_role("button", name="Download the report (text file)").click()
     report = Path(downloading.value.path()).read_text(encoding="utf-8")
     assert report == f"{problem}\npatients: 3 created, 0 updated, 0 unchanged, 1 bad row\n"
     page.get_by_role("link", name="Back to imports").click()
-    assert page.get_by_role("link", name="new-patients.csv").is_visible()
+    page.get_by_role("link", name="new-patients.csv").wait_for()
     check_page(page, "staff-imports")
 
     # Yesterday's outcomes, in one go.
@@ -154,7 +154,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     page.get_by_role("link", name="Previous day").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Sunday 1 March 2026")
     page.get_by_role("button", name="Record outcomes").click()
-    assert page.get_by_role("heading", name="Record outcomes").is_visible()
+    page.get_by_role("heading", name="Record outcomes").wait_for()
     chosen = {
         "Bilal Hussain": "Attended",
         "Carys Evans": "Did not attend",
@@ -165,7 +165,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     page.evaluate("document.activeElement.blur()")
     check_page(page, "staff-outcomes")
     page.get_by_role("button", name="Save outcomes").click()
-    assert page.get_by_text("Outcomes saved for 3 appointments.").is_visible()
+    page.get_by_text("Outcomes saved for 3 appointments.").wait_for()
     db.session.expire_all()
     statuses = {
         a.patient_id: a.status

@@ -59,6 +59,6 @@ def test_an_analyst_asks_for_and_downloads_the_board_report(
     for _slug, name, *_rest in CLINICS:
         assert f"DNA rate by month, {name}" in text
     page.get_by_role("link", name="Back to board reports").click()
-    assert "Ready" in page.locator("table").inner_text()
+    page.locator("table").get_by_text("Ready").first.wait_for()
     check_page(page, "staff-board-reports")
     assert refused == []
