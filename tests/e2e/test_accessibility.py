@@ -54,7 +54,10 @@ def _open(app: Flask, clock: FixedClock, base_url: str, page: Page, locale: str)
 
 
 def _send(page: Page) -> None:
-    page.locator("form button[type=submit]").click()
+    """Submit the form and wait for the page it leads to (a check made at once could
+    read the page it left)."""
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").click()
 
 
 def _answer_first_and_send(page: Page) -> None:

@@ -81,7 +81,7 @@ def test_the_public_page_in_three_languages(
 
     # The switcher's links lead to the same page in another language.
     page.locator("a[hreflang=so]").click()
-    assert page.get_attribute("html", "lang") == "so"
+    page.locator("html[lang=so]").wait_for(state="attached")
 
 
 def test_a_lead_approves_a_quote_and_writes_an_entry_in_the_browser(

@@ -152,7 +152,7 @@ def test_a_clinic_manager_imports_a_file_and_records_a_day_s_outcomes(
     # Yesterday's outcomes, in one go.
     page.goto(f"{base_url}/staff/appointments")
     page.get_by_role("link", name="Previous day").click()
-    assert page.get_by_role("heading", level=1).inner_text().startswith("Sunday 1 March 2026")
+    page.get_by_role("heading", level=1, name=re.compile(r"^Sunday 1 March 2026")).wait_for()
     page.get_by_role("button", name="Record outcomes").click()
     page.get_by_role("heading", name="Record outcomes").wait_for()
     chosen = {
