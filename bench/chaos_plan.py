@@ -13,15 +13,17 @@ class Timings:
     """How soon the clock and the reconcilers take something for lost (the app's
     WESAID_* settings). Production waits longer (reconcile every 60 s; claims and sends
     stale after 120 s; the list trusted after 60 s; a missing final status polled after
-    30 minutes), which would not fit in a run; the rules are the same."""
+    30 minutes), which would not fit in a run; the rules are the same. The last missing
+    statuses are polled up to `status_poll` + `reconcile` seconds after their message
+    went, which is how long a run waits at its end once nothing else is open."""
 
     clock: float = 5
-    reconcile: float = 30
+    reconcile: float = 15
     claim_stale: float = 60
     sending_stale: float = 60
     inbound_stale: float = 30
     list_lag: float = 20
-    status_poll: float = 60
+    status_poll: float = 30
 
     def env(self) -> dict[str, str]:
         return {
