@@ -29,6 +29,7 @@ from app.queueing import JobName
 from app.results.service import recompute_recent
 from app.runtime import Runtime, get_runtime
 from app.surveys.service import expire_sessions
+from app.uploads.service import recover_runs
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,17 @@ def _erase_at_provider(runtime: Runtime) -> None:
     runtime.queue.enqueue_batches(JobName.ERASE_AT_PROVIDER, privacy.due_erasures(now))
 
 
+def _recover_imports(runtime: Runtime) -> None:
+    found = recover_runs(runtime.clock, runtime.queue)
+    if found.queued_again or found.stopped:
+        log.info(
+            "imports: %s run(s) queued again (their jobs were lost), %s stopped (past the "
+            "time limit)",
+            found.queued_again,
+            found.stopped,
+        )
+
+
 def schedule(
     sweep_seconds: float,
     *,
@@ -142,6 +154,8 @@ def schedule(
         Periodic("idempotency keys", 3600.0, _purge_idempotency_keys),
         # Provider copies of erased patients still to erase (a lost job is queued again).
         Periodic("provider erasures", 300.0, _erase_at_provider),
+        # Uploads whose import job was lost, or whose worker died under them.
+        Periodic("imports", 60.0, _recover_imports),
     )
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from redis.exceptions import RedisError
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from app.appointments.imports import (
     import_appointments_csv,
@@ -31,13 +32,21 @@ from app.core.errors import Invalid, NotFound, WeSaidError
 from app.core.imports import ImportReport
 from app.extensions import db
 from app.patients.service import import_patients_csv
-from app.queueing import JobName, JobQueue
+from app.queueing import JOB_TIMEOUTS, QUEUE_FOR_JOB, JobName, JobQueue
 from app.uploads.files import FileRefusal, check_file, clean_name
 from app.uploads.kinds import FINISHED, ImportKind, ImportState
 from app.uploads.models import ImportRun, ImportUpload
 from app.uploads.progress import ProgressBoard
 
-__all__ = ["Upload", "UploadRefused", "report_for_download", "run_import", "start_import"]
+__all__ = [
+    "Recovered",
+    "Upload",
+    "UploadRefused",
+    "recover_runs",
+    "report_for_download",
+    "run_import",
+    "start_import",
+]
 
 #: What a failed run says when the import stopped for a reason of ours, not the file's.
 STOPPED = "the import stopped unexpectedly; nothing was imported"
@@ -103,7 +112,9 @@ def start_import(upload: Upload, *, actor: Actor, clock: Clock, queue: JobQueue)
     db.session.add(ImportUpload(run_id=run.id, content=upload.content))
     db.session.commit()
     try:
-        queue.enqueue(JobName.IMPORT_FILE, run.id)
+        # Stamped with the run's creation, so that the clock can tell a job lost from
+        # one still waiting in the queue (`recover_runs`).
+        queue.enqueue(JobName.IMPORT_FILE, run.id, queued_at=run.created_at)
     except RedisError:  # the queue is away: the run says so, and keeps no file
         _end(run.id, clock, failure=NOT_QUEUED)
     return run
@@ -136,6 +147,62 @@ def run_import(run_id: int, clock: Clock, board: ProgressBoard) -> ImportState |
         _end(run_id, clock, failure=STOPPED, total=counted.total)
         raise
     return _end(run_id, clock, report=report, total=counted.total)
+
+
+#: How long past its job's time limit a run may still say it is running: by then RQ has
+#: stopped the job, or its worker died under it.
+RUNNING_GRACE = timedelta(minutes=5)
+#: How long a queued run may go untaken once its job has left the queue: a worker that
+#: takes the job claims the run at once.
+QUEUED_GRACE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    queued_again: int
+    stopped: int
+
+
+def recover_runs(clock: Clock, queue: JobQueue) -> Recovered:
+    """What a lost job or a dead worker left behind (the clock calls it); commits.
+
+    A queued run whose job has left the imports queue without a worker taking the run
+    (Redis restarted without its jobs, say) is queued again, stamped as first queued;
+    a twin of its job finds the run taken and does nothing. A run still running past its
+    job's time limit ends as failed (STOPPED): its worker was killed or timed out, its
+    transaction rolled back and nothing was written; its file is deleted and its end is
+    in the audit log, as for any other run. Nothing else is touched.
+    """
+    now = clock.now()
+    limit = timedelta(seconds=JOB_TIMEOUTS[JobName.IMPORT_FILE]) + RUNNING_GRACE
+    stuck = db.session.scalars(
+        select(ImportRun.id)
+        .where(ImportRun.state == ImportState.RUNNING, ImportRun.started_at < now - limit)
+        .order_by(ImportRun.id)
+    ).all()
+    for run_id in stuck:
+        _end(run_id, clock, failure=STOPPED)
+    return Recovered(queued_again=_queue_lost(clock, queue), stopped=len(stuck))
+
+
+def _queue_lost(clock: Clock, queue: JobQueue) -> int:
+    """Queue again the queued runs whose jobs are gone. The imports queue is first in,
+    first out and every job carries its run's creation time, so a run created before the
+    job at its head (or any run, when the queue is empty) is no longer in it."""
+    head = queue.oldest_waiting(JobName.IMPORT_FILE)
+    if head is None and queue.queue(QUEUE_FOR_JOB[JobName.IMPORT_FILE]).count:
+        return 0  # a job at the head with no time (queued by older code): cannot tell
+    cutoff = clock.now() - QUEUED_GRACE
+    if head is not None:
+        cutoff = min(cutoff, head)
+    lost = db.session.execute(
+        select(ImportRun.id, ImportRun.created_at)
+        .where(ImportRun.state == ImportState.QUEUED, ImportRun.created_at < cutoff)
+        .order_by(ImportRun.created_at, ImportRun.id)
+    ).all()
+    for run_id, created_at in lost:
+        queue.enqueue(JobName.IMPORT_FILE, run_id, queued_at=created_at)
+    return len(lost)
 
 
 class _Counted:

@@ -367,7 +367,7 @@ def test_a_report_is_downloaded_only_once_the_run_has_ended_and_is_recorded(
 class AwayQueue:
     """A job queue whose Redis cannot be reached."""
 
-    def enqueue(self, *_args: object) -> None:
+    def enqueue(self, *_args: object, **_kwargs: object) -> None:
         raise RedisConnectionError("no route to host")
 
 

@@ -36,6 +36,7 @@ def test_the_schedule_names_every_periodic_task_once() -> None:
         "event deliveries",
         "idempotency keys",
         "statistics",
+        "imports",
     } == set(names)
     by_name = {task.name: task.every_seconds for task in tasks}
     assert by_name["sweep"] == by_name["conversations"] == 5.0
