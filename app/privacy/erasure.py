@@ -24,8 +24,9 @@ What happens to each thing WeSaid holds about the patient, and why:
   response keeps its choices under its pseudonym, and the invitation its weighting
   bands: the results weight them, so stored snapshots stay valid.
 - Consent events and experiment arms are kept: ids and codes only.
-- Twilio: each message's text is blanked (an update with an empty Body) and each call's
-  record deleted, by a job that is tried again until Twilio has done it.
+- Twilio: each message's record is deleted, its numbers with its text (Twilio deletes a
+  message once it is final), and each call's record, by a job that is tried again until
+  Twilio has done it.
 
 The survey rows belong to `app.surveys`, which registers its part at start-up
 (`app.patients.forgetting`).

@@ -15,7 +15,7 @@ from app.db import Base, state_enum
 
 
 class ErasureKind(enum.StrEnum):
-    MESSAGE = "message"  # blank the text of a message, sent or received (redaction)
+    MESSAGE = "message"  # delete a message, sent or received, with its numbers
     CALL = "call"  # delete the record of a call
 
 

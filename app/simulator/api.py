@@ -73,6 +73,8 @@ class SimulatedAccount(Protocol):
 
     def update_message(self, sid: str, form: Mapping[str, str]) -> ApiResponse: ...
 
+    def delete_message(self, sid: str) -> ApiResponse: ...
+
     def create_call(self, form: Mapping[str, str]) -> ApiResponse: ...
 
     def list_calls(self, params: Mapping[str, str]) -> ApiResponse: ...
@@ -156,6 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return account.fetch_message(instance["sid"])
             if method == "POST":
                 return account.update_message(instance["sid"], form)
+            if method == "DELETE":
+                return account.delete_message(instance["sid"])
             return error(405, 20004)
         if method == "GET":
             return account.list_messages(_flatten(query))

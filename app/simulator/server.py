@@ -40,6 +40,10 @@ from app.simulator.whatsapp import OUTSIDE_WINDOW, Windows, bare, is_whatsapp
 
 #: Call statuses after which a call has ended and its record may be deleted.
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+#: Message statuses after which a message may be deleted (a text received is final).
+FINAL_MESSAGE_STATUSES = frozenset(
+    {"delivered", "undelivered", "failed", "received", "read", "canceled"}
+)
 
 
 class TwilioSimulator:
@@ -280,6 +284,19 @@ class TwilioSimulator:
             return error(400, 30400)
         message = self.messages.update(sid, body="", updated_at=self._now())
         return ApiResponse(200, message.to_json()) if message else error(404, 20404)
+
+    def delete_message(self, sid: str) -> ApiResponse:
+        """Delete a message from the account's logs as Twilio does, its numbers with its
+        text: 204 and no body; 404 (20404) for one it does not hold (deleted already);
+        422 (20009) for one still on its way, which can be deleted once it is final."""
+        message = self.messages.find(sid)
+        if message is None:
+            return error(404, 20404)
+        if message.status not in FINAL_MESSAGE_STATUSES:
+            return error(422, 20009)
+        if not self.messages.remove(sid):
+            return error(404, 20404)
+        return ApiResponse(204, {})
 
     def inject_inbound(self, from_: str, to: str, body: str) -> str:
         """A text the patient at `from_` starts; stored, and posted to `inbound_url`."""

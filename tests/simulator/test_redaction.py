@@ -1,5 +1,6 @@
-"""Erasure at the simulator, as Twilio does it, through the real SDK: redacting a
-message (an update with an empty Body) and deleting a call's record (DELETE, 204)."""
+"""Erasure at the simulator, as Twilio does it, through the real SDK: deleting a
+message's or a call's record (DELETE, 204) once it is final, and redacting a message (an
+update with an empty Body), which blanks its text and keeps its numbers."""
 
 from __future__ import annotations
 
@@ -89,6 +90,32 @@ def test_deleting_an_ended_call_answers_204_with_no_body(
     assert (again.status_code, again.json()["code"]) == (404, 20404)
 
 
+def test_deleting_a_final_message_answers_204_and_takes_its_numbers_too(
+    twilio_client: Any, sim: TwilioSimulator
+) -> None:
+    created = twilio_client.messages.create(to=PATIENT, from_=CLINIC, body="Hello Ada, 3pm")
+    reply = sim.inject_inbound(PATIENT, CLINIC, "1")
+    assert sim.flush()
+    for sid in (created.sid, reply):
+        url = f"{sim.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json"
+        answer = requests.delete(url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5)
+        assert (answer.status_code, answer.content) == (204, b"")
+        again = requests.delete(url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5)
+        assert (again.status_code, again.json()["code"]) == (404, 20404)
+    assert sim.messages.all() == []
+    assert twilio_client.messages.list(to=PATIENT) == []
+
+
+def test_a_message_on_its_way_cannot_be_deleted(twilio_client: Any, sim: TwilioSimulator) -> None:
+    created = twilio_client.messages.create(to=PATIENT, from_=CLINIC, body="Hello")
+    assert sim.flush()
+    sim.messages.update(created.sid, status="sent")
+    with pytest.raises(TwilioRestException) as refused:
+        twilio_client.messages(created.sid).delete()
+    assert (refused.value.status, refused.value.code) == (422, 20009)
+    assert sim.messages.find(created.sid) is not None
+
+
 def test_the_sdk_deletes_a_call(twilio_client: Any, sim: TwilioSimulator) -> None:
     sid = _call(twilio_client, sim)
     assert sim.flush()
@@ -118,16 +145,20 @@ def test_the_channels_say_what_became_of_each_erasure(
     chat = twilio_client.messages.create(
         to="whatsapp:" + PATIENT, from_="whatsapp:" + CLINIC, body="Hi"
     )
+    on_its_way = twilio_client.messages.create(to=PATIENT, from_=CLINIC, body="Soon")
     ended, under_way = _call(twilio_client, sim), _call(twilio_client, sim)
     assert sim.flush()
+    sim.messages.update(on_its_way.sid, status="sent")
     sim.calls.update(under_way, status="in-progress")
     assert sms.erase_message(text.sid) is EraseOutcome.ERASED
     assert whatsapp.erase_message(chat.sid) is EraseOutcome.ERASED
+    assert sms.erase_message(text.sid) is EraseOutcome.ABSENT
     assert sms.erase_message(MISSING_MESSAGE) is EraseOutcome.ABSENT
+    assert sms.erase_message(on_its_way.sid) is EraseOutcome.NOT_YET
     assert voice.erase_call(ended) is EraseOutcome.ERASED
     assert voice.erase_call(ended) is EraseOutcome.ABSENT
     assert voice.erase_call(under_way) is EraseOutcome.NOT_YET
-    assert [m.body for m in sim.messages.all()] == ["", ""]
+    assert [m.sid for m in sim.messages.all()] == [on_its_way.sid]
 
 
 def test_an_unreachable_provider_is_a_failure_to_retry(closed_port: str) -> None:

@@ -320,16 +320,25 @@ def never_connected(exc: BaseException) -> bool:
     return False
 
 
-# -- erasure: blanking a message's text, deleting a call's record ------------------------
+# -- erasure: deleting a message's or a call's record ------------------------------------
 
 #: "The requested resource was not found": already deleted, or never kept.
 NOT_FOUND = 20404
-#: "Cannot delete this resource before it is complete": a call still under way.
+#: "Cannot delete this resource before it is complete": a call under way, a message not
+#: yet final.
 NOT_COMPLETE = 20009
 
 
+def delete_message(client: Client, provider_sid: str) -> EraseOutcome:
+    """Delete a message, sent or received, from Twilio's logs: its numbers go with its
+    text (an update with an empty Body would blank the text and keep the numbers).
+    Twilio deletes a message only once it is final (delivered, undelivered, failed,
+    received): NOT_YET before. Never raises (see `erase_attempt`)."""
+    return erase_attempt(lambda: client.messages(provider_sid).delete())
+
+
 def erase_attempt(erase: Callable[[], Any]) -> EraseOutcome:
-    """Run one redaction or deletion request; never raises.
+    """Run one deletion request; never raises.
 
     ERASED when Twilio did it; ABSENT for a 404 (nothing left to erase); NOT_YET when
     Twilio will not until the call or message is complete; FAILED for anything else

@@ -24,7 +24,7 @@ from app.messaging.channels.twilio_common import (
     as_utc,
     attempt,
     build_client,
-    erase_attempt,
+    delete_message,
     error_code,
     verify_signature,
 )
@@ -85,14 +85,9 @@ class TwilioSMSChannel:
         the second against the date sent. Raises the SDK's errors: callers retry later."""
         return list_provider_messages(self._client, to=to, from_=from_, since=since)
 
-    def redact(self, provider_sid: str) -> None:
-        """Blank the body Twilio keeps for a message (erasure). Raises the SDK's errors."""
-        self._client.messages(provider_sid).update(body="")
-
     def erase_message(self, provider_sid: str) -> EraseOutcome:
-        """Blank the body Twilio keeps for a message, sent or received: an update with
-        an empty Body, which is how Twilio redacts. Never raises (see `erase_attempt`)."""
-        return erase_attempt(lambda: self.redact(provider_sid))
+        """Delete a message, sent or received, from Twilio's logs (`delete_message`)."""
+        return delete_message(self._client, provider_sid)
 
 
 def _create_args(request: OutboundRequest) -> dict[str, Any]:

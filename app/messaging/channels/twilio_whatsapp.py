@@ -24,7 +24,7 @@ from app.messaging.channels.twilio_common import (
     TwilioSettings,
     attempt,
     build_client,
-    erase_attempt,
+    delete_message,
     verify_signature,
 )
 from app.messaging.channels.twilio_sms import (
@@ -95,14 +95,10 @@ class TwilioWhatsAppChannel:
             strip=PREFIX,
         )
 
-    def redact(self, provider_sid: str) -> None:
-        """Blank the body Twilio keeps for a message (erasure). Raises the SDK's errors."""
-        self._client.messages(provider_sid).update(body="")
-
     def erase_message(self, provider_sid: str) -> EraseOutcome:
-        """Blank the body Twilio keeps for a WhatsApp message, sent or received. Never
-        raises (see `erase_attempt`)."""
-        return erase_attempt(lambda: self.redact(provider_sid))
+        """Delete a WhatsApp message, sent or received, from Twilio's logs
+        (`delete_message`)."""
+        return delete_message(self._client, provider_sid)
 
 
 def create_args(request: OutboundRequest) -> dict[str, Any]:

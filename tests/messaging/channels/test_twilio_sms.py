@@ -11,6 +11,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from app.core.channels import OutboundRequest, SendOutcome, StatusUpdate
+from app.core.erasure import EraseOutcome
 from app.messaging.channels.twilio_common import rebase_url, verify_signature
 from app.messaging.channels.twilio_sms import TwilioSMSChannel
 from app.simulator.faults import CreateOutcome
@@ -218,12 +219,13 @@ def test_list_messages_filters_and_reads_every_page(
     assert all(isinstance(m.created_at, datetime) for m in everything)
 
 
-def test_redact_blanks_the_provider_copy(channel: TwilioSMSChannel, sim: TwilioSimulator) -> None:
+def test_erasure_deletes_the_provider_copy_once_it_is_final(
+    channel: TwilioSMSChannel, sim: TwilioSimulator
+) -> None:
     sent = channel.send(_request())
-    channel.redact(sent.provider_sid or "")
-    stored = sim.messages.find(sent.provider_sid or "")
-    assert stored is not None
-    assert stored.body == ""
+    assert sim.flush()
+    assert channel.erase_message(sent.provider_sid or "") is EraseOutcome.ERASED
+    assert sim.messages.find(sent.provider_sid or "") is None
 
 
 @pytest.mark.parametrize(
