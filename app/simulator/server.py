@@ -247,14 +247,7 @@ class TwilioSimulator:
         """Delete a call's record as Twilio does: 204 and no body; 404 (20404) for a
         call it does not hold (deleted already); 422 (20009) for a call still under way,
         which can be deleted once it has ended."""
-        call = self.calls.find(sid)
-        if call is None:
-            return error(404, 20404)
-        if call.status not in FINAL_CALL_STATUSES:
-            return error(422, 20009)
-        if not self.calls.remove(sid):
-            return error(404, 20404)
-        return ApiResponse(204, {})
+        return _delete(self.calls, sid, FINAL_CALL_STATUSES)
 
     def list_messages(self, params: Mapping[str, str]) -> ApiResponse:
         """One page of Twilio's list, newest first, with its paging links."""
@@ -289,14 +282,7 @@ class TwilioSimulator:
         """Delete a message from the account's logs as Twilio does, its numbers with its
         text: 204 and no body; 404 (20404) for one it does not hold (deleted already);
         422 (20009) for one still on its way, which can be deleted once it is final."""
-        message = self.messages.find(sid)
-        if message is None:
-            return error(404, 20404)
-        if message.status not in FINAL_MESSAGE_STATUSES:
-            return error(422, 20009)
-        if not self.messages.remove(sid):
-            return error(404, 20404)
-        return ApiResponse(204, {})
+        return _delete(self.messages, sid, FINAL_MESSAGE_STATUSES)
 
     def inject_inbound(self, from_: str, to: str, body: str) -> str:
         """A text the patient at `from_` starts; stored, and posted to `inbound_url`."""
@@ -393,3 +379,15 @@ class TwilioSimulator:
     def _now(self) -> datetime:
         # Twilio's timestamps have whole seconds; keeping ours alike makes filters agree.
         return self._clock().astimezone(UTC).replace(microsecond=0)
+
+
+def _delete(store: RecordStore[Any], sid: str, final: frozenset[str]) -> ApiResponse:
+    """Delete a record once its status is `final`, as Twilio does (204, no body)."""
+    record = store.find(sid)
+    if record is None:
+        return error(404, 20404)
+    if record.status not in final:
+        return error(422, 20009)
+    if not store.remove(sid):
+        return error(404, 20404)
+    return ApiResponse(204, {})
