@@ -148,7 +148,11 @@ def poll_statuses(
     channels: Collection[Channel] = (Channel.SMS, Channel.WEB),
 ) -> int:
     """Fetch the status of messages whose final callback never came: unchanged for
-    `older_than` (default: the channel's `timing.callback_wait`). Commits."""
+    `older_than` (default: the channel's `timing.callback_wait`). Commits.
+
+    An erased patient's messages are left as they are: their number is gone (a list
+    without it would be of every message on the account) and erasure deletes them at
+    the provider."""
     if older_than is None:
         older_than = channel.timing.callback_wait
     rows = db.session.execute(
@@ -165,6 +169,7 @@ def poll_statuses(
             ),
             OutboundMessage.provider_sid.is_not(None),
             OutboundMessage.updated_at <= now - older_than,
+            Patient.phone != "",
             OutboundMessage.channel.in_(list(channels)),
         )
         .limit(limit)
