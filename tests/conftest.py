@@ -80,6 +80,15 @@ def _recreate_postgres(url: str) -> None:
     admin.dispose()
 
 
+def _drop_postgres(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+    _created.discard(url)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing() -> None:
     """argon2id at its lowest cost: the tests sign hundreds of staff in, and the
@@ -88,12 +97,14 @@ def _cheap_password_hashing() -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if backend == "postgresql":
         _recreate_postgres(PG_URL)
-        return PG_URL
+        yield PG_URL
+        _drop_postgres(PG_URL)  # the run leaves no database behind
+        return
     path: Path = tmp_path_factory.mktemp("sqlite") / "wesaid-test.sqlite3"
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture
