@@ -44,6 +44,14 @@ def _reminded(h: Harness) -> list[Person]:
     return people
 
 
+def _everyone_confirms(h: Harness) -> list[Person]:
+    """The ten reminded patients each text "1"; no job runs yet."""
+    people = _reminded(h)
+    for person in people:
+        _text_in(h, person.phone, "1")
+    return people
+
+
 def _text_in(h: Harness, phone: str, body: str) -> None:
     """The patient texts in and the webhook is posted, but no job runs."""
     h.sim.inject_inbound(phone, CLINIC_SENDER, body)
@@ -53,9 +61,7 @@ def _text_in(h: Harness, phone: str, body: str) -> None:
 def test_a_burst_of_replies_queues_one_job_a_group_and_every_reply_is_answered(
     h: Harness,
 ) -> None:
-    people = _reminded(h)
-    for person in people:
-        _text_in(h, person.phone, "1")
+    people = _everyone_confirms(h)
     inbound = h.runtime.queue.queue(QueueName.INBOUND)
     groups = {reply_group(person.id) for person in people}
     assert len(groups) == REPLY_GROUPS
@@ -142,9 +148,7 @@ def test_a_group_is_woken_once_until_its_job_looks_a_last_time(redis_conn: Redis
 def test_once_redis_has_lost_its_jobs_each_group_with_replies_waiting_is_woken_once(
     h: Harness,
 ) -> None:
-    people = _reminded(h)
-    for person in people:
-        _text_in(h, person.phone, "1")
+    people = _everyone_confirms(h)
     h.runtime.queue.connection.flushdb()  # Redis restarted empty: jobs and marks gone
     report = h.sweep()
     assert (report.redis_reset, report.inbound_requeued) == (True, len(people))
