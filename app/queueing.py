@@ -164,6 +164,16 @@ class JobQueue:
             return None
         return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
+    def waiting_ids(self, job: JobName) -> set[int]:
+        """The ids carried by the jobs `job` still waiting in its queue (not those a
+        worker has taken). Reads every job of the queue: for short queues (imports)."""
+        queue = self._queues[QUEUE_FOR_JOB[job]]
+        found: set[int] = set()
+        for waiting in Job.fetch_many(queue.get_job_ids(), connection=self.connection):
+            if waiting is not None and waiting.func_name == job.value:
+                found.update(arg for arg in waiting.args if isinstance(arg, int))
+        return found
+
 
 def _wake_key(job: JobName, group: int) -> str:
     return f"wesaid:wake:{job.name.lower()}:{group}"

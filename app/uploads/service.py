@@ -32,7 +32,7 @@ from app.core.errors import Invalid, NotFound, WeSaidError
 from app.core.imports import ImportReport
 from app.extensions import db
 from app.patients.service import import_patients_csv
-from app.queueing import JOB_TIMEOUTS, QUEUE_FOR_JOB, JobName, JobQueue
+from app.queueing import JOB_TIMEOUTS, JobName, JobQueue
 from app.uploads.files import FileRefusal, check_file, clean_name
 from app.uploads.kinds import FINISHED, ImportKind, ImportState
 from app.uploads.models import ImportRun, ImportUpload
@@ -112,9 +112,7 @@ def start_import(upload: Upload, *, actor: Actor, clock: Clock, queue: JobQueue)
     db.session.add(ImportUpload(run_id=run.id, content=upload.content))
     db.session.commit()
     try:
-        # Stamped with the run's creation, so that the clock can tell a job lost from
-        # one still waiting in the queue (`recover_runs`).
-        queue.enqueue(JobName.IMPORT_FILE, run.id, queued_at=run.created_at)
+        queue.enqueue(JobName.IMPORT_FILE, run.id)
     except RedisError:  # the queue is away: the run says so, and keeps no file
         _end(run.id, clock, failure=NOT_QUEUED)
     return run
@@ -167,8 +165,8 @@ def recover_runs(clock: Clock, queue: JobQueue) -> Recovered:
     """What a lost job or a dead worker left behind (the clock calls it); commits.
 
     A queued run whose job has left the imports queue without a worker taking the run
-    (Redis restarted without its jobs, say) is queued again, stamped as first queued;
-    a twin of its job finds the run taken and does nothing. A run still running past its
+    (Redis restarted without its jobs, say) is queued again; a twin of its job finds the
+    run taken and does nothing. A run still running past its
     job's time limit ends as failed (STOPPED): its worker was killed or timed out, its
     transaction rolled back and nothing was written; its file is deleted and its end is
     in the audit log, as for any other run. Nothing else is touched.
@@ -186,22 +184,22 @@ def recover_runs(clock: Clock, queue: JobQueue) -> Recovered:
 
 
 def _queue_lost(clock: Clock, queue: JobQueue) -> int:
-    """Queue again the queued runs whose jobs are gone. The imports queue is first in,
-    first out and every job carries its run's creation time, so a run created before the
-    job at its head (or any run, when the queue is empty) is no longer in it."""
-    head = queue.oldest_waiting(JobName.IMPORT_FILE)
-    if head is None and queue.queue(QUEUE_FOR_JOB[JobName.IMPORT_FILE]).count:
-        return 0  # a job at the head with no time (queued by older code): cannot tell
-    cutoff = clock.now() - QUEUED_GRACE
-    if head is not None:
-        cutoff = min(cutoff, head)
-    lost = db.session.execute(
-        select(ImportRun.id, ImportRun.created_at)
-        .where(ImportRun.state == ImportState.QUEUED, ImportRun.created_at < cutoff)
-        .order_by(ImportRun.created_at, ImportRun.id)
+    """Queue again the queued runs, older than QUEUED_GRACE, whose job is not waiting in
+    the imports queue (a worker that took it would have claimed the run)."""
+    older = db.session.scalars(
+        select(ImportRun.id)
+        .where(
+            ImportRun.state == ImportState.QUEUED,
+            ImportRun.created_at < clock.now() - QUEUED_GRACE,
+        )
+        .order_by(ImportRun.id)
     ).all()
-    for run_id, created_at in lost:
-        queue.enqueue(JobName.IMPORT_FILE, run_id, queued_at=created_at)
+    if not older:
+        return 0
+    waiting = queue.waiting_ids(JobName.IMPORT_FILE)
+    lost = [run_id for run_id in older if run_id not in waiting]
+    for run_id in lost:
+        queue.enqueue(JobName.IMPORT_FILE, run_id)
     return len(lost)
 
 

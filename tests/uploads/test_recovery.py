@@ -67,6 +67,9 @@ def test_runs_waiting_behind_a_long_import_are_left_in_line(
     queue = get_runtime(app).queue.queue(QueueName.IMPORTS)
     queue.remove(queue.get_job_ids(0, 1)[0])
     assert _recover(app) == service.Recovered(queued_again=1, stopped=0)
+    clock.advance(timedelta(minutes=5))  # both wait in line, the first behind the second
+    assert _recover(app) == service.Recovered(queued_again=0, stopped=0)
+    assert _imports_queue(app) == 2
     work(app, redis_conn)
     assert (fresh(first.id).state, fresh(second.id).state) == (
         ImportState.IMPORTED,
