@@ -21,12 +21,14 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from app.core.channels import ProviderTiming, SendOutcome, SendResult
 from app.core.erasure import EraseOutcome
 from app.core.inputs import whole_number
+from app.messaging.channels.twilio_http import KeptAliveTransport
 
 log = logging.getLogger(__name__)
 #: Where the SDK sends its requests unless `api_base` says otherwise.
@@ -75,6 +77,8 @@ class BoundedHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships
 
     Every URL that points at a twilio.com API host, including the absolute next-page
     links the SDK builds while paging, is rewritten to `api_base` when one is set.
+    Requests go through kept-alive connections of `http.client` (`twilio_http`), unless
+    the environment names a proxy or the SDK sends JSON: those go through `requests`.
     """
 
     def __init__(self, settings: TwilioSettings) -> None:
@@ -92,11 +96,32 @@ class BoundedHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if bundle:
             self.session.verify = bundle
+        self.transport = KeptAliveTransport(
+            (settings.connect_timeout, settings.read_timeout), bundle or None
+        )
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        # The adapter owns the timeout; a per-call one from the SDK must not undo it.
-        kwargs["timeout"] = None
-        return super().request(method, rebase_url(url, self._api_base), *args, **kwargs)
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, object] | None = None,
+        data: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Any:
+        url = rebase_url(url, self._api_base)
+        if self.proxy or "json" in (headers or {}).get("Content-Type", ""):
+            # The adapter owns the timeout; a per-call one from the SDK must not undo it.
+            return super().request(method, url, params, data, headers, auth, None, allow_redirects)
+        self.log_request({"method": method.upper(), "url": url})
+        status, text, found = self.transport.request(
+            method, url, params=params, form=data, headers=headers, auth=auth
+        )
+        self.log_response(status, None)
+        self._test_only_last_response = TwilioResponse(status, text, found)
+        return self._test_only_last_response
 
     def log_request(self, kwargs: dict[str, Any]) -> None:
         # The SDK's own logging prints query strings, which hold phone numbers.
