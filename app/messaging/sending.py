@@ -151,6 +151,11 @@ def _take_and_load(message_ids: list[int], now: datetime) -> list[Any]:
     return list(db.session.execute(sql.load_many(), {"message_ids": taken}))
 
 
+def _load_claimed(message_ids: list[int]) -> list[Any]:
+    """What sending needs of the rows still claimed, read without taking them."""
+    return list(db.session.execute(sql.load_claimed(), {"message_ids": message_ids}))
+
+
 def _prefetch(rows: list[Any], context: ComposeContext) -> None:
     """Let each kind read ahead for the messages of the batch it will compose."""
     by_kind: dict[MessageKind, list[Outgoing]] = {}
@@ -187,31 +192,74 @@ def _compose(row: Any, context: ComposeContext) -> Draft:
     return composer(outgoing_from(row), context)
 
 
+@dataclass
+class _Plan:
+    """What composing a batch decided, to be written once its rows are taken."""
+
+    finished: list[dict[str, Any]]
+    withheld: list[tuple[int, Withheld]]
+    bodies: list[dict[str, Any]]
+    requests: list[tuple[OutboundRequest, Claim]]
+
+
 def _prepare(message_ids: list[int], clock: Clock, settings: SendSettings) -> _Batch:
     """Phase 1: take the rows (claimed → sending), check each may still go, compose
-    them, write their bodies. Commits."""
+    them, write their bodies. Commits.
+
+    On SQLite, whose one writer waits for every other, the rows are read and composed
+    first and taken afterwards, so that the write lock is held for the writing alone;
+    if any of them was taken meanwhile, or cancelled, the batch starts again the usual
+    way (what composing wrote is rolled back with it).
+    """
     now = clock.now()
-    rows = _take_and_load(message_ids, now)
-    batch = _Batch([], dict.fromkeys(message_ids))
     context = ComposeContext(now, clock, settings.public_base_url, settings.secret_key)
+    plan: _Plan | None = None
+    if not _postgresql():
+        rows = _load_claimed(message_ids)
+        plan = _plan(rows, now, context, settings, taking=True)
+        params = {"message_ids": [row.id for row in rows], "now": now}
+        taken = set(db.session.scalars(sql.take_many(), params)) if rows else set()
+        if taken != {row.id for row in rows}:
+            db.session.rollback()
+            plan = None
+    if plan is None:
+        plan = _plan(_take_and_load(message_ids, now), now, context, settings, taking=False)
+    batch = _Batch([], dict.fromkeys(message_ids))
+    for finish in plan.finished:
+        batch.ended[finish["message_id"]] = None
+    if plan.finished:
+        db.session.execute(sql.finish_sending(), plan.finished)
+    for message_id, withheld in plan.withheld:
+        _withhold(message_id, withheld, now)
+        batch.ended[message_id] = None
+    if plan.bodies:
+        _write_bodies(plan.bodies)
+    db.session.commit()
+    batch.requests = plan.requests
+    return batch
+
+
+def _plan(
+    rows: list[Any], now: datetime, context: ComposeContext, settings: SendSettings, taking: bool
+) -> _Plan:
+    """Compose the batch's `rows`: which end without going, which are withheld, and the
+    bodies and requests of the rest. Writes nothing but what composers write. `taking`:
+    the rows are yet to be taken, which counts an attempt more."""
     _prefetch(rows, context)
-    finished: list[dict[str, Any]] = []
-    bodies: list[dict[str, Any]] = []
+    plan = _Plan([], [], [], [])
     for row in rows:
         early = _early_end(row, now)
         if early is not None:
-            finished.append({"message_id": row.id, "new_state": early, "now": now})
-            batch.ended[row.id] = None
+            plan.finished.append({"message_id": row.id, "new_state": early, "now": now})
             continue
         try:  # nothing is written before a message is withheld
             content_sid = _whatsapp_template(row, now) if row.channel == Channel.WHATSAPP else None
             draft = Draft(row.body, "") if row.body is not None else _compose(row, context)
         except Withheld as withheld:
-            _withhold(row.id, withheld, now)
-            batch.ended[row.id] = None
+            plan.withheld.append((row.id, withheld))
             continue
         measured = measure(draft.body)
-        bodies.append(
+        plan.bodies.append(
             {
                 "message_id": row.id,
                 "new_body": draft.body,
@@ -220,13 +268,9 @@ def _prepare(message_ids: list[int], clock: Clock, settings: SendSettings) -> _B
                 "new_locale": draft.locale or None,
             }
         )
-        batch.requests.append(_request(row, draft, content_sid, now, settings))
-    if finished:
-        db.session.execute(sql.finish_sending(), finished)
-    if bodies:
-        _write_bodies(bodies)
-    db.session.commit()
-    return batch
+        attempts = row.attempts + 1 if taking else row.attempts
+        plan.requests.append(_request(row, draft, content_sid, now, settings, attempts))
+    return plan
 
 
 def _rowcount(result: object) -> int:
@@ -283,7 +327,12 @@ def _early_end(row: Any, now: datetime) -> MessageState | None:
 
 
 def _request(
-    row: Any, draft: Draft, content_sid: str | None, now: datetime, settings: SendSettings
+    row: Any,
+    draft: Draft,
+    content_sid: str | None,
+    now: datetime,
+    settings: SendSettings,
+    attempts: int,
 ) -> tuple[OutboundRequest, Claim]:
     validity = int(min(settings.validity_seconds, (row.expires_at - now).total_seconds()))
     base = settings.public_base_url.rstrip("/")
@@ -303,7 +352,7 @@ def _request(
         content_variables={"1": row.clinic_name, **draft.template_values} if content_sid else None,
     )
     claim = Claim(
-        row.id, row.patient_id, row.clinic_id, row.attempts, row.expires_at, row.kind, row.channel
+        row.id, row.patient_id, row.clinic_id, attempts, row.expires_at, row.kind, row.channel
     )
     return request, claim
 

@@ -164,6 +164,13 @@ def load_many() -> Select:  # type: ignore[type-arg]
 
 
 @cache
+def load_claimed() -> Select:  # type: ignore[type-arg]
+    """What `take_and_load_many` returns, for those of a batch still claimed, without
+    taking them. Params: message_ids."""
+    return load_many().where(_m.state == MessageState.CLAIMED)
+
+
+@cache
 def record_results_unnest() -> TextClause:
     """`record_results` for PostgreSQL: one prepared statement over arrays, the same for
     every batch. Params: ids, states, sids, codes, due_ats, accepted_ats (lists, one item

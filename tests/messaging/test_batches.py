@@ -184,6 +184,46 @@ def test_a_batch_out_of_time_puts_the_rest_back_unsent(h: Harness) -> None:
     assert (len(h.sim.ledger), h.sim.duplicate_sends()) == (3, 0)
 
 
+@pytest.mark.storage  # the embedded default composes before it takes
+def test_a_message_cancelled_while_its_batch_is_composed_is_not_sent(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a batch is read and composed before its rows are taken, so that the
+    one writer is held for the writing alone. A row cancelled in between is not taken:
+    the batch starts again, taking first, and sends the others once each."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes the rows before it composes them")
+    first, cancelled, last = _reminders(h, 3)
+    h.clock.set(REMINDER_DUE)
+    h.sweep()
+    plan = sending._plan
+    composed: list[bool] = []
+
+    def cancel_while_composing(*args: Any, taking: bool, **kwargs: Any) -> Any:
+        result = plan(*args, taking=taking, **kwargs)
+        composed.append(taking)
+        if taking:  # another process cancels the reminder meanwhile
+            with db.engine.begin() as other:
+                other.execute(
+                    update(OutboundMessage)
+                    .where(OutboundMessage.id == cancelled)
+                    .values(state=MessageState.CANCELLED)
+                )
+        return result
+
+    monkeypatch.setattr(sending, "_plan", cancel_while_composing)
+    h.drain()
+    db.session.expire_all()
+    assert composed == [True, False]  # composed before taking, then again after
+    assert [h.message(i).state for i in (first, cancelled, last)] == [
+        MessageState.ACCEPTED,
+        MessageState.CANCELLED,
+        MessageState.ACCEPTED,
+    ]
+    assert [h.message(i).attempts for i in (first, cancelled, last)] == [1, 0, 1]
+    assert (len(h.sim.ledger), h.sim.duplicate_sends()) == (2, 0)
+
+
 class DiesOnSend:
     """The real SMS channel in a worker killed during its `die_on`-th provider call,
     once the provider has taken the request."""
