@@ -53,12 +53,16 @@ def expire_overdue(now: datetime, batch: int = 1000) -> int:
     found through the index on open messages' expiry, so a sweep with nothing to expire
     reads nothing however large the outbox). Commits; returns how many."""
     open_states = [MessageState.PENDING, MessageState.CLAIMED]
+    found = select(OutboundMessage.id).where(
+        OutboundMessage.state.in_(open_states), OutboundMessage.expires_at <= now
+    )
+    # Looked for first: a sweep that finds nothing writes nothing (on SQLite it would
+    # otherwise take the one write lock every few seconds for no change).
+    if db.session.scalar(found.limit(1)) is None:
+        db.session.commit()
+        return 0
     overdue = (
-        select(OutboundMessage.id)
-        .where(OutboundMessage.state.in_(open_states), OutboundMessage.expires_at <= now)
-        .order_by(OutboundMessage.expires_at)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
+        found.order_by(OutboundMessage.expires_at).limit(batch).with_for_update(skip_locked=True)
     )
     expired = 0
     while True:
