@@ -23,7 +23,7 @@ from sqlalchemy import event, update
 from app.core.channels import OutboundRequest, SendOutcome, SendResult
 from app.core.clock import FixedClock
 from app.extensions import db
-from app.messaging import sending
+from app.messaging import preparing, sending
 from app.messaging.channels.registry import twilio_settings
 from app.messaging.channels.twilio_sms import TwilioSMSChannel
 from app.messaging.models import OutboundMessage
@@ -196,7 +196,7 @@ def test_a_message_cancelled_while_its_batch_is_composed_is_not_sent(
     first, cancelled, last = _reminders(h, 3)
     h.clock.set(REMINDER_DUE)
     h.sweep()
-    plan = sending._plan
+    plan = preparing._plan
     composed: list[bool] = []
 
     def cancel_while_composing(*args: Any, taking: bool, **kwargs: Any) -> Any:
@@ -211,7 +211,7 @@ def test_a_message_cancelled_while_its_batch_is_composed_is_not_sent(
                 )
         return result
 
-    monkeypatch.setattr(sending, "_plan", cancel_while_composing)
+    monkeypatch.setattr(preparing, "_plan", cancel_while_composing)
     h.drain()
     db.session.expire_all()
     assert composed == [True, False]  # composed before taking, then again after
