@@ -83,6 +83,11 @@ class KeptAliveTransport:
         except (OSError, http.client.HTTPException) as exc:
             self._drop(origin)
             raise requests.ConnectionError(f"connection lost: {type(exc).__name__}") from exc
+        except Exception:
+            # Anything else (a URL http.client refuses, say) leaves the connection in a
+            # state no later request can trust.
+            self._drop(origin)
+            raise
         if response.will_close:
             self._drop(origin)
         found = {name.lower(): value for name, value in response.getheaders()}

@@ -168,3 +168,12 @@ def test_the_client_rebases_twilio_urls_and_wraps_the_answer(server: Server) -> 
     assert (response.status_code, response.text, response.ok) == (201, ANSWER.decode(), True)
     [(_method, target, _headers, _body)] = server.requests
     assert target == "/2010-04-01/Accounts/AC1/Messages.json"
+
+
+def test_a_request_http_client_refuses_leaves_no_broken_connection(server: Server) -> None:
+    transport = _transport()
+    assert transport.request("GET", f"{server.url}/m.json")[0] == 201
+    with pytest.raises(UnicodeEncodeError):  # not a URL http.client will send
+        transport.request("GET", f"{server.url}/m\u00e9.json")
+    assert transport.request("GET", f"{server.url}/m.json")[0] == 201
+    assert [r[1] for r in server.requests] == ["/m.json", "/m.json"]
