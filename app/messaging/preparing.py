@@ -134,18 +134,17 @@ def prepare(message_ids: list[int], clock: Clock, settings: SendSettings) -> Bat
     way (what composing wrote is rolled back with it).
     """
     now = clock.now()
-    context = ComposeContext(now, clock, settings.public_base_url, settings.secret_key)
     plan: _Plan | None = None
     if not on_postgresql():
         rows = _load_claimed(message_ids)
-        plan = _plan(rows, now, context, settings, taking=True)
+        plan = _plan(rows, now, clock, settings, taking=True)
         params = {"message_ids": [row.id for row in rows], "now": now}
         taken = set(db.session.scalars(sql.take_many(), params)) if rows else set()
         if taken != {row.id for row in rows}:
             db.session.rollback()
             plan = None
     if plan is None:
-        plan = _plan(_take_and_load(message_ids, now), now, context, settings, taking=False)
+        plan = _plan(_take_and_load(message_ids, now), now, clock, settings, taking=False)
     batch = Batch([], dict.fromkeys(message_ids))
     for finish in plan.finished:
         batch.ended[finish["message_id"]] = None
@@ -162,11 +161,13 @@ def prepare(message_ids: list[int], clock: Clock, settings: SendSettings) -> Bat
 
 
 def _plan(
-    rows: list[Any], now: datetime, context: ComposeContext, settings: SendSettings, taking: bool
+    rows: list[Any], now: datetime, clock: Clock, settings: SendSettings, taking: bool
 ) -> _Plan:
     """Compose the batch's `rows`: which end without going, which are withheld, and the
     bodies and requests of the rest. Writes nothing but what composers write. `taking`:
-    the rows are yet to be taken, which counts an attempt more."""
+    the rows are yet to be taken, which counts an attempt more. Each plan reads ahead
+    afresh: what a plan that was rolled back read (or composed) is not reused."""
+    context = ComposeContext(now, clock, settings.public_base_url, settings.secret_key)
     _prefetch(rows, context)
     plan = _Plan([], [], [], [])
     for row in rows:
