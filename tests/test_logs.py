@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -212,25 +211,59 @@ def test_gunicorn_refuses_to_start_on_an_unconfigured_machine(tmp_path: Path) ->
     assert "TWILIO_AUTH_TOKEN" in output
 
 
+class _Output:
+    """A server's output, read line by line as it comes by a thread of its own, so
+    that a test can wait for a line without polling."""
+
+    def __init__(self, server: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._came = threading.Condition()
+        self._ended = False
+        self._reader = threading.Thread(target=self._read, args=(server,), daemon=True)
+        self._reader.start()
+
+    def _read(self, server: subprocess.Popen[str]) -> None:
+        assert server.stdout is not None
+        for line in server.stdout:
+            with self._came:
+                self.lines.append(line)
+                self._came.notify_all()
+        with self._came:
+            self._ended = True
+            self._came.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        """Block until a line holding `text` has come; fail if the output ends or
+        `timeout` passes first."""
+        with self._came:
+            found = self._came.wait_for(
+                lambda: self._ended or any(text in line for line in self.lines), timeout
+            )
+            if not found or not any(text in line for line in self.lines):
+                raise AssertionError(f"no {text!r} in the output: {''.join(self.lines)}")
+
+    def text(self) -> str:
+        """All of it, once the server has exited."""
+        self._reader.join(timeout=30)
+        with self._came:
+            return "".join(self.lines)
+
+
 @pytest.mark.slow
 def test_gunicorn_logs_requests_without_link_tokens(tmp_path: Path) -> None:
     environ = {"WESAID_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}"}
     server, port = _gunicorn(tmp_path, environ)
+    output = _Output(server)
     try:
+        # Once gunicorn listens, a connection waits in its backlog until the worker,
+        # still loading the app, takes it.
+        output.wait_for("Listening at", timeout=60)
         url = f"http://127.0.0.1:{port}/s/{TOKEN}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5)
-                break
-            except urllib.error.HTTPError:
-                break  # answered (no such survey): the request is logged
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        with pytest.raises(urllib.error.HTTPError):  # no such survey: the request is logged
+            urllib.request.urlopen(url, timeout=60)
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert f"GET /s/{MARKER} HTTP/1.1" in output, output
-    assert TOKEN not in output
+        server.wait(timeout=30)
+    logged = output.text()
+    assert f"GET /s/{MARKER} HTTP/1.1" in logged, logged
+    assert TOKEN not in logged
