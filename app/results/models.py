@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.channels import Channel
@@ -63,7 +64,9 @@ class SurveyResponse(Base):
     respondent_key: Mapped[str] = mapped_column(String(64), index=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
     #: question id → {"status": ..., "value": ...}; free text keeps its words and language.
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Binary JSON on PostgreSQL: a snapshot reads every question's status and value of
+    #: every respondent in SQL, and text JSON would be parsed again for each of them.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     #: The Friends and Family Test answer's option key, when the survey has one.
     fft: Mapped[str | None] = mapped_column(String(16), index=True)
     language: Mapped[str] = mapped_column(String(16))
