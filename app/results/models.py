@@ -113,6 +113,8 @@ class ResultSnapshot(Base):
     #: Every question's figures with the same weights (app.results.questions), in the
     #: survey's order; None in versions computed before questions were estimated.
     questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    #: One weight per respondent key, for audit and re-use.
-    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    #: Each respondent's weight, for audit and re-use: {"invitations": [id, ...],
+    #: "weights": [w, ...]} in the same order ({} without respondents). Versions written
+    #: before 7 December 2026 hold {"inv-<id>": w}; `queries.respondent_weights` reads both.
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime]

@@ -3,8 +3,9 @@
 A place is what a snapshot is of: a clinic, an organisation, or a service (a pathway
 within an organisation). The pages ask which surveys and months a place has results for,
 and the latest version of each month's snapshot over a run of months, in one read each.
-The respondents' weights are never loaded: a page has no use for them, and in a large
-organisation they are most of a snapshot's size.
+The respondents' weights are never loaded for a page: it has no use for them, and in a
+large organisation they are most of a snapshot's size. `respondent_weights` reads them
+for the theme shares.
 """
 
 from __future__ import annotations
@@ -94,3 +95,12 @@ def service_pathways(organisation_ids: Iterable[int]) -> dict[int, list[str]]:
     for organisation_id, pathway in rows:
         found.setdefault(organisation_id, []).append(pathway)
     return {key: sorted(value) for key, value in found.items()}
+
+
+def respondent_weights(snapshot: ResultSnapshot) -> dict[int, float]:
+    """Each respondent's weight in `snapshot`, by invitation id, in either form a
+    snapshot has stored them (`ResultSnapshot.weights`)."""
+    stored = snapshot.weights or {}
+    if "invitations" in stored:
+        return dict(zip(stored["invitations"], stored["weights"], strict=True))
+    return {int(key.removeprefix("inv-")): float(weight) for key, weight in stored.items()}

@@ -189,9 +189,10 @@ def summarise_columns(
         "estimates": estimates,
         "nonresponse": _nonresponse(columns, codes, levels, responded, full_weights),
         "questions": estimate_readings(specs, columns.readings, respondents, weighting),
-        "weights": {
-            f"inv-{inv_id}": w for inv_id, w in zip(respondent_ids, weights.tolist(), strict=True)
-        },
+        # Two lists rather than an object keyed by invitation: a month of a million
+        # invitations has hundreds of thousands of respondents, and the lists are
+        # written as JSON in half the time.
+        "weights": {"invitations": respondent_ids, "weights": weights.tolist()},
     }
 
 

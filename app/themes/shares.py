@@ -24,6 +24,7 @@ from app.core.errors import Invalid
 from app.extensions import db
 from app.results.estimates import weighted_proportion
 from app.results.models import SurveyInvitation, SurveyResponse
+from app.results.queries import respondent_weights
 from app.results.questions import SUPPRESS_BELOW
 from app.results.service import refresh_snapshot
 from app.themes.models import Theme, ThemeCode, ThemeComment
@@ -59,7 +60,7 @@ def theme_shares(
     if group is not None and group not in GROUPS:
         raise Invalid(f"group: must be one of {', '.join(GROUPS)}")
     snapshot, _ = refresh_snapshot(survey_slug, scope, scope_id, period, now)
-    weights: dict[str, float] = snapshot.weights or {}
+    weights = respondent_weights(snapshot)
     where = [SurveyInvitation.survey_slug == survey_slug, SurveyInvitation.period == period]
     where.append(
         SurveyInvitation.clinic_id == scope_id
@@ -71,12 +72,12 @@ def theme_shares(
         .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
         .where(*where)
     ).all()
-    # A snapshot keeps each respondent's weight under its invitation ("inv-<id>").
-    rows = [(rid, f"inv-{inv.id}", inv) for rid, inv in respondents if f"inv-{inv.id}" in weights]
+    # A snapshot keeps each respondent's weight by invitation.
+    rows = [(rid, inv) for rid, inv in respondents if inv.id in weights]
     if not rows:
         return []
-    index = {rid: i for i, (rid, _, _) in enumerate(rows)}
-    w = np.array([weights[key] for _, key, _ in rows], dtype=float)
+    index = {rid: i for i, (rid, _) in enumerate(rows)}
+    w = np.array([weights[inv.id] for _, inv in rows], dtype=float)
     comments = db.session.execute(
         select(ThemeComment.id, ThemeComment.response_id, ThemeComment.confirmed_at).where(
             ThemeComment.response_id.in_(list(index))
@@ -98,7 +99,7 @@ def theme_shares(
         mentions.setdefault(theme_id, np.zeros(len(rows)))[index[response_id]] = 1.0
     outside = np.zeros(len(rows), dtype=bool)
     if group is not None:
-        outside = np.array([str(getattr(inv, group)) != str(level) for _, _, inv in rows])
+        outside = np.array([str(getattr(inv, group)) != str(level) for _, inv in rows])
     themes = {
         t.id: t for t in db.session.scalars(select(Theme).where(Theme.id.in_(list(mentions))))
     }

@@ -11,7 +11,13 @@ from sqlalchemy import inspect
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.results.models import ResultSnapshot
-from app.results.queries import Place, monthly_snapshots, service_pathways, surveys_and_months
+from app.results.queries import (
+    Place,
+    monthly_snapshots,
+    respondent_weights,
+    service_pathways,
+    surveys_and_months,
+)
 from tests.world import World
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
@@ -30,7 +36,7 @@ def _stored(place: Place, slug: str, period: str, version: int) -> ResultSnapsho
         estimates={},
         nonresponse={},
         questions=[],
-        weights={"inv-1": 1.0},
+        weights={"invitations": [1], "weights": [1.0]},
         computed_at=AT,
     )
     db.session.add(row)
@@ -80,3 +86,20 @@ def test_pathways_with_service_results(app: Flask, world: World, clock: FixedClo
     found: dict[int, Any] = service_pathways([trust])
     assert found == {trust: ["cardiology", "msk"]}
     assert service_pathways([]) == {}
+
+
+def test_respondent_weights_are_read_in_either_stored_form(
+    app: Flask, world: World, clock: FixedClock
+) -> None:
+    place = Place("clinic", world.clinic("north").id)
+    listed = _stored(place, "fft", "2026-01", 1)
+    listed.weights = {"invitations": [7, 3], "weights": [1.5, 0.25]}
+    keyed = _stored(place, "fft", "2026-01", 2)  # as versions before the lists were kept
+    keyed.weights = {"inv-7": 1.5, "inv-3": 0.25}
+    empty = _stored(place, "fft", "2026-01", 3)
+    empty.weights = {}
+    db.session.commit()
+    for snapshot in (listed, keyed):
+        db.session.expire(snapshot)
+        assert respondent_weights(snapshot) == {7: 1.5, 3: 0.25}
+    assert respondent_weights(empty) == {}

@@ -12,6 +12,7 @@ from app.audit.service import SYSTEM
 from app.core.errors import Invalid
 from app.extensions import db
 from app.results.models import ResultSnapshot, SurveyResponse
+from app.results.queries import respondent_weights
 from app.themes import service
 from app.themes.codebook import codebook
 from app.themes.models import ThemeComment
@@ -45,10 +46,9 @@ def test_free_text_answers_are_collected_once_and_shares_are_weighted(world: Wor
     (share,) = theme_shares("clinic-visit", "clinic", clinic.id, "2026-02", NOW)
     assert share.name == "Parking"
     responses = db.session.scalars(select(SurveyResponse)).all()
+    by_invitation = respondent_weights(snapshot)
     weights = {
-        r.id: snapshot.weights[f"inv-{r.invitation_id}"]
-        for r in responses
-        if f"inv-{r.invitation_id}" in snapshot.weights
+        r.id: by_invitation[r.invitation_id] for r in responses if r.invitation_id in by_invitation
     }
     mentions = {c.response_id for k, c in enumerate(comments) if k % 2 == 0}
     w = np.array(list(weights.values()))

@@ -401,7 +401,7 @@ def test_forty_clinics_read_in_a_few_queries_under_300_ms(
         )
         for i in range(39)
     ]
-    weights = {f"inv-{i}": 1.0 for i in range(20_000)}
+    weights = {"invitations": list(range(20_000)), "weights": [1.0] * 20_000}
     periods = [f"{2025 + (m + 1) // 12:04d}-{(m + 1) % 12 + 1:02d}" for m in range(13)]
     places = [("clinic", c.id) for c in clinics] + [("organisation", north.organisation_id)]
     for scope, scope_id in places:
