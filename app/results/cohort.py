@@ -57,8 +57,11 @@ _ID, _FLAGS, _VERSION, _LEVELS, _STAMP = range(5)
 _WIDTH = 5
 _RESPONDED, _HAS_RESPONSE, _FFT_ANSWERED, _POSITIVE, _NEGATIVE = 1, 2, 4, 8, 16
 _SEPARATOR = ","
-#: Working memory for joining a cohort's responses (see `_joining_in_memory`).
+#: Working memory for joining a cohort's responses (see `_planning_for_a_cohort`).
 JOIN_MEMORY = "64MB"
+#: What PostgreSQL reckons handing one row from a parallel worker costs, for a cohort's
+#: statements (see `_planning_for_a_cohort`); its default is 0.1.
+PARALLEL_TUPLE_COST = 0.01
 Rows = Select[*tuple[Any, ...]]
 
 
@@ -137,17 +140,22 @@ def _unpacked(
     return {variable: codes[variable] for variable in cat.VARIABLES}
 
 
-def _joining_in_memory() -> None:
-    """Let PostgreSQL hash the responses it joins in memory, for this transaction: at
-    the default 4 MB of working memory, a month of a million invitations splits the
-    join into batches on disk and takes twice as long."""
+def _planning_for_a_cohort() -> None:
+    """For this transaction, let PostgreSQL hash the responses it joins in memory, and
+    join them in parallel workers. At the default 4 MB of working memory, a month of a
+    million invitations splits the join into batches on disk and takes twice as long.
+    At the default cost of a row handed from a worker, the planner reads such a month
+    on one core: both statements (the invitations' numbers, the answers) end with an
+    aggregate that only the leader can run, so every row would be handed over. Two
+    workers took them from 1.8 s to 1.25 s and from 1.1 s to 0.65 s."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text(f"SET LOCAL work_mem = '{JOIN_MEMORY}'"))
+        db.session.execute(text(f"SET LOCAL parallel_tuple_cost = {PARALLEL_TUPLE_COST}"))
 
 
 def read_cohort(where: Sequence[ColumnElement[bool]]) -> Cohort:
     """The invitations matching `where`, and their responses. Reads only."""
-    _joining_in_memory()
+    _planning_for_a_cohort()
     seen = db.session.scalars(
         select(SurveyInvitation.language).where(*where).group_by(SurveyInvitation.language)
     ).all()
