@@ -4,7 +4,8 @@ Events leave by HTTPS only. Plain HTTP is allowed only to this machine's loopbac
 address, and only when the app runs in development or tests (the receivers the tests
 start). A URL carrying a user name or password, a fragment, or an address inside a
 private network is refused: events go to the clinic's systems over the internet or its
-own HTTPS gateway, never to whatever answers inside ours.
+own HTTPS gateway, never to whatever answers inside ours. A host name is checked again
+where it leads when each event is sent (`app.events.sender`, `internal_address`).
 """
 
 from __future__ import annotations
@@ -71,11 +72,19 @@ def _internal(host: str) -> bool:
     if host in LOOPBACK_HOSTS or host.endswith((".localhost", ".local", ".internal")):
         return True
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        return internal_address(host.strip("[]"))
     except ValueError:
-        return False
+        return False  # a name: where it leads is checked when an event is sent
+
+
+def internal_address(text: str) -> bool:
+    """Whether the IP address `text` is not one on the internet at large: private,
+    shared (carrier NAT), loopback, link-local, reserved, multicast or unspecified. An
+    IPv6 zone (``%eth0``) is ignored. Raises ValueError for what is not an address."""
+    address = ipaddress.ip_address(text.split("%", 1)[0])
     return (
-        address.is_private
+        not address.is_global
+        or address.is_private
         or address.is_loopback
         or address.is_link_local
         or address.is_reserved

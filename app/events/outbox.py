@@ -166,7 +166,15 @@ def _call(delivery: Delivery, allow_loopback_http: bool) -> Call | Answer:
         if subscription is None or subscription.revoked_at is not None:
             return Answer(None, Reason.REVOKED, cancelled=True)
         url = check_url(subscription.url, allow_loopback_http=allow_loopback_http)
-        return Call(Target.WEBHOOK, event.public_id, event.type, body, url, subscription.secret)
+        return Call(
+            Target.WEBHOOK,
+            event.public_id,
+            event.type,
+            body,
+            url,
+            subscription.secret,
+            allow_loopback=allow_loopback_http,
+        )
     endpoint = db.session.get(FhirEndpoint, delivery.clinic_id)
     if endpoint is None:
         return Answer(None, Reason.FHIR_OFF, cancelled=True)
@@ -182,6 +190,7 @@ def _call(delivery: Delivery, allow_loopback_http: bool) -> Call | Answer:
         base,
         identifier_system=endpoint.identifier_system,
         external_id=appointment,
+        allow_loopback=allow_loopback_http,
     )
 
 

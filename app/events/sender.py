@@ -4,6 +4,12 @@ No database here: `outbox` hands over a `Call` (everything the attempt needs, re
 before the session was closed) and gets an `Answer` back. Every request has a connect
 and a read timeout, follows no redirect, and no answer body is ever stored or logged.
 
+Before each attempt the host's name is looked up, and if any of its addresses is inside
+a private network (`endpoints.internal_address`) nothing is sent: a name is checked
+only as text when a subscription is made, and the clinic's DNS may point it anywhere
+since. The request then looks the name up again itself; a name whose records change
+between the two lookups (a deliberately short-lived answer) is not caught here.
+
 The FHIR write-back reads the Appointment first
 (``GET [base]/Appointment?identifier=<system>|<external id>``) and then writes it back
 changed with a conditional update to the same search
@@ -15,14 +21,19 @@ overwritten: the server answers 412 and the attempt is retried. No match is retr
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3 import exceptions as urllib3_errors
 
 from app.events import payloads
+from app.events.endpoints import internal_address
 from app.events.models import EventType, Target
 from app.events.payloads import Answer, FhirRefusal, Reason
 from app.events.signing import (
@@ -38,12 +49,20 @@ FHIR_JSON = "application/fhir+json"
 MAX_SEARCH_BYTES = 2 * 1024 * 1024
 
 
+def addresses_of(host: str, port: int) -> list[str]:
+    """The IP addresses `host` has for TCP on `port` (socket.gaierror if none)."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(sockaddr[0]) for _family, _kind, _proto, _name, sockaddr in found]
+
+
 @dataclass(frozen=True)
 class Transport:
-    """How calls are made: timeouts in seconds (connect, read)."""
+    """How calls are made: timeouts in seconds (connect, read), and how a host's name
+    is looked up (its addresses)."""
 
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
+    resolve: Callable[[str, int], Sequence[str]] = addresses_of
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -65,10 +84,31 @@ class Call:
     #: For FHIR: the identifier system and the appointment's external id.
     identifier_system: str = ""
     external_id: str = ""
+    #: Whether the URL may lead to this machine's loopback address: in development and
+    #: tests only, where `endpoints.check_url` allows plain HTTP to it.
+    allow_loopback: bool = False
+
+
+def _leads_inside(call: Call, transport: Transport) -> bool:
+    """Whether any address of the URL's host is inside a private network (this
+    machine's loopback excepted where the call allows it). socket.gaierror when the
+    name has no address."""
+    parts = urlsplit(call.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for address in transport.resolve(parts.hostname or "", port):
+        loopback = ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+        if internal_address(address) and not (call.allow_loopback and loopback):
+            return True
+    return False
 
 
 def send(call: Call, transport: Transport, unix_now: int) -> Answer:
     """Make one attempt; never raises for what the network or the receiver does."""
+    try:
+        if _leads_inside(call, transport):
+            return Answer(None, Reason.ADDRESS_REFUSED, permanent=True)
+    except (OSError, ValueError):  # no such name, or not an address
+        return Answer(None, Reason.UNREACHABLE)
     try:
         if call.target is Target.WEBHOOK:
             return _webhook(call, transport, unix_now)
