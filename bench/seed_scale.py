@@ -61,7 +61,7 @@ from app.appointments.models import Appointment
 from app.attendance.periods import local_midnight, months_from, next_month
 from app.attendance.service import refresh_counts, refresh_experiment_counts
 from app.audit.service import SYSTEM
-from app.clinics import accounts
+from app.clinics import accounts, second_factor
 from app.clinics.models import Clinic, StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -372,9 +372,9 @@ def enrol_admin(clock: FixedClock) -> str:
     secret. Codes from the next time step on are then accepted."""
     user_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == ADMIN_EMAIL))
     assert user_id is not None, "no bench admin: seed the database first"
-    secret = accounts.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     code = pyotp.TOTP(secret).at(clock.now())
-    accounts.enrol_second_factor(user_id, secret, code, clock, SYSTEM)
+    second_factor.enrol_second_factor(user_id, secret, code, clock, SYSTEM)
     return secret
 
 

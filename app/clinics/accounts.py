@@ -1,13 +1,11 @@
-"""Staff accounts: invitations, passwords, the second factor, sign-in and sessions.
+"""Staff accounts: invitations, passwords, sign-in and what admins change.
 
 - No mail server is assumed: an invitation is a one-time link (shown once, stored hashed,
   valid for 7 days) that sets the password.
 - Passwords are hashed with argon2id. Ten failed sign-ins in a row lock the account for
   15 minutes; an unknown email costs the same time as a known one.
-- Admins and clinic managers must give a TOTP code (enrolled with a QR code, with ten
-  one-time recovery codes) before a session is verified.
-- A session is a random token in the cookie, stored hashed: a new one at every sign-in,
-  ended after 30 idle minutes, 12 hours in all, or at sign-out.
+- Admins and clinic managers must give a TOTP code before a session is verified
+  (`second_factor`); sessions are `staff_sessions`.
 - An admin can disable an account (its sessions end at once) and enable it again, reset a
   lost second factor and make a new password link; no change may leave an organisation
   without an enabled admin, and no one can disable their own account.
@@ -18,44 +16,37 @@ to the audit log.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from app.audit.models import AuditAction
 from app.audit.service import Actor, record
+from app.clinics.digests import token_digest
 from app.clinics.models import (
     Clinic,
     Organisation,
     RecoveryCode,
     StaffGrant,
     StaffLink,
-    StaffSession,
     StaffUser,
 )
 from app.clinics.queries import find_organisation
 from app.clinics.roles import SECOND_FACTOR_REQUIRED, Role
+from app.clinics.staff_sessions import end_sessions_of
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
 
 INVITATION_LIFETIME = timedelta(days=7)
-IDLE_TIMEOUT = timedelta(minutes=30)
-ABSOLUTE_TIMEOUT = timedelta(hours=12)
 MAX_FAILED_SIGN_INS = 10
 LOCK_TIME = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
-RECOVERY_CODES = 10
-TOTP_ISSUER = "WeSaid"
-#: The session's last-seen time is written at most this often.
-TOUCH_EVERY = timedelta(minutes=1)
 #: The languages the staff pages are written in.
 STAFF_LOCALES = ("en", "cy")
 
@@ -81,10 +72,6 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     """Hash passwords with `hasher` from now on. The tests use cheap parameters; a
     stored hash made with other parameters is re-hashed at its next sign-in."""
     _passwords.hasher, _passwords.dummy = hasher, None
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def normalise_email(email: str) -> str:
@@ -220,7 +207,7 @@ def _new_link(user_id: int, now: datetime) -> Invitation:
     expires_at = now + INVITATION_LIFETIME
     db.session.add(
         StaffLink(
-            token_hash=_digest(secret),
+            token_hash=token_digest(secret),
             user_id=user_id,
             purpose="invite",
             expires_at=expires_at,
@@ -330,7 +317,7 @@ def find_link(secret: str, clock: Clock, purpose: str = "invite") -> StaffLink |
     """The unused, unexpired link with this secret; None otherwise."""
     link = db.session.scalar(
         select(StaffLink).where(
-            StaffLink.token_hash == _digest(secret), StaffLink.purpose == purpose
+            StaffLink.token_hash == token_digest(secret), StaffLink.purpose == purpose
         )
     )
     if link is None or link.used_at is not None or link.expires_at <= clock.now():
@@ -402,10 +389,10 @@ def sign_in(email: str, password: str, clock: Clock, address: str | None) -> Sta
         raise SignInRefused
     if user.disabled_at is not None or (user.locked_until and user.locked_until > now):
         _verify(_passwords.dummy_hash(), password)
-        _failed(user, now, address, locked=True)
+        record_failed_sign_in(user, now, address, locked=True)
         raise SignInRefused
     if not _verify(user.password_hash, password):
-        _failed(user, now, address)
+        record_failed_sign_in(user, now, address)
         raise SignInRefused
     user.failed_logins, user.locked_until = 0, None
     if _passwords.hasher.check_needs_rehash(user.password_hash):
@@ -421,7 +408,9 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _failed(user: StaffUser, now: datetime, address: str | None, locked: bool = False) -> None:
+def record_failed_sign_in(
+    user: StaffUser, now: datetime, address: str | None, locked: bool = False
+) -> None:
     actor = Actor(address=address)
     record(
         AuditAction.SIGN_IN_FAILED,
@@ -457,171 +446,6 @@ def needs_second_factor(user_id: int) -> bool:
     return bool(roles_of(user_id) & SECOND_FACTOR_REQUIRED)
 
 
-# -- the second factor ---------------------------------------------------------------------
-
-
-def new_totp_secret() -> str:
-    """A fresh base32 secret for enrolment; stored only once a code from it is given."""
-    return pyotp.random_base32()
-
-
-def totp_uri(secret: str, email: str) -> str:
-    """The otpauth:// URI an authenticator app reads from the QR code."""
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
-
-
-def enrol_second_factor(
-    user_id: int, secret: str, code: str, clock: Clock, actor: Actor
-) -> list[str]:
-    """Store the TOTP secret once `code` shows the app has it; returns the recovery codes
-    (shown once). Commits. Raises Invalid for a wrong code."""
-    step = _totp_step(secret, code, clock.now(), after=None)
-    if step is None:
-        raise Invalid("that code does not match: try the newest one your app shows")
-    user = db.session.get(StaffUser, user_id)
-    if user is None:
-        raise NotFound("no such user")
-    user.totp_secret = secret
-    user.totp_last_step = step
-    for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)):
-        db.session.delete(old)
-    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
-    db.session.add_all(RecoveryCode(user_id=user_id, code_hash=_digest(c)) for c in codes)
-    record(
-        AuditAction.SECOND_FACTOR_ENROLLED,
-        actor,
-        clock.now(),
-        record_type="staff_user",
-        record_ids=[user_id],
-    )
-    db.session.commit()
-    return codes
-
-
-def _totp_step(secret: str, code: str, now: datetime, after: int | None) -> int | None:
-    """The time step (this one or either neighbour, for clocks a little apart) whose
-    code is `code`, if later than `after`: a code seen once is not accepted again."""
-    totp = pyotp.TOTP(secret)
-    cleaned = code.strip().replace(" ", "")
-    if not cleaned.isdigit() or len(cleaned) != totp.digits:
-        return None
-    current = int(now.timestamp()) // totp.interval
-    for step in (current - 1, current, current + 1):
-        if (after is None or step > after) and secrets.compare_digest(
-            totp.generate_otp(step), cleaned
-        ):
-            return step
-    return None
-
-
-def check_second_factor(user_id: int, code: str, clock: Clock, actor: Actor) -> bool:
-    """Whether `code` is the user's current TOTP code or an unused recovery code (which
-    it then uses up). Commits what it records."""
-    user = db.session.get(StaffUser, user_id)
-    if user is None or user.totp_secret is None:
-        return False
-    now = clock.now()
-    cleaned = code.strip().replace(" ", "")
-    step = _totp_step(user.totp_secret, cleaned, now, after=user.totp_last_step)
-    if step is not None:
-        user.totp_last_step = step
-        db.session.commit()
-        return True
-    recovery = db.session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.user_id == user_id,
-            RecoveryCode.code_hash == _digest(cleaned.lower()),
-            RecoveryCode.used_at.is_(None),
-        )
-    )
-    if recovery is None:
-        _failed(user, now, actor.address)
-        return False
-    recovery.used_at = now
-    record(
-        AuditAction.RECOVERY_CODE_USED,
-        actor,
-        now,
-        record_type="staff_user",
-        record_ids=[user_id],
-    )
-    db.session.commit()
-    return True
-
-
-# -- sessions ------------------------------------------------------------------------------
-
-
-def open_session(user_id: int, verified: bool, clock: Clock, actor: Actor) -> str:
-    """A new session for the user (a new id at every sign-in); returns its secret.
-    Commits. A verified session records the sign-in."""
-    secret = secrets.token_urlsafe(32)
-    now = clock.now()
-    db.session.add(
-        StaffSession(
-            token_hash=_digest(secret),
-            user_id=user_id,
-            verified=verified,
-            created_at=now,
-            last_seen_at=now,
-        )
-    )
-    if verified:
-        record(AuditAction.SIGN_IN, actor, now, record_type="staff_user", record_ids=[user_id])
-    db.session.commit()
-    return secret
-
-
-def verify_session(secret: str, clock: Clock, actor: Actor) -> None:
-    """Mark a session verified once its second factor was given. Commits."""
-    session = find_session(secret, clock, verified_only=False)
-    if session is None:
-        raise NotFound("the session has ended")
-    session.verified = True
-    record(
-        AuditAction.SIGN_IN,
-        actor,
-        clock.now(),
-        record_type="staff_user",
-        record_ids=[session.user_id],
-    )
-    db.session.commit()
-
-
-def find_session(secret: str, clock: Clock, *, verified_only: bool = True) -> StaffSession | None:
-    """The live session with this secret, its last-seen time brought up to date; None if
-    it has ended, been idle 30 minutes or lasted 12 hours. Commits a touch."""
-    session = db.session.scalar(
-        select(StaffSession).where(StaffSession.token_hash == _digest(secret))
-    )
-    now = clock.now()
-    if session is None or session.ended_at is not None:
-        return None
-    if now - session.last_seen_at >= IDLE_TIMEOUT or now - session.created_at >= ABSOLUTE_TIMEOUT:
-        session.ended_at = now
-        db.session.commit()
-        return None
-    if verified_only and not session.verified:
-        return None
-    if now - session.last_seen_at >= TOUCH_EVERY:
-        session.last_seen_at = now
-        db.session.commit()
-    return session
-
-
-def end_session(secret: str, clock: Clock, actor: Actor) -> None:
-    """Sign out: the session ends now. Commits."""
-    session = db.session.scalar(
-        select(StaffSession).where(StaffSession.token_hash == _digest(secret))
-    )
-    if session is None or session.ended_at is not None:
-        return
-    now = clock.now()
-    session.ended_at = now
-    record(AuditAction.SIGN_OUT, actor, now, record_type="staff_user", record_ids=[session.user_id])
-    db.session.commit()
-
-
 # -- administration ------------------------------------------------------------------------
 
 
@@ -647,15 +471,6 @@ def _get_user(user_id: int) -> StaffUser:
     if user is None:
         raise NotFound(f"no staff user {user_id}")
     return user
-
-
-def _end_sessions(user_id: int, now: datetime) -> None:
-    db.session.execute(
-        update(StaffSession)
-        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
-        .values(ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _audit(
@@ -693,7 +508,7 @@ def disable_user(
             raise LastAdmin("the organisation would have no administrator left")
     now = clock.now()
     user.disabled_at = now
-    _end_sessions(user_id, now)
+    end_sessions_of(user_id, now)
     _audit(AuditAction.DISABLE_USER, user_id, now, actor, organisation_id)
     db.session.commit()
 
@@ -725,7 +540,7 @@ def reset_second_factor(
     user.totp_last_step = None
     for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)):
         db.session.delete(code)
-    _end_sessions(user_id, now)
+    end_sessions_of(user_id, now)
     _audit(AuditAction.RESET_SECOND_FACTOR, user_id, now, actor, organisation_id)
     db.session.commit()
 

@@ -24,7 +24,8 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.audit.service import Actor
-from app.clinics import accounts
+from app.clinics import accounts, staff_sessions
+from app.clinics import second_factor as factors
 from app.clinics.models import StaffUser
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
@@ -102,7 +103,7 @@ def sign_in() -> Response | tuple[str, int]:
         problem = _("The email address or password is not right, or the account is locked.")
         return _page("sign_in.html", 401, form=form, problem=problem)
     needs_code = second_factor_required() and accounts.needs_second_factor(user.id)
-    secret = accounts.open_session(
+    secret = staff_sessions.open_session(
         user.id, verified=not needs_code, clock=clock, actor=actor_for(user)
     )
     clear_session()  # nothing from before the sign-in survives it but the page language
@@ -131,7 +132,7 @@ def _pending_user() -> tuple[str, StaffUser]:
     secret = session.get(PENDING)
     if not isinstance(secret, str):
         abort(401)
-    found = accounts.find_session(secret, get_runtime().clock, verified_only=False)
+    found = staff_sessions.find_session(secret, get_runtime().clock, verified_only=False)
     user = db.session.get(StaffUser, found.user_id) if found else None
     if found is None or user is None:
         abort(401)
@@ -146,10 +147,10 @@ def second_factor() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page("second_factor.html", 422 if form.is_submitted() else 200, form=form)
     clock = get_runtime().clock
-    if not accounts.check_second_factor(user.id, form.code.data, clock, actor_for(user)):
+    if not factors.check_second_factor(user.id, form.code.data, clock, actor_for(user)):
         problem = _("That code is not right. Codes change every 30 seconds.")
         return _page("second_factor.html", 401, form=form, problem=problem)
-    accounts.verify_session(secret, clock, actor_for(user))
+    staff_sessions.verify_session(secret, clock, actor_for(user))
     session.pop(PENDING, None)
     return _start(secret)
 
@@ -159,23 +160,23 @@ def enrol() -> Response | tuple[str, int]:
     """Set up the second factor: scan the QR code, give the first code, keep the
     recovery codes."""
     secret, user = _pending_user()
-    totp_secret = session.get(ENROLMENT) or accounts.new_totp_secret()
+    totp_secret = session.get(ENROLMENT) or factors.new_totp_secret()
     session[ENROLMENT] = totp_secret
     form = CodeForm()
-    uri = accounts.totp_uri(totp_secret, user.email)
+    uri = factors.totp_uri(totp_secret, user.email)
     qr = segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code for your app"))
     context = {"form": form, "qr": qr, "totp_secret": totp_secret}
     if not form.validate_on_submit():
         return _page("enrol.html", 422 if form.is_submitted() else 200, **context)
     clock = get_runtime().clock
     try:
-        codes = accounts.enrol_second_factor(
+        codes = factors.enrol_second_factor(
             user.id, totp_secret, form.code.data, clock, actor_for(user)
         )
     except Invalid:
         problem = _("That code does not match. Try the newest code your app shows.")
         return _page("enrol.html", 422, problem=problem, **context)
-    accounts.verify_session(secret, clock, actor_for(user))
+    staff_sessions.verify_session(secret, clock, actor_for(user))
     session.pop(ENROLMENT, None)
     session.pop(PENDING, None)
     principal = load_principal(secret)
@@ -216,7 +217,7 @@ def sign_out() -> Response:
     """End the session."""
     from_session = session.get("_user_id")
     if from_session:
-        accounts.end_session(from_session, get_runtime().clock, actor())
+        staff_sessions.end_session(from_session, get_runtime().clock, actor())
     logout_user()
     clear_session()
     return redirect(url_for("staff_auth.sign_in"))

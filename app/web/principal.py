@@ -14,10 +14,10 @@ from flask import current_app, request
 from flask_login import UserMixin, current_user
 
 from app.audit.service import Actor
-from app.clinics.accounts import find_session
 from app.clinics.models import StaffUser
 from app.clinics.roles import Permission
 from app.clinics.scope import NOBODY, StaffScope, scope_for
+from app.clinics.staff_sessions import find_session
 from app.extensions import db
 from app.runtime import get_runtime
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditAction, AuditEvent
 from app.audit.service import SYSTEM, Actor
-from app.clinics import accounts
+from app.clinics import accounts, second_factor, staff_sessions
 from app.clinics.models import StaffGrant, StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -127,21 +127,21 @@ def test_totp_enrolment_codes_are_good_once_and_recovery_codes_once(
     invited: accounts.Invitation, clock: FixedClock
 ) -> None:
     user_id = invited.user_id
-    secret = accounts.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     totp = pyotp.TOTP(secret)
     with pytest.raises(Invalid):
-        accounts.enrol_second_factor(user_id, secret, "000000", clock, SYSTEM)
-    codes = accounts.enrol_second_factor(user_id, secret, totp.at(clock.now()), clock, SYSTEM)
-    assert len(codes) == accounts.RECOVERY_CODES == len(set(codes))
+        second_factor.enrol_second_factor(user_id, secret, "000000", clock, SYSTEM)
+    codes = second_factor.enrol_second_factor(user_id, secret, totp.at(clock.now()), clock, SYSTEM)
+    assert len(codes) == second_factor.RECOVERY_CODES == len(set(codes))
     actor = Actor(user_id=user_id)
     # The code used to enrol cannot sign in again; the next one can, once.
-    assert not accounts.check_second_factor(user_id, totp.at(clock.now()), clock, actor)
+    assert not second_factor.check_second_factor(user_id, totp.at(clock.now()), clock, actor)
     clock.advance(timedelta(seconds=30))
-    assert accounts.check_second_factor(user_id, totp.at(clock.now()), clock, actor)
-    assert not accounts.check_second_factor(user_id, totp.at(clock.now()), clock, actor)
+    assert second_factor.check_second_factor(user_id, totp.at(clock.now()), clock, actor)
+    assert not second_factor.check_second_factor(user_id, totp.at(clock.now()), clock, actor)
     # A recovery code works once.
-    assert accounts.check_second_factor(user_id, codes[0].upper(), clock, actor)
-    assert not accounts.check_second_factor(user_id, codes[0], clock, actor)
+    assert second_factor.check_second_factor(user_id, codes[0].upper(), clock, actor)
+    assert not second_factor.check_second_factor(user_id, codes[0], clock, actor)
     assert AuditAction.RECOVERY_CODE_USED in _actions()
 
 
@@ -149,31 +149,34 @@ def test_sessions_end_after_thirty_idle_minutes_or_twelve_hours(
     invited: accounts.Invitation, clock: FixedClock
 ) -> None:
     actor = Actor(user_id=invited.user_id)
-    idle = accounts.open_session(invited.user_id, True, clock, actor)
-    clock.advance(accounts.IDLE_TIMEOUT)
-    assert accounts.find_session(idle, clock) is None
+    idle = staff_sessions.open_session(invited.user_id, True, clock, actor)
+    clock.advance(staff_sessions.IDLE_TIMEOUT)
+    assert staff_sessions.find_session(idle, clock) is None
 
-    busy = accounts.open_session(invited.user_id, True, clock, actor)
+    busy = staff_sessions.open_session(invited.user_id, True, clock, actor)
     for _ in range(12 * 4):
-        assert accounts.find_session(busy, clock) is not None
+        assert staff_sessions.find_session(busy, clock) is not None
         clock.advance(timedelta(minutes=15))
-    assert accounts.find_session(busy, clock) is None  # 12 hours, however busy
+    assert staff_sessions.find_session(busy, clock) is None  # 12 hours, however busy
 
-    unverified = accounts.open_session(invited.user_id, False, clock, actor)
-    assert accounts.find_session(unverified, clock) is None
-    assert accounts.find_session(unverified, clock, verified_only=False) is not None
+    unverified = staff_sessions.open_session(invited.user_id, False, clock, actor)
+    assert staff_sessions.find_session(unverified, clock) is None
+    assert staff_sessions.find_session(unverified, clock, verified_only=False) is not None
 
-    ended = accounts.open_session(invited.user_id, True, clock, actor)
-    accounts.end_session(ended, clock, actor)
-    assert accounts.find_session(ended, clock) is None
+    ended = staff_sessions.open_session(invited.user_id, True, clock, actor)
+    staff_sessions.end_session(ended, clock, actor)
+    assert staff_sessions.find_session(ended, clock) is None
 
 
 def test_each_sign_in_is_a_new_session(invited: accounts.Invitation, clock: FixedClock) -> None:
     actor = Actor(user_id=invited.user_id)
-    first = accounts.open_session(invited.user_id, True, clock, actor)
-    second = accounts.open_session(invited.user_id, True, clock, actor)
+    first = staff_sessions.open_session(invited.user_id, True, clock, actor)
+    second = staff_sessions.open_session(invited.user_id, True, clock, actor)
     assert first != second
-    assert accounts.find_session(first, clock).id != accounts.find_session(second, clock).id
+    assert (
+        staff_sessions.find_session(first, clock).id
+        != staff_sessions.find_session(second, clock).id
+    )
 
 
 def test_granting_again_replaces_the_clinics_and_revoking_is_audited(

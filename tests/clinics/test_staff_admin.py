@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditAction, AuditEvent
 from app.audit.service import SYSTEM, Actor
-from app.clinics import accounts
+from app.clinics import accounts, second_factor, staff_sessions
 from app.clinics.models import RecoveryCode, StaffSession, StaffUser
 from app.clinics.queries import (
     covered_organisations,
@@ -75,13 +75,13 @@ def test_disabling_ends_every_session_and_enabling_lets_them_sign_in(
 ) -> None:
     admin = _member(clock, "ada@x.nhs.uk", Role.ADMIN)
     rita = _member(clock, "rita@x.nhs.uk", Role.RECEPTIONIST)
-    secret = accounts.open_session(rita, verified=True, clock=clock, actor=SYSTEM)
-    accounts.open_session(rita, verified=False, clock=clock, actor=SYSTEM)
+    secret = staff_sessions.open_session(rita, verified=True, clock=clock, actor=SYSTEM)
+    staff_sessions.open_session(rita, verified=False, clock=clock, actor=SYSTEM)
     trust = clinics.clinics["north"].organisation_id
     accounts.disable_user(rita, clock, Actor(admin), organisation_id=trust)
     assert _user(rita).disabled_at == clock.now()
     assert _live_sessions(rita) == 0
-    assert accounts.find_session(secret, clock) is None
+    assert staff_sessions.find_session(secret, clock) is None
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in("rita@x.nhs.uk", PASSWORD, clock, None)
     accounts.disable_user(rita, clock, Actor(admin))  # again: nothing more
@@ -123,19 +123,19 @@ def test_resetting_the_second_factor_forgets_it_and_ends_the_sessions(
     clinics: World, clock: FixedClock
 ) -> None:
     manager = _member(clock, "mo@x.nhs.uk", Role.CLINIC_MANAGER)
-    secret = accounts.new_totp_secret()
-    codes = accounts.enrol_second_factor(
+    secret = second_factor.new_totp_secret()
+    codes = second_factor.enrol_second_factor(
         manager, secret, pyotp.TOTP(secret).at(clock.now()), clock, SYSTEM
     )
-    assert len(codes) == accounts.RECOVERY_CODES
-    accounts.open_session(manager, verified=True, clock=clock, actor=SYSTEM)
+    assert len(codes) == second_factor.RECOVERY_CODES
+    staff_sessions.open_session(manager, verified=True, clock=clock, actor=SYSTEM)
     accounts.reset_second_factor(manager, clock, SYSTEM, organisation_id=None)
     user = _user(manager)
     assert (user.totp_secret, user.totp_last_step) == (None, None)
     left = select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == manager)
     assert db.session.scalar(left) == 0
     assert _live_sessions(manager) == 0
-    assert not accounts.check_second_factor(manager, codes[0], clock, SYSTEM)
+    assert not second_factor.check_second_factor(manager, codes[0], clock, SYSTEM)
     assert len(_events(AuditAction.RESET_SECOND_FACTOR)) == 1
 
 
@@ -211,7 +211,7 @@ def test_reads_for_the_admin_pages(clinics: World, clock: FixedClock) -> None:
     assert find_grant(grant.id, rita, [other]) is None
     assert find_grant(grant.id, olga, [trust]) is None
     assert last_sign_ins([rita]) == {}
-    accounts.open_session(rita, verified=True, clock=clock, actor=SYSTEM)
+    staff_sessions.open_session(rita, verified=True, clock=clock, actor=SYSTEM)
     assert last_sign_ins([rita, olga]) == {rita: clock.now()}
 
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.audit.service import Actor
-from app.clinics import accounts
+from app.clinics import accounts, second_factor
 from app.clinics.models import StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -71,8 +71,8 @@ class StaffDesk:
         accounts.set_password(invitation.secret, PASSWORD, self.clock, SYSTEM)
         member = Member(invitation.user_id, email, PASSWORD)
         if enrol and accounts.needs_second_factor(invitation.user_id):
-            secret = accounts.new_totp_secret()
-            accounts.enrol_second_factor(
+            secret = second_factor.new_totp_secret()
+            second_factor.enrol_second_factor(
                 invitation.user_id, secret, self.code(secret), self.clock, SYSTEM
             )
             member.totp_secret = secret

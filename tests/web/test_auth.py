@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.audit.models import AuditAction, AuditEvent
-from app.clinics import accounts
+from app.clinics import accounts, second_factor
 from app.clinics.models import StaffSession, StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -151,7 +151,7 @@ def test_a_new_admin_enrols_with_a_qr_code_and_gets_recovery_codes(
     assert done.status_code == 200
     assert "Your recovery codes" in _text(done)
     codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", _text(done))
-    assert len(codes) == accounts.RECOVERY_CODES
+    assert len(codes) == second_factor.RECOVERY_CODES
     assert client.get("/staff/").status_code == 200
     user = db.session.get(StaffUser, admin.user_id)
     db.session.refresh(user)
