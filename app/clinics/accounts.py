@@ -31,14 +31,12 @@ from app.clinics.digests import token_digest
 from app.clinics.models import (
     Clinic,
     Organisation,
-    RecoveryCode,
     StaffGrant,
     StaffLink,
     StaffUser,
 )
 from app.clinics.queries import find_organisation
 from app.clinics.roles import SECOND_FACTOR_REQUIRED, Role
-from app.clinics.staff_sessions import end_sessions_of
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
@@ -123,7 +121,7 @@ def invite(
     now = clock.now()
     user = _member(email, name, now)
     grant(user.id, organisation.id, role, clinic_ids, clock, actor, commit=False)
-    invitation = _new_link(user.id, now)
+    invitation = new_link(user.id, now)
     record(
         AuditAction.INVITE_USER,
         actor,
@@ -169,7 +167,7 @@ def invite_member(
     now = clock.now()
     user = _member(email, name, now)
     grant(user.id, organisation.id, role, ids or None, clock, actor, commit=False)
-    invitation = None if user.password_hash is not None else _new_link(user.id, now)
+    invitation = None if user.password_hash is not None else new_link(user.id, now)
     record(
         AuditAction.INVITE_USER,
         actor,
@@ -191,7 +189,7 @@ def _member(email: str, name: str, now: datetime) -> StaffUser:
     return user
 
 
-def _new_link(user_id: int, now: datetime) -> Invitation:
+def new_link(user_id: int, now: datetime) -> Invitation:
     """A one-time link that sets the user's password; their older links stop working."""
     db.session.execute(
         update(StaffLink)
@@ -298,7 +296,7 @@ def revoke_grant(grant_id: int, clock: Clock, actor: Actor) -> None:
     found = db.session.get(StaffGrant, grant_id)
     if found is None:
         raise NotFound(f"no grant {grant_id}")
-    if found.role == Role.ADMIN.value and not _other_admins(found.organisation_id, found.user_id):
+    if found.role == Role.ADMIN.value and not other_admins(found.organisation_id, found.user_id):
         raise LastAdmin("the organisation would have no administrator left")
     record(
         AuditAction.REVOKE_ROLE,
@@ -446,10 +444,10 @@ def needs_second_factor(user_id: int) -> bool:
     return bool(roles_of(user_id) & SECOND_FACTOR_REQUIRED)
 
 
-# -- administration ------------------------------------------------------------------------
+# -- the last admin ------------------------------------------------------------------------
 
 
-def _other_admins(organisation_id: int, user_id: int) -> int:
+def other_admins(organisation_id: int, user_id: int) -> int:
     """How many enabled staff other than `user_id` are admins of the organisation."""
     return int(
         db.session.scalar(
@@ -466,97 +464,12 @@ def _other_admins(organisation_id: int, user_id: int) -> int:
     )
 
 
-def _get_user(user_id: int) -> StaffUser:
+def staff_user(user_id: int) -> StaffUser:
+    """The staff user with this id; NotFound if there is none."""
     user = db.session.get(StaffUser, user_id)
     if user is None:
         raise NotFound(f"no staff user {user_id}")
     return user
-
-
-def _audit(
-    action: AuditAction, user_id: int, now: datetime, actor: Actor, organisation_id: int | None
-) -> None:
-    record(
-        action,
-        actor,
-        now,
-        record_type="staff_user",
-        record_ids=[user_id],
-        organisation_id=organisation_id,
-    )
-
-
-def disable_user(
-    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
-) -> None:
-    """Disable an account: it can no longer sign in, and its sessions end now. Audited
-    (under `organisation_id`, the organisation the change was made from); commits.
-    Disabling a disabled account changes nothing.
-
-    Raises NotFound for an unknown user, OwnAccount when `actor` is the user, and
-    LastAdmin when the user is the last enabled admin of an organisation.
-    """
-    user = _get_user(user_id)
-    if actor.user_id == user_id:
-        raise OwnAccount("you cannot disable your own account")
-    if user.disabled_at is not None:
-        return
-    for grant_row in user.grants:
-        if grant_row.role == Role.ADMIN.value and not _other_admins(
-            grant_row.organisation_id, user_id
-        ):
-            raise LastAdmin("the organisation would have no administrator left")
-    now = clock.now()
-    user.disabled_at = now
-    end_sessions_of(user_id, now)
-    _audit(AuditAction.DISABLE_USER, user_id, now, actor, organisation_id)
-    db.session.commit()
-
-
-def enable_user(
-    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
-) -> None:
-    """Let a disabled account sign in again. Audited; commits. NotFound if unknown;
-    enabling an enabled account changes nothing."""
-    user = _get_user(user_id)
-    if user.disabled_at is None:
-        return
-    now = clock.now()
-    user.disabled_at = None
-    user.failed_logins, user.locked_until = 0, None
-    _audit(AuditAction.ENABLE_USER, user_id, now, actor, organisation_id)
-    db.session.commit()
-
-
-def reset_second_factor(
-    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
-) -> None:
-    """Forget the user's TOTP secret and recovery codes (a lost phone): their sessions
-    end, and they set up a new authenticator app at their next sign-in. Audited;
-    commits. NotFound if unknown."""
-    user = _get_user(user_id)
-    now = clock.now()
-    user.totp_secret = None
-    user.totp_last_step = None
-    for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)):
-        db.session.delete(code)
-    end_sessions_of(user_id, now)
-    _audit(AuditAction.RESET_SECOND_FACTOR, user_id, now, actor, organisation_id)
-    db.session.commit()
-
-
-def password_link(
-    user_id: int, clock: Clock, actor: Actor, organisation_id: int | None = None
-) -> Invitation:
-    """A new one-time link that sets the user's password (a forgotten password, or an
-    invitation that expired), shown once; their older links stop working, and their
-    password works until the link is used. Audited; commits. NotFound if unknown."""
-    _get_user(user_id)
-    now = clock.now()
-    invitation = _new_link(user_id, now)
-    _audit(AuditAction.PASSWORD_LINK, user_id, now, actor, organisation_id)
-    db.session.commit()
-    return invitation
 
 
 # -- preferences ---------------------------------------------------------------------------
@@ -569,7 +482,7 @@ def set_locale(user_id: int, locale: str) -> None:
     staff pages are not written in."""
     if locale not in STAFF_LOCALES:
         raise Invalid(f"the staff pages are not written in {locale!r}")
-    user = _get_user(user_id)
+    user = staff_user(user_id)
     if user.locale != locale:
         user.locale = locale
         db.session.commit()

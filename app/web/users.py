@@ -34,7 +34,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.audit.service import Actor
-from app.clinics import accounts
+from app.clinics import accounts, staff_admin
 from app.clinics.models import Organisation, StaffGrant, StaffUser
 from app.clinics.queries import (
     clinics_of,
@@ -370,7 +370,7 @@ def _account_change(user_id: int, change: AccountChange, done: str) -> Response 
 def disable(user_id: int) -> Response | tuple[str, int]:
     """Disable the account: it cannot sign in, and its sessions end now."""
     done = _("The account is disabled. Its sessions have ended.")
-    return _account_change(user_id, accounts.disable_user, done)
+    return _account_change(user_id, staff_admin.disable_user, done)
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -378,7 +378,7 @@ def disable(user_id: int) -> Response | tuple[str, int]:
 def enable(user_id: int) -> Response | tuple[str, int]:
     """Let a disabled account sign in again."""
     done = _("The account is enabled. They can sign in again.")
-    return _account_change(user_id, accounts.enable_user, done)
+    return _account_change(user_id, staff_admin.enable_user, done)
 
 
 @bp.post("/users/<int:user_id>/second-factor")
@@ -386,7 +386,7 @@ def enable(user_id: int) -> Response | tuple[str, int]:
 def reset_second_factor(user_id: int) -> Response | tuple[str, int]:
     """Forget a lost second factor: they set up a new app at their next sign-in."""
     done = _("The second factor is reset. They set up their app again when they next sign in.")
-    return _account_change(user_id, accounts.reset_second_factor, done)
+    return _account_change(user_id, staff_admin.reset_second_factor, done)
 
 
 @bp.post("/users/<int:user_id>/password-link")
@@ -396,7 +396,7 @@ def password_link(user_id: int) -> tuple[str, int]:
     organisations = _reach()
     member = _member(user_id, organisations)
     organisation_id = _organisation_of(member, organisations)
-    made = accounts.password_link(member.id, get_runtime().clock, actor(), organisation_id)
+    made = staff_admin.password_link(member.id, get_runtime().clock, actor(), organisation_id)
     return render_template(
         "web/users/link.html",
         heading=_("New password link"),

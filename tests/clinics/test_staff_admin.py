@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditAction, AuditEvent
 from app.audit.service import SYSTEM, Actor
-from app.clinics import accounts, second_factor, staff_sessions
+from app.clinics import accounts, second_factor, staff_admin, staff_sessions
 from app.clinics.models import RecoveryCode, StaffSession, StaffUser
 from app.clinics.queries import (
     covered_organisations,
@@ -78,18 +78,18 @@ def test_disabling_ends_every_session_and_enabling_lets_them_sign_in(
     secret = staff_sessions.open_session(rita, verified=True, clock=clock, actor=SYSTEM)
     staff_sessions.open_session(rita, verified=False, clock=clock, actor=SYSTEM)
     trust = clinics.clinics["north"].organisation_id
-    accounts.disable_user(rita, clock, Actor(admin), organisation_id=trust)
+    staff_admin.disable_user(rita, clock, Actor(admin), organisation_id=trust)
     assert _user(rita).disabled_at == clock.now()
     assert _live_sessions(rita) == 0
     assert staff_sessions.find_session(secret, clock) is None
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in("rita@x.nhs.uk", PASSWORD, clock, None)
-    accounts.disable_user(rita, clock, Actor(admin))  # again: nothing more
+    staff_admin.disable_user(rita, clock, Actor(admin))  # again: nothing more
     [disabled] = _events(AuditAction.DISABLE_USER)
     assert (disabled.record_ids, disabled.actor_user_id) == ([rita], admin)
     assert disabled.organisation_id == trust
-    accounts.enable_user(rita, clock, Actor(admin))
-    accounts.enable_user(rita, clock, Actor(admin))  # again: nothing more
+    staff_admin.enable_user(rita, clock, Actor(admin))
+    staff_admin.enable_user(rita, clock, Actor(admin))  # again: nothing more
     assert _user(rita).disabled_at is None
     assert accounts.sign_in("rita@x.nhs.uk", PASSWORD, clock, None).id == rita
     assert len(_events(AuditAction.ENABLE_USER)) == 1
@@ -99,7 +99,7 @@ def test_no_one_disables_their_own_account(clinics: World, clock: FixedClock) ->
     admin = _member(clock, "ada@x.nhs.uk", Role.ADMIN)
     _member(clock, "bea@x.nhs.uk", Role.ADMIN)
     with pytest.raises(accounts.OwnAccount):
-        accounts.disable_user(admin, clock, Actor(admin))
+        staff_admin.disable_user(admin, clock, Actor(admin))
     assert _user(admin).disabled_at is None
 
 
@@ -107,13 +107,13 @@ def test_an_organisation_always_keeps_an_enabled_admin(clinics: World, clock: Fi
     ada = _member(clock, "ada@x.nhs.uk", Role.ADMIN)
     bea = _member(clock, "bea@x.nhs.uk", Role.ADMIN)
     other = _member(clock, "olga@x.nhs.uk", Role.ADMIN, org="other")
-    accounts.disable_user(bea, clock, Actor(ada))
+    staff_admin.disable_user(bea, clock, Actor(ada))
     [ada_admin] = _user(ada).grants
     with pytest.raises(accounts.LastAdmin):
         accounts.revoke_grant(ada_admin.id, clock, Actor(ada))  # bea is disabled
     with pytest.raises(accounts.LastAdmin):
-        accounts.disable_user(ada, clock, Actor(other))
-    accounts.enable_user(bea, clock, Actor(ada))
+        staff_admin.disable_user(ada, clock, Actor(other))
+    staff_admin.enable_user(bea, clock, Actor(ada))
     accounts.revoke_grant(ada_admin.id, clock, Actor(ada))
     assert _user(ada).grants == []
     assert _events(AuditAction.REVOKE_ROLE)[0].record_ids == [ada]
@@ -129,7 +129,7 @@ def test_resetting_the_second_factor_forgets_it_and_ends_the_sessions(
     )
     assert len(codes) == second_factor.RECOVERY_CODES
     staff_sessions.open_session(manager, verified=True, clock=clock, actor=SYSTEM)
-    accounts.reset_second_factor(manager, clock, SYSTEM, organisation_id=None)
+    staff_admin.reset_second_factor(manager, clock, SYSTEM, organisation_id=None)
     user = _user(manager)
     assert (user.totp_secret, user.totp_last_step) == (None, None)
     left = select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == manager)
@@ -141,7 +141,7 @@ def test_resetting_the_second_factor_forgets_it_and_ends_the_sessions(
 
 def test_a_new_password_link_replaces_the_older_ones(clinics: World, clock: FixedClock) -> None:
     invitation = accounts.invite("nia@x.nhs.uk", "trust", Role.CLINICIAN, [], clock, SYSTEM)
-    made = accounts.password_link(invitation.user_id, clock, SYSTEM, organisation_id=None)
+    made = staff_admin.password_link(invitation.user_id, clock, SYSTEM, organisation_id=None)
     assert made.user_id == invitation.user_id
     assert made.expires_at == clock.now() + accounts.INVITATION_LIFETIME
     assert accounts.find_link(invitation.secret, clock) is None
@@ -151,7 +151,7 @@ def test_a_new_password_link_replaces_the_older_ones(clinics: World, clock: Fixe
     assert accounts.sign_in("nia@x.nhs.uk", PASSWORD, clock, None).id == invitation.user_id
     assert len(_events(AuditAction.PASSWORD_LINK)) == 1
     with pytest.raises(NotFound):
-        accounts.password_link(999, clock, SYSTEM)
+        staff_admin.password_link(999, clock, SYSTEM)
 
 
 def test_inviting_by_id_links_only_a_new_account(clinics: World, clock: FixedClock) -> None:
