@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.routing import Rule
 
 from app import create_app
-from app.clinics.accounts import use_password_hasher
+from app.clinics.passwords import use_password_hasher
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.queueing import JobQueue

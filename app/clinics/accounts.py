@@ -1,17 +1,15 @@
-"""Staff accounts: invitations, passwords, sign-in and what admins change.
+"""Staff accounts: invitations, the roles granted, and setting a password.
 
 - No mail server is assumed: an invitation is a one-time link (shown once, stored hashed,
-  valid for 7 days) that sets the password.
-- Passwords are hashed with argon2id. Ten failed sign-ins in a row lock the account for
-  15 minutes; an unknown email costs the same time as a known one.
-- Admins and clinic managers must give a TOTP code before a session is verified
-  (`second_factor`); sessions are `staff_sessions`.
-- An admin can disable an account (its sessions end at once) and enable it again, reset a
-  lost second factor and make a new password link; no change may leave an organisation
-  without an enabled admin, and no one can disable their own account.
+  valid for 7 days) that sets the password (`passwords` says how strong it must be and
+  hashes it).
+- Signing in is `signing_in`; the second factor admins and clinic managers give before a
+  session is verified, `second_factor`; sessions, `staff_sessions`.
+- What admins change on an account (disable, enable, reset a lost second factor, a new
+  password link) is `staff_admin`; no change may leave an organisation without an
+  enabled admin (`LastAdmin`), and no one can disable their own account (`OwnAccount`).
 
-Every sign-in, failure, lock, password set, enrolment and change by an admin is written
-to the audit log.
+Every invitation, grant, revocation and password set is written to the audit log.
 """
 
 from __future__ import annotations
@@ -21,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from app.audit.models import AuditAction
@@ -35,41 +31,16 @@ from app.clinics.models import (
     StaffLink,
     StaffUser,
 )
+from app.clinics.passwords import check_password, hash_password
 from app.clinics.queries import find_organisation
-from app.clinics.roles import SECOND_FACTOR_REQUIRED, Role
+from app.clinics.roles import Role
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
 
 INVITATION_LIFETIME = timedelta(days=7)
-MAX_FAILED_SIGN_INS = 10
-LOCK_TIME = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 12
 #: The languages the staff pages are written in.
 STAFF_LOCALES = ("en", "cy")
-
-
-@dataclass
-class _Passwords:
-    """How passwords are hashed: argon2id with argon2-cffi's defaults (64 MiB, 3 passes)."""
-
-    hasher: PasswordHasher
-    #: Verified against when the email is unknown, so that both take the same time.
-    dummy: str | None = None
-
-    def dummy_hash(self) -> str:
-        if self.dummy is None:
-            self.dummy = self.hasher.hash(secrets.token_urlsafe(16))
-        return self.dummy
-
-
-_passwords = _Passwords(PasswordHasher())
-
-
-def use_password_hasher(hasher: PasswordHasher) -> None:
-    """Hash passwords with `hasher` from now on. The tests use cheap parameters; a
-    stored hash made with other parameters is re-hashed at its next sign-in."""
-    _passwords.hasher, _passwords.dummy = hasher, None
 
 
 def normalise_email(email: str) -> str:
@@ -323,16 +294,6 @@ def find_link(secret: str, clock: Clock, purpose: str = "invite") -> StaffLink |
     return link
 
 
-def check_password(password: str) -> None:
-    """Refuse (Invalid) a password too short or too plain to protect patients' data."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"use at least {MIN_PASSWORD_LENGTH} characters")
-    if len(set(password)) < 6:
-        raise Invalid("use more different characters")
-    if len(password) > 256:
-        raise Invalid("use at most 256 characters")
-
-
 def set_password(secret: str, password: str, clock: Clock, actor: Actor) -> StaffUser:
     """Use an invitation link to set a password. Commits.
 
@@ -346,7 +307,7 @@ def set_password(secret: str, password: str, clock: Clock, actor: Actor) -> Staf
     user = db.session.get(StaffUser, link.user_id)
     assert user is not None
     now = clock.now()
-    user.password_hash = _passwords.hasher.hash(password)
+    user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
     link.used_at = now
     record(
@@ -358,90 +319,6 @@ def set_password(secret: str, password: str, clock: Clock, actor: Actor) -> Staf
     )
     db.session.commit()
     return user
-
-
-# -- signing in ----------------------------------------------------------------------------
-
-
-class SignInRefused(Exception):
-    """Wrong email or password, or the account is locked or disabled: the message is the
-    same for every reason that could tell an attacker which emails exist."""
-
-
-def sign_in(email: str, password: str, clock: Clock, address: str | None) -> StaffUser:
-    """The staff member with this email and password. Commits what it records.
-
-    Raises SignInRefused after recording the failure; locks the account at the
-    MAX_FAILED_SIGN_INS-th failure in a row.
-    """
-    now = clock.now()
-    try:
-        cleaned = normalise_email(email)
-    except Invalid:
-        cleaned = ""
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == cleaned))
-    if user is None or user.password_hash is None:
-        _verify(_passwords.dummy_hash(), password)
-        record(AuditAction.SIGN_IN_FAILED, Actor(address=address), now, record_type="staff_user")
-        db.session.commit()
-        raise SignInRefused
-    if user.disabled_at is not None or (user.locked_until and user.locked_until > now):
-        _verify(_passwords.dummy_hash(), password)
-        record_failed_sign_in(user, now, address, locked=True)
-        raise SignInRefused
-    if not _verify(user.password_hash, password):
-        record_failed_sign_in(user, now, address)
-        raise SignInRefused
-    user.failed_logins, user.locked_until = 0, None
-    if _passwords.hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _passwords.hasher.hash(password)
-    db.session.commit()
-    return user
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _passwords.hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def record_failed_sign_in(
-    user: StaffUser, now: datetime, address: str | None, locked: bool = False
-) -> None:
-    actor = Actor(address=address)
-    record(
-        AuditAction.SIGN_IN_FAILED,
-        actor,
-        now,
-        record_type="staff_user",
-        record_ids=[user.id],
-        detail={"locked": locked},
-    )
-    if not locked:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_SIGN_INS:
-            user.locked_until = now + LOCK_TIME
-            user.failed_logins = 0
-            record(
-                AuditAction.ACCOUNT_LOCKED,
-                actor,
-                now,
-                record_type="staff_user",
-                record_ids=[user.id],
-            )
-    db.session.commit()
-
-
-def roles_of(user_id: int) -> frozenset[Role]:
-    """Every role the user holds, in any organisation."""
-    rows = db.session.scalars(select(StaffGrant.role).where(StaffGrant.user_id == user_id))
-    return frozenset(Role(value) for value in rows)
-
-
-def needs_second_factor(user_id: int) -> bool:
-    """Whether the user's roles require TOTP (admins and clinic managers)."""
-    return bool(roles_of(user_id) & SECOND_FACTOR_REQUIRED)
 
 
 # -- the last admin ------------------------------------------------------------------------

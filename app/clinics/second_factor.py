@@ -1,7 +1,7 @@
 """The staff's second factor: TOTP, enrolled with a QR code and ten one-time recovery
 codes (stored hashed, `digests`). Admins and clinic managers must give a code before a
-session is verified (`accounts.needs_second_factor`). A code is accepted once; a wrong
-one counts as a failed sign-in (`accounts.record_failed_sign_in`). Enrolment and every
+session is verified (`signing_in.needs_second_factor`). A code is accepted once; a wrong
+one counts as a failed sign-in (`signing_in.record_failed_sign_in`). Enrolment and every
 recovery code used are written to the audit log.
 """
 
@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from app.audit.models import AuditAction
 from app.audit.service import Actor, record
-from app.clinics.accounts import record_failed_sign_in
 from app.clinics.digests import token_digest
 from app.clinics.models import RecoveryCode, StaffUser
+from app.clinics.signing_in import record_failed_sign_in
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db

@@ -24,7 +24,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.audit.service import Actor
-from app.clinics import accounts, staff_sessions
+from app.clinics import accounts, passwords, signing_in, staff_sessions
 from app.clinics import second_factor as factors
 from app.clinics.models import StaffUser
 from app.core.errors import Invalid, NotFound
@@ -98,11 +98,11 @@ def sign_in() -> Response | tuple[str, int]:
     clock = get_runtime().clock
     who = actor()
     try:
-        user = accounts.sign_in(form.email.data, form.password.data, clock, who.address)
-    except accounts.SignInRefused:
+        user = signing_in.sign_in(form.email.data, form.password.data, clock, who.address)
+    except signing_in.SignInRefused:
         problem = _("The email address or password is not right, or the account is locked.")
         return _page("sign_in.html", 401, form=form, problem=problem)
-    needs_code = second_factor_required() and accounts.needs_second_factor(user.id)
+    needs_code = second_factor_required() and signing_in.needs_second_factor(user.id)
     secret = staff_sessions.open_session(
         user.id, verified=not needs_code, clock=clock, actor=actor_for(user)
     )
@@ -203,7 +203,7 @@ def welcome(secret: str) -> Response | tuple[str, int]:
             _(
                 "Choose a password of at least %(count)d characters, with more than a few "
                 "different ones",
-                count=accounts.MIN_PASSWORD_LENGTH,
+                count=passwords.MIN_PASSWORD_LENGTH,
             )
         )
         return _page("welcome.html", 422, form=form)

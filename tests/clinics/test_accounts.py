@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditAction, AuditEvent
 from app.audit.service import SYSTEM, Actor
-from app.clinics import accounts, second_factor, staff_sessions
+from app.clinics import accounts, passwords, second_factor, signing_in, staff_sessions
 from app.clinics.models import StaffGrant, StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -51,7 +51,7 @@ def test_an_invitation_sets_the_password_once(
     assert db.session.get(StaffUser, invited.user_id).password_hash.startswith("$argon2id$")
     with pytest.raises(NotFound):
         accounts.set_password(invited.secret, PASSWORD + "!", clock, SYSTEM)
-    assert accounts.sign_in("RITA@example.nhs.uk", PASSWORD, clock, "10.0.0.1").id == user.id
+    assert signing_in.sign_in("RITA@example.nhs.uk", PASSWORD, clock, "10.0.0.1").id == user.id
 
 
 def test_a_link_expires_after_seven_days(invited: accounts.Invitation, clock: FixedClock) -> None:
@@ -89,21 +89,21 @@ def test_ten_failures_lock_the_account_for_fifteen_minutes(
     invited: accounts.Invitation, clock: FixedClock
 ) -> None:
     accounts.set_password(invited.secret, PASSWORD, clock, SYSTEM)
-    for _ in range(accounts.MAX_FAILED_SIGN_INS):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in("rita@example.nhs.uk", "wrong password!", clock, None)
-    with pytest.raises(accounts.SignInRefused):  # the right password, but locked
-        accounts.sign_in("rita@example.nhs.uk", PASSWORD, clock, None)
-    clock.advance(accounts.LOCK_TIME)
-    assert accounts.sign_in("rita@example.nhs.uk", PASSWORD, clock, None).id == invited.user_id
+    for _ in range(signing_in.MAX_FAILED_SIGN_INS):
+        with pytest.raises(signing_in.SignInRefused):
+            signing_in.sign_in("rita@example.nhs.uk", "wrong password!", clock, None)
+    with pytest.raises(signing_in.SignInRefused):  # the right password, but locked
+        signing_in.sign_in("rita@example.nhs.uk", PASSWORD, clock, None)
+    clock.advance(signing_in.LOCK_TIME)
+    assert signing_in.sign_in("rita@example.nhs.uk", PASSWORD, clock, None).id == invited.user_id
     actions = _actions()
-    assert actions.count(AuditAction.SIGN_IN_FAILED) == accounts.MAX_FAILED_SIGN_INS + 1
+    assert actions.count(AuditAction.SIGN_IN_FAILED) == signing_in.MAX_FAILED_SIGN_INS + 1
     assert actions.count(AuditAction.ACCOUNT_LOCKED) == 1
 
 
 def test_an_unknown_email_is_refused_like_a_wrong_password(app: Flask, clock: FixedClock) -> None:
-    with pytest.raises(accounts.SignInRefused):
-        accounts.sign_in("nobody@example.nhs.uk", PASSWORD, clock, "10.0.0.9")
+    with pytest.raises(signing_in.SignInRefused):
+        signing_in.sign_in("nobody@example.nhs.uk", PASSWORD, clock, "10.0.0.9")
     event = db.session.scalar(select(AuditEvent))
     assert event is not None
     assert event.action == AuditAction.SIGN_IN_FAILED
@@ -118,9 +118,9 @@ def test_admins_and_managers_need_a_second_factor(
     admin = accounts.invite("a@x.nhs.uk", "trust", Role.ADMIN, [], clock, SYSTEM)
     manager = accounts.invite("m@x.nhs.uk", "trust", Role.CLINIC_MANAGER, [], clock, SYSTEM)
     clinician = accounts.invite("c@x.nhs.uk", "trust", Role.CLINICIAN, [], clock, SYSTEM)
-    assert accounts.needs_second_factor(admin.user_id)
-    assert accounts.needs_second_factor(manager.user_id)
-    assert not accounts.needs_second_factor(clinician.user_id)
+    assert signing_in.needs_second_factor(admin.user_id)
+    assert signing_in.needs_second_factor(manager.user_id)
+    assert not signing_in.needs_second_factor(clinician.user_id)
 
 
 def test_totp_enrolment_codes_are_good_once_and_recovery_codes_once(
@@ -194,7 +194,7 @@ def test_granting_again_replaces_the_clinics_and_revoking_is_audited(
 
 def test_production_hashes_are_argon2id_at_its_defaults() -> None:
     # What the module hashes with unless told otherwise (the tests use cheap parameters).
-    hashed = accounts.PasswordHasher().hash(PASSWORD)
+    hashed = passwords.PasswordHasher().hash(PASSWORD)
     assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
@@ -203,7 +203,7 @@ def test_a_hash_made_with_other_parameters_is_renewed_at_sign_in(
 ) -> None:
     accounts.set_password(invited.secret, PASSWORD, clock, SYSTEM)
     user = db.session.get(StaffUser, invited.user_id)
-    user.password_hash = accounts.PasswordHasher(time_cost=2, memory_cost=32).hash(PASSWORD)
+    user.password_hash = passwords.PasswordHasher(time_cost=2, memory_cost=32).hash(PASSWORD)
     db.session.commit()
-    accounts.sign_in(user.email, PASSWORD, clock, None)
+    signing_in.sign_in(user.email, PASSWORD, clock, None)
     assert "m=32," not in db.session.get(StaffUser, invited.user_id).password_hash

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditAction, AuditEvent
 from app.audit.service import SYSTEM, Actor
-from app.clinics import accounts, second_factor, staff_admin, staff_sessions
+from app.clinics import accounts, second_factor, signing_in, staff_admin, staff_sessions
 from app.clinics.models import RecoveryCode, StaffSession, StaffUser
 from app.clinics.queries import (
     covered_organisations,
@@ -82,8 +82,8 @@ def test_disabling_ends_every_session_and_enabling_lets_them_sign_in(
     assert _user(rita).disabled_at == clock.now()
     assert _live_sessions(rita) == 0
     assert staff_sessions.find_session(secret, clock) is None
-    with pytest.raises(accounts.SignInRefused):
-        accounts.sign_in("rita@x.nhs.uk", PASSWORD, clock, None)
+    with pytest.raises(signing_in.SignInRefused):
+        signing_in.sign_in("rita@x.nhs.uk", PASSWORD, clock, None)
     staff_admin.disable_user(rita, clock, Actor(admin))  # again: nothing more
     [disabled] = _events(AuditAction.DISABLE_USER)
     assert (disabled.record_ids, disabled.actor_user_id) == ([rita], admin)
@@ -91,7 +91,7 @@ def test_disabling_ends_every_session_and_enabling_lets_them_sign_in(
     staff_admin.enable_user(rita, clock, Actor(admin))
     staff_admin.enable_user(rita, clock, Actor(admin))  # again: nothing more
     assert _user(rita).disabled_at is None
-    assert accounts.sign_in("rita@x.nhs.uk", PASSWORD, clock, None).id == rita
+    assert signing_in.sign_in("rita@x.nhs.uk", PASSWORD, clock, None).id == rita
     assert len(_events(AuditAction.ENABLE_USER)) == 1
 
 
@@ -148,7 +148,7 @@ def test_a_new_password_link_replaces_the_older_ones(clinics: World, clock: Fixe
     with pytest.raises(NotFound):
         accounts.set_password(invitation.secret, PASSWORD, clock, SYSTEM)
     accounts.set_password(made.secret, PASSWORD, clock, SYSTEM)
-    assert accounts.sign_in("nia@x.nhs.uk", PASSWORD, clock, None).id == invitation.user_id
+    assert signing_in.sign_in("nia@x.nhs.uk", PASSWORD, clock, None).id == invitation.user_id
     assert len(_events(AuditAction.PASSWORD_LINK)) == 1
     with pytest.raises(NotFound):
         staff_admin.password_link(999, clock, SYSTEM)

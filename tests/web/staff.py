@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.audit.service import Actor
-from app.clinics import accounts, second_factor
+from app.clinics import accounts, second_factor, signing_in
 from app.clinics.models import StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -70,7 +70,7 @@ class StaffDesk:
         invitation = accounts.invite(email, org, role, clinics, self.clock, SYSTEM, name=name)
         accounts.set_password(invitation.secret, PASSWORD, self.clock, SYSTEM)
         member = Member(invitation.user_id, email, PASSWORD)
-        if enrol and accounts.needs_second_factor(invitation.user_id):
+        if enrol and signing_in.needs_second_factor(invitation.user_id):
             secret = second_factor.new_totp_secret()
             second_factor.enrol_second_factor(
                 invitation.user_id, secret, self.code(secret), self.clock, SYSTEM

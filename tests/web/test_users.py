@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.audit.models import AuditAction, AuditEvent
-from app.clinics import accounts
+from app.clinics import signing_in
 from app.clinics.models import RecoveryCode, StaffGrant, StaffSession, StaffUser
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
@@ -182,7 +182,7 @@ def test_inviting_someone_with_an_account_gives_the_role_and_no_link(
     assert "already has an account" in page
     assert BASE not in page
     assert {g.role for g in _user(rita.user_id).grants} == {"receptionist", "clinician"}
-    assert accounts.sign_in(rita.email, PASSWORD, desk.clock, None).id == rita.user_id
+    assert signing_in.sign_in(rita.email, PASSWORD, desk.clock, None).id == rita.user_id
 
 
 @pytest.mark.parametrize(
@@ -310,8 +310,8 @@ def test_disabling_ends_the_sessions_at_once_and_enabling_lets_them_back(
     page = _text(client.get(path))
     assert "Disabled" in page
     assert "Enable account" in page
-    with pytest.raises(accounts.SignInRefused):
-        accounts.sign_in(rita.email, PASSWORD, desk.clock, None)
+    with pytest.raises(signing_in.SignInRefused):
+        signing_in.sign_in(rita.email, PASSWORD, desk.clock, None)
     assert post_form(client, path + "/enable", {}, page=path).status_code == 302
     assert _user(rita.user_id).disabled_at is None
     desk.sign_in(theirs, rita)
