@@ -77,20 +77,15 @@ def _internal(host: str) -> bool:
         return False  # a name: where it leads is checked when an event is sent
 
 
-def internal_address(text: str) -> bool:
+def internal_address(text: str, *, loopback_allowed: bool = False) -> bool:
     """Whether the IP address `text` is not one on the internet at large: private,
-    shared (carrier NAT), loopback, link-local, reserved, multicast or unspecified. An
-    IPv6 zone (``%eth0``) is ignored. Raises ValueError for what is not an address."""
+    shared (carrier NAT), loopback (unless `loopback_allowed`), link-local, reserved,
+    multicast or unspecified (none of them is global, but for multicast). An IPv6 zone
+    (``%eth0``) is ignored. Raises ValueError for what is not an address."""
     address = ipaddress.ip_address(text.split("%", 1)[0])
-    return (
-        not address.is_global
-        or address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-    )
+    if loopback_allowed and address.is_loopback:
+        return False
+    return not address.is_global or address.is_multicast
 
 
 def check_identifier_system(raw: str) -> str:

@@ -21,7 +21,6 @@ overwritten: the server answers 412 and the attempt is retried. No match is retr
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 from collections.abc import Callable, Sequence
@@ -95,11 +94,10 @@ def _leads_inside(call: Call, transport: Transport) -> bool:
     name has no address."""
     parts = urlsplit(call.url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    for address in transport.resolve(parts.hostname or "", port):
-        loopback = ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
-        if internal_address(address) and not (call.allow_loopback and loopback):
-            return True
-    return False
+    return any(
+        internal_address(address, loopback_allowed=call.allow_loopback)
+        for address in transport.resolve(parts.hostname or "", port)
+    )
 
 
 def send(call: Call, transport: Transport, unix_now: int) -> Answer:
