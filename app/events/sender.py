@@ -7,8 +7,11 @@ and a read timeout, follows no redirect, and no answer body is ever stored or lo
 Before each attempt the host's name is looked up, and if any of its addresses is inside
 a private network (`endpoints.internal_address`) nothing is sent: a name is checked
 only as text when a subscription is made, and the clinic's DNS may point it anywhere
-since. The request then looks the name up again itself; a name whose records change
-between the two lookups (a deliberately short-lived answer) is not caught here.
+since. The request then goes to the address checked, not to the name (`Pinned`): the
+Host header and, over TLS, the name sent and the certificate checked are the name's, so
+a name whose records change between the check and the connection (DNS rebinding) still
+reaches only what was checked. Where an HTTP proxy from the environment carries the
+request, the proxy looks the name up; it is the proxy's rules that keep it outside.
 
 The FHIR write-back reads the Appointment first
 (``GET [base]/Appointment?identifier=<system>|<external id>``) and then writes it back
@@ -29,6 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3 import exceptions as urllib3_errors
 
 from app.events import payloads
@@ -88,29 +93,72 @@ class Call:
     allow_loopback: bool = False
 
 
-def _leads_inside(call: Call, transport: Transport) -> bool:
-    """Whether any address of the URL's host is inside a private network (this
-    machine's loopback excepted where the call allows it). socket.gaierror when the
-    name has no address."""
+def _addresses(call: Call, transport: Transport) -> Sequence[str]:
+    """The addresses of the URL's host; socket.gaierror when it has none."""
     parts = urlsplit(call.url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return any(
-        internal_address(address, loopback_allowed=call.allow_loopback)
-        for address in transport.resolve(parts.hostname or "", port)
-    )
+    found = transport.resolve(parts.hostname or "", port)
+    if not found:
+        raise socket.gaierror(socket.EAI_NONAME, "no address")
+    return found
+
+
+class _KeepTheName(HTTPAdapter):
+    """Connects wherever the URL says (the address checked), but speaks TLS to `name`:
+    the name sent to the server and the one its certificate must carry."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs |= {"server_hostname": self._name, "assert_hostname": self._name}
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One attempt's requests, sent to the address that was checked: `url` names it in
+    place of the host, `headers` carry the host's name, and `session` keeps that name
+    for TLS."""
+
+    url: str
+    headers: dict[str, str]
+    session: requests.Session
+
+    @classmethod
+    def to(cls, url: str, address: str) -> Pinned:
+        session = requests.Session()
+        parts = urlsplit(url)
+        if get_environ_proxies(url):  # the proxy looks the name up, not us
+            return cls(url, {}, session)
+        name = parts.hostname or ""
+        host = f"[{address}]" if ":" in address else address
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        session.mount(f"{parts.scheme}://{netloc}", _KeepTheName(name))
+        return cls(
+            parts._replace(netloc=netloc).geturl(),
+            {"Host": parts.netloc.rpartition("@")[2]},
+            session,
+        )
 
 
 def send(call: Call, transport: Transport, unix_now: int) -> Answer:
     """Make one attempt; never raises for what the network or the receiver does."""
     try:
-        if _leads_inside(call, transport):
+        addresses = _addresses(call, transport)
+        if any(internal_address(a, loopback_allowed=call.allow_loopback) for a in addresses):
             return Answer(None, Reason.ADDRESS_REFUSED, permanent=True)
+        pinned = Pinned.to(call.url, addresses[0])
     except (OSError, ValueError):  # no such name, or not an address
         return Answer(None, Reason.UNREACHABLE)
     try:
-        if call.target is Target.WEBHOOK:
-            return _webhook(call, transport, unix_now)
-        return _fhir(call, transport)
+        with pinned.session:
+            if call.target is Target.WEBHOOK:
+                return _webhook(call, pinned, transport, unix_now)
+            return _fhir(call, pinned, transport)
     except (requests.Timeout, urllib3_errors.TimeoutError):
         return Answer(None, Reason.TIMEOUT)
     except requests.ConnectionError:
@@ -120,16 +168,16 @@ def send(call: Call, transport: Transport, unix_now: int) -> Answer:
         return Answer(None, Reason.REQUEST_FAILED)
 
 
-def _webhook(call: Call, transport: Transport, unix_now: int) -> Answer:
-    headers = {
+def _webhook(call: Call, pinned: Pinned, transport: Transport, unix_now: int) -> Answer:
+    headers = pinned.headers | {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: signature_header(call.secret, unix_now, call.body),
         EVENT_ID_HEADER: call.event_id,
         EVENT_TYPE_HEADER: call.event_type.value,
     }
-    response = requests.post(
-        call.url,
+    response = pinned.session.post(
+        pinned.url,
         data=call.body,
         headers=headers,
         timeout=transport.timeout,
@@ -140,14 +188,15 @@ def _webhook(call: Call, transport: Transport, unix_now: int) -> Answer:
     return payloads.webhook_answer(response.status_code)
 
 
-def _search_url(call: Call) -> tuple[str, dict[str, str]]:
-    return f"{call.url}/Appointment", {"identifier": f"{call.identifier_system}|{call.external_id}"}
+def _search_url(call: Call, pinned: Pinned) -> tuple[str, dict[str, str]]:
+    identifier = f"{call.identifier_system}|{call.external_id}"
+    return f"{pinned.url}/Appointment", {"identifier": identifier}
 
 
-def _fhir(call: Call, transport: Transport) -> Answer:
-    url, params = _search_url(call)
-    headers = {"Accept": FHIR_JSON, "User-Agent": USER_AGENT}
-    found = requests.get(
+def _fhir(call: Call, pinned: Pinned, transport: Transport) -> Answer:
+    url, params = _search_url(call, pinned)
+    headers = pinned.headers | {"Accept": FHIR_JSON, "User-Agent": USER_AGENT}
+    found = pinned.session.get(
         url,
         params=params,
         headers=headers,
@@ -169,20 +218,24 @@ def _fhir(call: Call, transport: Transport) -> Answer:
         return Answer(found.status_code, Reason.NO_MATCH)
     if len(resources) > 1:
         return Answer(found.status_code, Reason.SEVERAL_MATCHES, permanent=True)
-    return _put(call, transport, resources[0])
+    return _put(call, pinned, transport, resources[0])
 
 
-def _put(call: Call, transport: Transport, resource: dict[str, Any]) -> Answer:
+def _put(call: Call, pinned: Pinned, transport: Transport, resource: dict[str, Any]) -> Answer:
     try:
         changed = payloads.written_back(call.event_type, resource)
     except FhirRefusal:
         return Answer(None, Reason.NO_PATIENT, permanent=True)
-    url, params = _search_url(call)
-    headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, "User-Agent": USER_AGENT}
+    url, params = _search_url(call, pinned)
+    headers = pinned.headers | {
+        "Content-Type": FHIR_JSON,
+        "Accept": FHIR_JSON,
+        "User-Agent": USER_AGENT,
+    }
     version = payloads.version_of(resource)
     if version is not None:
         headers["If-Match"] = f'W/"{version}"'
-    response = requests.put(
+    response = pinned.session.put(
         url,
         params=params,
         data=json.dumps(changed).encode("utf-8"),

@@ -8,6 +8,7 @@ receiver keeps: each event id once, however many times it arrived.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -33,18 +34,28 @@ class Received:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    """With `tls`, it speaks HTTPS with that context's certificate."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[Received] = []
         self.script: deque[int] = deque()
         self.released = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks/wesaid"
+        return f"{self._scheme}://{host!s}:{port}/hooks/wesaid"
 
     def answer(self, *statuses: int) -> None:
         """Answer the next requests with these statuses (HOLD: never), then 200."""
