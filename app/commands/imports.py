@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.appointments.fhir_imports import import_fhir_file
 from app.appointments.imports import (
     import_appointments_csv,
-    import_fhir_file,
     import_outcomes_csv,
 )
 from app.audit.service import SYSTEM

@@ -19,9 +19,9 @@ from pathlib import Path
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
+from app.appointments.fhir_imports import import_fhir_file
 from app.appointments.imports import (
     import_appointments_csv,
-    import_fhir_file,
     import_outcomes_csv,
 )
 from app.audit.models import AuditAction

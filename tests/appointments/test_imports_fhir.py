@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.appointments.imports import import_fhir_bundle, import_fhir_file
+from app.appointments.fhir_imports import import_fhir_bundle, import_fhir_file
 from app.appointments.models import AppointmentStatus
 from app.appointments.service import (
     confirm_appointment,

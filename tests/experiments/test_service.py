@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from app.appointments.imports import import_fhir_bundle
+from app.appointments.fhir_imports import import_fhir_bundle
 from app.appointments.models import Appointment
 from app.appointments.models import AppointmentStatus as S
 from app.audit.models import AuditAction, AuditEvent

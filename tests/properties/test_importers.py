@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from app.appointments.fhir_imports import import_fhir_bundle
 from app.appointments.imports import (
     import_appointments_csv,
-    import_fhir_bundle,
     import_outcomes_csv,
 )
 from app.appointments.models import Appointment
