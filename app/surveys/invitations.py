@@ -35,7 +35,7 @@ from app.messaging.states import MessageState
 from app.messaging.templates import overrides_for
 from app.patients.models import ConsentAction, Patient
 from app.patients.queries import consent_in_force
-from app.results.service import Invitee, pseudonym_secret, record_invitation
+from app.results.recording import Invitee, pseudonym_secret, record_invitation
 from app.scheduling.rules import QuietHours, plan_survey
 from app.surveys import flow, speech, texts
 from app.surveys.links import link_signer

@@ -28,7 +28,7 @@ from app.messaging.inbox import Conversation
 from app.messaging.kinds import MessageKind
 from app.messaging.speaker import Speaker, speaker_for
 from app.patients.models import Patient
-from app.results.service import GivenAnswer, record_response
+from app.results.recording import GivenAnswer, record_response
 from app.surveys import flow, speech, texts
 from app.surveys.definitions import Question, SurveyDefinition, digest, parse_definition
 from app.surveys.flow import Answer, AnswerStatus

@@ -20,6 +20,7 @@ from app.clinics.tokens import create_token
 from app.core.clock import FixedClock
 from app.extensions import db
 from app.patients.models import Patient
+from app.results import recording
 from app.results import service as results
 from app.results.models import ResultSnapshot
 from app.surveys.models import SessionState, SurveySession
@@ -76,8 +77,8 @@ def _invite(
         )
         db.session.add(session)
         db.session.flush()
-        results.record_invitation(
-            results.Invitee(
+        recording.record_invitation(
+            recording.Invitee(
                 session.id, version.id, "fft", clinic.id, patient.id, pathway, session.channel
             ),
             now,
@@ -91,7 +92,9 @@ def _invite(
 
 
 def _answer(session_id: int, value: str, now: datetime) -> None:
-    results.record_response(session_id, [results.GivenAnswer("fft", "answered", value, "en")], now)
+    recording.record_response(
+        session_id, [recording.GivenAnswer("fft", "answered", value, "en")], now
+    )
 
 
 def _snapshots() -> int:

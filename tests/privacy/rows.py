@@ -16,11 +16,11 @@ from app.extensions import db
 from app.messaging.models import InboundMessage, OutboundMessage
 from app.messaging.states import InboundState, MessageState
 from app.patients.models import Patient
-from app.results import service as results
+from app.results import recording
 from app.surveys import service as surveys
 from app.surveys.models import SessionState, SurveySession
 
-SECRET = results.pseudonym_secret("privacy-test-secret")
+SECRET = recording.pseudonym_secret("privacy-test-secret")
 
 
 def sid(prefix: str = "SM") -> str:
@@ -104,10 +104,10 @@ def surveyed(
     )
     db.session.add(session)
     db.session.flush()
-    invitee = results.Invitee(
+    invitee = recording.Invitee(
         session.id, version.id, "fft", clinic.id, patient.id, pathway, Channel.SMS
     )
-    results.record_invitation(invitee, at, SECRET)
+    recording.record_invitation(invitee, at, SECRET)
     for reply in replies:
         surveys.answer_text(session.id, reply, at)
     db.session.commit()

@@ -22,6 +22,7 @@ from app.messaging.states import MessageState
 from app.patients.models import Patient
 from app.privacy import service as privacy
 from app.privacy.models import ErasureKind, ErasureState, ProviderErasure
+from app.results import recording
 from app.results import service as results
 from app.results.models import ResultSnapshot, SurveyResponse
 from app.surveys.models import SessionState, SurveyAnswer, SurveySession
@@ -347,8 +348,8 @@ def test_stored_results_stay_valid(
 
 
 def _response_of(patient: Patient) -> SurveyResponse:
-    key = results.respondent_key(
-        results.pseudonym_secret("privacy-test-secret"), patient.clinic_id, patient.id
+    key = recording.respondent_key(
+        recording.pseudonym_secret("privacy-test-secret"), patient.clinic_id, patient.id
     )
     db.session.expire_all()
     return db.session.scalars(

@@ -15,6 +15,7 @@ from app.core.clock import FixedClock
 from app.core.errors import Invalid
 from app.extensions import db
 from app.patients.models import Patient
+from app.results import recording
 from app.results import service as results
 from app.results.models import ResultSnapshot, SurveyInvitation, SurveyResponse
 from app.surveys.models import SessionState, SurveySession
@@ -63,16 +64,16 @@ def _cohort(clock: FixedClock, people: list[dict[str, Any]]) -> int:
         )
         db.session.add(session)
         db.session.flush()
-        results.record_invitation(
-            results.Invitee(
+        recording.record_invitation(
+            recording.Invitee(
                 session.id, version.id, "fft", clinic.id, patient.id, None, session.channel
             ),
             NOW,
             SECRET,
         )
         if person.get("answer"):
-            answer = results.GivenAnswer("fft", "answered", person["answer"], "en")
-            results.record_response(session.id, [answer], NOW)
+            answer = recording.GivenAnswer("fft", "answered", person["answer"], "en")
+            recording.record_response(session.id, [answer], NOW)
     db.session.commit()
     return clinic.id
 
@@ -102,9 +103,9 @@ def test_an_invitation_snapshots_categories_under_a_pseudonym(
         "1",
     )
     assert (invitation.language, invitation.channel, invitation.period) == ("bn", "sms", "2026-03")
-    assert invitation.respondent_key == results.respondent_key(SECRET, clinic_id, patient_id)
+    assert invitation.respondent_key == recording.respondent_key(SECRET, clinic_id, patient_id)
     assert len(invitation.respondent_key) == 64  # a SHA-256 HMAC, not the id
-    assert invitation.respondent_key != results.respondent_key(b"other", clinic_id, patient_id)
+    assert invitation.respondent_key != recording.respondent_key(b"other", clinic_id, patient_id)
     response = db.session.scalars(select(SurveyResponse)).one()
     assert (response.fft, response.respondent_key) == ("good", invitation.respondent_key)
     assert invitation.responded
