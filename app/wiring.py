@@ -25,7 +25,7 @@ from app.clinics.models import Clinic
 from app.core.clock import Clock
 from app.events import forgetting as events_forgetting
 from app.events import recording as events_recording
-from app.experiments.service import assign_new_appointments
+from app.experiments.assigning import assign_new_appointments
 from app.experiments.wording import reminder_wording, reminder_wordings
 from app.goals import calls as goal_calls
 from app.goals import forgetting as goal_forgetting

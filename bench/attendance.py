@@ -43,9 +43,10 @@ from app.attendance.cells import cell_counts
 from app.attendance.periods import local_midnight, next_month
 from app.attendance.service import attendance_report
 from app.core.clock import FixedClock
+from app.experiments.assigning import assign_experiment
 from app.experiments.models import Experiment, ExperimentAssignment
 from app.experiments.rules import assign_arms
-from app.experiments.service import assign_experiment, create_experiment
+from app.experiments.service import create_experiment
 from app.experiments.spec import parse_definition
 from app.extensions import db
 

@@ -9,9 +9,9 @@ from flask.cli import with_appcontext
 
 from app.commands.common import fail, print_json
 from app.core.errors import WeSaidError
+from app.experiments.assigning import assign_experiment
 from app.experiments.service import (
     analyze_experiment,
-    assign_experiment,
     create_experiment,
     record_decision,
 )

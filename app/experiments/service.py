@@ -1,41 +1,30 @@
 """Commands on reminder-wording experiments: create (running, or as a draft to start
 later), start, assign arms, analyse, decide, stop, and record downloads.
 
-An appointment is eligible for an experiment when it is booked at one of the
-experiment's clinics, starts at or after the experiment's start, and has a reminder
-still to send (pending or claimed), so that the wording can still reach the patient.
-Its arm comes from `experiments_core.assign_arms` with the experiment's seed and the
-clinic id as the stratum: the same appointment always gets the same arm, and assigning
-again only adds appointments not assigned yet. Assigners of one experiment take turns
-(the experiment row is locked), so no appointment is assigned twice.
+Which appointments an experiment takes, and their arms, is `app.experiments.assigning`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from itertools import groupby
-from typing import Any
+from collections.abc import Sequence
 
-import numpy as np
-from numpy.typing import NDArray
-from sqlalchemy import exists, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.appointments.models import Appointment, AppointmentStatus
 from app.audit.models import AuditAction
 from app.audit.service import Actor, record
 from app.clinics.models import Clinic
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.experiments.analysis import ExperimentAnalysis, analyse
+from app.experiments.assigning import (
+    Assigned,
+    assign_eligible,
+    lock_experiment,
+    running_experiment,
+)
 from app.experiments.models import (
     Experiment,
-    ExperimentArm,
-    ExperimentAssignment,
     ExperimentDecision,
     ExperimentStatus,
 )
@@ -46,12 +35,9 @@ from app.experiments.queries import (
     recorded_looks,
     running_experiments,
 )
-from app.experiments.rules import Decision, assign_arms
+from app.experiments.rules import Decision
 from app.experiments.spec import ExperimentSpec
 from app.extensions import db
-from app.messaging.kinds import MessageKind
-from app.messaging.models import OutboundMessage
-from app.messaging.states import OPEN_STATES
 
 _ENDED = {Decision.STOP: ExperimentStatus.STOPPED, Decision.SHIP: ExperimentStatus.SHIPPED}
 #: What a stop by staff records as its first reason, and the longest reason they may give.
@@ -173,170 +159,6 @@ def _clinics(slugs: Sequence[str]) -> list[Clinic]:
     return [found[slug] for slug in slugs]
 
 
-@dataclass
-class Assigned:
-    """Appointments newly assigned, by arm."""
-
-    by_arm: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_arm.values())
-
-
-def assign_experiment(slug: str, clock: Clock) -> Assigned:
-    """Assign every eligible appointment not assigned yet; commits.
-
-    Raises NotFound for an unknown experiment and Invalid for one that has ended.
-    """
-    experiment = _running(slug)
-    assigned = Assigned()
-    for clinic_id, ids in _eligible_by_clinic(experiment):
-        _write(experiment, clinic_id, ids, clock.now(), assigned)
-    db.session.commit()
-    return assigned
-
-
-def assign_new_appointments(appointment_ids: Iterable[int], clock: Clock) -> Assigned:
-    """Assign these appointments to the running experiment of their clinic, if eligible.
-
-    For importers, after new appointments and their reminders are flushed. Does not
-    commit.
-    """
-    wanted = sorted(set(appointment_ids))
-    assigned = Assigned()
-    for found in running_experiments() if wanted else []:
-        experiment = _lock(found)
-        if experiment.status is not ExperimentStatus.RUNNING:
-            continue  # ended since it was read
-        for clinic_id, ids in _eligible_by_clinic(experiment, among=wanted):
-            _write(experiment, clinic_id, ids, clock.now(), assigned)
-    return assigned
-
-
-def _running(slug: str) -> Experiment:
-    """The experiment, locked; NotFound if unknown, Invalid if not running."""
-    experiment = _lock(get_experiment(slug))
-    if experiment.status is ExperimentStatus.DRAFT:
-        raise Invalid(f"experiment {slug} has not started")
-    if experiment.status is not ExperimentStatus.RUNNING:
-        raise Invalid(f"experiment {slug} has {experiment.status.value} and is over")
-    return experiment
-
-
-def _lock(experiment: Experiment) -> Experiment:
-    """The experiment's row, locked until the transaction ends, as it is now."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # A plan for each clinic's values: after a few runs PostgreSQL would otherwise
-        # switch to a generic plan that reads every clinic's appointments.
-        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    locked = db.session.scalar(
-        select(Experiment).where(Experiment.id == experiment.id).with_for_update()
-    )
-    assert locked is not None
-    return locked
-
-
-def _eligible_by_clinic(
-    experiment: Experiment, among: Sequence[int] | None = None
-) -> Iterator[tuple[int, NDArray[np.int64]]]:
-    """The ids of the eligible appointments not yet assigned, clinic by clinic."""
-    pending = select(OutboundMessage.id).where(
-        OutboundMessage.appointment_id == Appointment.id,
-        OutboundMessage.kind == MessageKind.REMINDER,
-        OutboundMessage.state.in_(OPEN_STATES),
-    )
-    assigned = select(ExperimentAssignment.appointment_id).where(
-        ExperimentAssignment.experiment_id == experiment.id,
-        ExperimentAssignment.appointment_id == Appointment.id,
-    )
-    eligible = select(Appointment.clinic_id, Appointment.id).where(
-        Appointment.clinic_id.in_(experiment.clinic_ids),
-        Appointment.status == AppointmentStatus.BOOKED,
-        Appointment.starts_at >= experiment.starts_at,
-        exists(pending),
-        ~exists(assigned),
-    )
-    if among is not None:
-        eligible = eligible.where(Appointment.id.in_(among))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # One row per clinic: a million ids arrive as a few arrays, not a million rows.
-        rows = eligible.subquery()
-        grouped = select(rows.c.clinic_id, func.array_agg(rows.c.id)).group_by(rows.c.clinic_id)
-        for clinic_id, ids in db.session.execute(grouped):
-            yield clinic_id, np.asarray(ids, dtype=np.int64)
-        return
-    ordered = db.session.execute(eligible.order_by(Appointment.clinic_id, Appointment.id))
-    for clinic_id, group in groupby(ordered, key=lambda row: int(row[0])):
-        yield clinic_id, np.fromiter((row[1] for row in group), dtype=np.int64)
-
-
-def _write(
-    experiment: Experiment,
-    clinic_id: int,
-    ids: NDArray[np.int64],
-    now: datetime,
-    assigned: Assigned,
-) -> None:
-    arms = [(str(arm["name"]), int(arm["weight"])) for arm in experiment.arms]
-    chosen = assign_arms(experiment.seed, ids, str(clinic_id), arms)
-    names, counts = np.unique(chosen, return_counts=True)
-    by_arm = dict(zip(names.tolist(), counts.tolist(), strict=True))
-    for name, count in by_arm.items():
-        assigned.by_arm[name] += count
-    _add_assigned(experiment.id, by_arm)
-    rows = zip(ids.tolist(), chosen.tolist(), strict=True)
-    if db.session.get_bind().dialect.name == "postgresql":
-        _copy_rows(experiment.id, clinic_id, rows, now)
-    else:
-        db.session.execute(
-            insert(ExperimentAssignment),
-            [
-                {
-                    "experiment_id": experiment.id,
-                    "appointment_id": appointment_id,
-                    "clinic_id": clinic_id,
-                    "arm": arm,
-                    "assigned_at": now,
-                }
-                for appointment_id, arm in rows
-            ],
-        )
-
-
-def _add_assigned(experiment_id: int, by_arm: dict[str, int]) -> None:
-    """Add to the arms' assigned totals (the caller holds the experiment's row lock)."""
-    if not by_arm:
-        return
-    dialect = db.session.get_bind().dialect.name
-    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(ExperimentArm)
-    rows = [{"experiment_id": experiment_id, "arm": a, "assigned": n} for a, n in by_arm.items()]
-    db.session.execute(
-        upsert.values(rows).on_conflict_do_update(
-            index_elements=[ExperimentArm.experiment_id, ExperimentArm.arm],
-            set_={"assigned": ExperimentArm.assigned + upsert.excluded.assigned},
-        )
-    )
-
-
-def _copy_rows(
-    experiment_id: int, clinic_id: int, rows: Iterable[tuple[int, str]], now: datetime
-) -> None:
-    """Write assignments with COPY, in the session's transaction (PostgreSQL only).
-
-    Arm names are letters, digits, '-' and '_', so the text format needs no escaping.
-    """
-    driver: Any = db.session.connection().connection.driver_connection
-    stamp = now.isoformat()
-    data = "".join(f"{experiment_id}\t{a}\t{clinic_id}\t{arm}\t{stamp}\n" for a, arm in rows)
-    columns = "experiment_id, appointment_id, clinic_id, arm, assigned_at"
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY experiment_assignments ({columns}) FROM STDIN") as copy,
-    ):
-        copy.write(data)
-
-
 def analyze_experiment(slug: str) -> ExperimentAnalysis:
     """The analysis of the experiment as things stand; NotFound for an unknown slug."""
     experiment = get_experiment(slug)
@@ -359,7 +181,7 @@ def record_decision(
     the usual wording (a shipped wording is then made the clinic's own). Refuses
     (Invalid) an experiment that has ended or has no outcome in some arm yet.
     """
-    experiment = _running(slug)
+    experiment = running_experiment(slug)
     analysis = analyze_experiment(slug)
     if analysis.decision is None:
         raise Invalid(f"nothing to decide yet: {'; '.join(analysis.reasons)}")
@@ -389,7 +211,7 @@ def _by_id(experiment_id: int) -> Experiment:
     found = db.session.get(Experiment, experiment_id)
     if found is None:
         raise NotFound(f"no experiment with id {experiment_id}")
-    return _lock(found)
+    return lock_experiment(found)
 
 
 def start_experiment(experiment_id: int, clock: Clock, actor: Actor) -> Assigned:
@@ -407,9 +229,7 @@ def start_experiment(experiment_id: int, clock: Clock, actor: Actor) -> Assigned
     experiment.starts_at = now
     experiment.updated_at = now
     db.session.flush()
-    assigned = Assigned()
-    for clinic_id, ids in _eligible_by_clinic(experiment):
-        _write(experiment, clinic_id, ids, now, assigned)
+    assigned = assign_eligible(experiment, now)
     _audit(experiment, "started", clock, actor, assigned=assigned.total)
     db.session.commit()
     return assigned

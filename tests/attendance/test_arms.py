@@ -27,9 +27,10 @@ from app.audit.service import SYSTEM
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.experiments.analysis import ArmCounts
+from app.experiments.assigning import assign_experiment
 from app.experiments.models import Experiment, ExperimentAssignment
 from app.experiments.queries import arm_counts_of
-from app.experiments.service import assign_experiment, create_experiment, stop_experiment
+from app.experiments.service import create_experiment, stop_experiment
 from app.experiments.spec import parse_definition
 from app.extensions import db
 from app.messaging.states import MessageState as M

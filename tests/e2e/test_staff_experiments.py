@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
+from app.experiments.assigning import assign_experiment
 from app.experiments.models import Experiment
-from app.experiments.service import assign_experiment, record_decision
+from app.experiments.service import record_decision
 from tests.e2e.staff import DESKTOP, check_page, sign_in, watch_policy
 from tests.web.staff import StaffDesk
 from tests.web.test_experiments import COST_EN, arms_of, book, make_experiment, settle

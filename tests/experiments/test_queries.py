@@ -12,6 +12,7 @@ from app.appointments.models import Appointment
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.core.errors import NotFound
+from app.experiments.assigning import assign_experiment
 from app.experiments.models import Experiment, ExperimentAssignment
 from app.experiments.queries import (
     experiments_within,
@@ -19,7 +20,7 @@ from app.experiments.queries import (
     get_experiment_within,
     progress_within,
 )
-from app.experiments.service import assign_experiment, create_experiment
+from app.experiments.service import create_experiment
 from app.experiments.spec import parse_definition
 from app.extensions import db
 from app.messaging.states import MessageState as M

@@ -17,13 +17,13 @@ from app.audit.service import Actor
 from app.clinics.models import Clinic
 from app.core.clock import FixedClock
 from app.core.errors import Invalid, NotFound
+from app.experiments.assigning import assign_experiment
 from app.experiments.models import ExperimentAssignment, ExperimentStatus
 from app.experiments.queries import get_experiment
 from app.experiments.rules import assign_arm
 from app.experiments.service import (
     STOPPED_BY_STAFF,
     analyze_experiment,
-    assign_experiment,
     create_experiment,
     record_decision,
     record_export,

@@ -22,6 +22,7 @@ from app.clinics.accounts import grant
 from app.clinics.models import Clinic
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
+from app.experiments.assigning import assign_experiment
 from app.experiments.models import (
     Experiment,
     ExperimentAssignment,
@@ -32,7 +33,6 @@ from app.experiments.monitoring import observed_z
 from app.experiments.service import (
     STOPPED_BY_STAFF,
     analyze_experiment,
-    assign_experiment,
     create_experiment,
     record_decision,
 )

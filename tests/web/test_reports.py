@@ -21,7 +21,8 @@ from app.clinics.models import Clinic
 from app.clinics.roles import Role
 from app.core.clock import FixedClock
 from app.core.locales import SUPPORTED_LOCALES
-from app.experiments.service import assign_experiment, record_decision
+from app.experiments.assigning import assign_experiment
+from app.experiments.service import record_decision
 from app.extensions import db
 from app.reports.models import BoardReportRun, ReportState
 from app.results.service import compute_snapshot
