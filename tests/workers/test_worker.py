@@ -5,8 +5,11 @@ sent once through the real SDK to the simulator, and the forking mode still work
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,7 +21,7 @@ from app.messaging import compose
 from app.messaging.states import MessageState
 from app.queueing import WORKER_QUEUES, QueueName
 from tests.integration import PATIENT_A, REMINDER_DUE, TOMORROW, Harness, running_harness
-from workers.worker import WarmWorker, run_worker, warm_up
+from workers.worker import ForkingWorker, WarmWorker, run_worker, warm_up
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +62,40 @@ def test_the_worker_sends_a_due_reminder_once(h: Harness, fork: bool) -> None:
     assert (h.creates(PATIENT_A), h.sim.duplicate_sends()) == (1, 0)
     h.clock.set(REMINDER_DUE + timedelta(minutes=5))
     assert h.sweep().requeued == 0
+
+
+@pytest.mark.parametrize("kind", [WarmWorker, ForkingWorker])
+def test_a_worker_stops_listening_for_commands_at_once(
+    redis_conn: Redis, kind: type[WarmWorker | ForkingWorker]
+) -> None:
+    # RQ's listener reads its channel with a 60-second timeout, and once unsubscribed it
+    # waits up to 60 s to be subscribed again. Here the listener takes Redis's answer
+    # to the unsubscribe before the worker goes on (a busy machine's order, which left
+    # RQ alone waiting out the minute): the worker must still stop at once.
+    worker = kind([Queue("default", connection=redis_conn)], connection=redis_conn)
+    worker.subscribe()  # type: ignore[no-untyped-call]  # untyped in RQ
+    pubsub, thread = worker.pubsub, worker.pubsub_thread
+    assert pubsub is not None
+    answered = threading.Event()
+    handle: Any = pubsub.handle_message  # untyped in redis
+    unsubscribe: Any = pubsub.unsubscribe
+
+    def handle_and_tell(response: Any, ignore_subscribe_messages: bool = False) -> Any:
+        handled = handle(response, ignore_subscribe_messages)
+        if not pubsub.subscribed:
+            answered.set()
+        return handled
+
+    def unsubscribe_and_wait(*channels: Any) -> None:
+        unsubscribe(*channels)
+        assert answered.wait(5), "the listener never took the answer"
+
+    pubsub.handle_message = handle_and_tell  # type: ignore[method-assign]
+    pubsub.unsubscribe = unsubscribe_and_wait  # type: ignore[method-assign]
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 5
+    assert not thread.is_alive()
 
 
 TAKEN: list[str] = []
