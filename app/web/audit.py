@@ -42,6 +42,7 @@ from app.privacy.queries import EventRow
 from app.privacy.rules import MAX_RETENTION_MONTHS, MIN_RETENTION_MONTHS
 from app.runtime import get_runtime
 from app.web import nav
+from app.web.audit_labels import action_label, readable, record_type_label
 from app.web.nav import Section
 from app.web.pages import requires, staff_blueprint
 from app.web.principal import actor, staff_scope
@@ -69,70 +70,6 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 DATE_PARTS = ("day", "month", "year")
 #: Pages past this are not asked for (the offset would be absurd).
 MAX_PAGE = 100_000
-
-#: What each action is called on the page; an action not listed shows its code.
-ACTION_LABELS: dict[str, Any] = {
-    AuditAction.SIGN_IN: _l("Signed in"),
-    AuditAction.SIGN_IN_FAILED: _l("Sign-in failed"),
-    AuditAction.ACCOUNT_LOCKED: _l("Account locked"),
-    AuditAction.SIGN_OUT: _l("Signed out"),
-    AuditAction.PASSWORD_SET: _l("Password set"),
-    AuditAction.SECOND_FACTOR_ENROLLED: _l("Security code app set up"),
-    AuditAction.RECOVERY_CODE_USED: _l("Recovery code used"),
-    AuditAction.VIEW_PATIENT: _l("Viewed a patient"),
-    AuditAction.SEARCH_PATIENTS: _l("Searched for patients"),
-    AuditAction.CHANGE_PATIENT: _l("Changed a patient"),
-    AuditAction.OPT_OUT_FOR_PATIENT: _l("Opted a patient out"),
-    AuditAction.ERASE_PATIENT: _l("Erased a patient"),
-    AuditAction.IMPORT: _l("Imported a file"),
-    AuditAction.RECORD_OUTCOMES: _l("Recorded outcomes"),
-    AuditAction.HANDLE_WORKLIST: _l("Handled a worklist item"),
-    AuditAction.EDIT_TEMPLATE: _l("Changed a message's wording"),
-    AuditAction.EDIT_SETTINGS: _l("Changed settings"),
-    AuditAction.INVITE_USER: _l("Invited a staff member"),
-    AuditAction.GRANT_ROLE: _l("Gave a role"),
-    AuditAction.REVOKE_ROLE: _l("Took a role away"),
-    AuditAction.CREATE_TOKEN: _l("Made an API token"),
-    AuditAction.REVOKE_TOKEN: _l("Revoked an API token"),
-    AuditAction.API_CHANGE: _l("Changed data through the API"),
-    AuditAction.EXPORT: _l("Downloaded data"),
-    AuditAction.RETENTION_PURGE: _l("Removed old message texts"),
-    AuditAction.VIEW_AUDIT: _l("Searched the audit log"),
-    AuditAction.DISABLE_USER: _l("Disabled a staff account"),
-    AuditAction.ENABLE_USER: _l("Enabled a staff account"),
-    AuditAction.RESET_SECOND_FACTOR: _l("Reset a security code app"),
-    AuditAction.PASSWORD_LINK: _l("Made a password link"),
-    AuditAction.VIEW_WORKLIST: _l("Viewed the worklist"),
-    AuditAction.VIEW_APPOINTMENTS: _l("Viewed a day's appointments"),
-    AuditAction.CHANGE_GOALS: _l("Changed a patient's goals"),
-    AuditAction.VIEW_COMMENT: _l("Viewed a comment to code"),
-    AuditAction.CODE_COMMENT: _l("Confirmed a comment's themes"),
-    AuditAction.TRAIN_THEMES: _l("Asked for theme suggestions to be retrained"),
-}
-
-#: What each kind of record is called on the page; a kind not listed shows its code.
-RECORD_TYPE_LABELS: dict[str, Any] = {
-    "api_token": _l("API token"),
-    "appointment": _l("appointment"),
-    "audit_log": _l("audit log"),
-    "clinic": _l("clinic"),
-    "consent_event": _l("consent event"),
-    "goal": _l("goal"),
-    "import_run": _l("import run"),
-    "inbound_message": _l("inbound message"),
-    "organisation": _l("organisation"),
-    "outbound_message": _l("outbound message"),
-    "patient": _l("patient"),
-    "staff_user": _l("staff user"),
-    "template_override": _l("template override"),
-    "theme_comment": _l("comment"),
-    "themes": _l("themes"),
-}
-
-
-def action_label(code: str) -> str:
-    label = ACTION_LABELS.get(code)
-    return str(label) if label is not None else code.replace("_", " ").capitalize()
 
 
 def _day(form: FlaskForm, prefix: str) -> date | None:
@@ -204,7 +141,7 @@ def _search_form(members: Sequence[Any]) -> SearchForm:
     form.user.choices = [("", _("Anyone"))] + [
         (str(m.id), f"{m.name} ({m.email})" if m.name else m.email) for m in members
     ]
-    types = [(t, _record_type(t)) for t in record_types()]
+    types = [(t, record_type_label(t)) for t in record_types()]
     form.record_type.choices = [("", _("Any type")), *types]
     return form
 
@@ -301,19 +238,9 @@ def _actor_text(row: EventRow) -> str:
     return str(_("System"))
 
 
-def _readable(code: str) -> str:
-    """A code as words: "staff_user" reads "staff user"."""
-    return code.replace("_", " ")
-
-
-def _record_type(code: str) -> str:
-    label = RECORD_TYPE_LABELS.get(code)
-    return str(label) if label is not None else _readable(code)
-
-
 def _records_text(row: EventRow) -> str:
     ids = ", ".join(str(i) for i in row.record_ids)
-    return f"{_record_type(row.record_type)} {ids}".strip()
+    return f"{record_type_label(row.record_type)} {ids}".strip()
 
 
 def _shown(row: EventRow) -> dict[str, Any]:
@@ -324,7 +251,7 @@ def _shown(row: EventRow) -> dict[str, Any]:
         "what": action_label(row.action),
         "where": row.clinic or row.organisation,
         "records": _records_text(row),
-        "detail": ", ".join(f"{_readable(key)}: {value}" for key, value in row.detail),
+        "detail": ", ".join(f"{readable(key)}: {value}" for key, value in row.detail),
         "address": row.address or _("Not recorded"),
     }
 
