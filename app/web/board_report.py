@@ -42,14 +42,13 @@ from app.reports.models import ReportState
 from app.reports.service import ReportAreas, fail_run, finish_run, start_run
 from app.web import formats
 from app.web.attendance_labels import month_name
+from app.web.board_results import headline, results_sections
 from app.web.board_sections import (
     Reach,
     Section,
     attendance_section,
     experiments_section,
     goals_section,
-    headline,
-    results_sections,
 )
 from app.web.pdf import FONT_FAMILIES, render_pdf, uncovered
 
