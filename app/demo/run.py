@@ -19,7 +19,6 @@ import logging
 import multiprocessing
 import random
 import secrets
-import sys
 import threading
 import time
 from bisect import bisect_right
@@ -33,14 +32,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from app.appointments.imports import import_appointment_rows
-from app.audit.service import SYSTEM
-from app.clinics import accounts
-from app.clinics.queries import find_organisation, get_clinic_by_slug
-from app.clinics.roles import Role
+from app.clinics.queries import get_clinic_by_slug
 from app.clinics.service import create_clinic, ensure_organisation
 from app.core.clock import FixedClock
 from app.db import refresh_statistics
-from app.demo import goals, themes
+from app.demo import goals
 from app.demo.month import (
     ACCOUNT_SID,
     APP_SHARES,
@@ -61,8 +57,8 @@ from app.demo.month import (
 from app.demo.outcomes import next_due, record_outcomes, summarise
 from app.demo.results import store_snapshots, summarise_experiment, summarise_surveys
 from app.demo.shards import ShardedQueue, ShardWorkers, queue_new_replies
+from app.demo.summary import dashboard_urls, demo_admin, print_summary, themes_of_the_month
 from app.demo.web import WebProcesses, listening_socket
-from app.experiments.queries import find_experiment
 from app.experiments.service import create_experiment
 from app.experiments.spec import parse_definition as parse_experiment
 from app.extensions import db
@@ -355,10 +351,10 @@ def run_demo(
         summary["experiment"] = summarise_experiment(str(EXPERIMENT["slug"]), demo.clock)
         summary["result_snapshots"] = store_snapshots(demo.clock.now())
         summary |= goals.summarise_goals(demo.goal_patients, demo.personas, seed, START, SERVED_AT)
-        summary |= _summarise_themes(seed, demo.clock.now())
+        summary |= themes_of_the_month(seed, demo.clock.now())
     summary["public_page"] = f"/p/{ORGANISATION}"
     summary["elapsed_s"] = round(time.monotonic() - started, 2)
-    _print_summary(summary)
+    print_summary(summary)
     if json_path is not None:
         json_path.write_text(json.dumps(summary, indent=2) + "\n")
         click.echo(f"summary written to {json_path}", err=True)
@@ -366,7 +362,7 @@ def run_demo(
         demo.clock.set(SERVED_AT)
         demo.serve()
         with demo.app.app_context():
-            email, password = _demo_admin(demo.clock)
+            email, password = demo_admin(demo.clock)
             dashboards = dashboard_urls(f"http://127.0.0.1:{demo.port}")
         click.echo("", err=True)
         click.echo(f"The staff workspace: http://127.0.0.1:{demo.port}/staff/", err=True)
@@ -380,53 +376,3 @@ def run_demo(
         # what staff ask for on the pages: a board report is made in the background.
         demo.worker.work(logging_level="WARNING")
     demo.close()
-
-
-def _summarise_themes(seed: int, now: datetime) -> dict[str, Any]:
-    organisation = find_organisation(ORGANISATION)
-    assert organisation is not None
-    survey = get_clinic_by_slug(CLINICS[0][0]).survey_slug or "fft"
-    return themes.summarise_themes(organisation.id, survey, seed, now)
-
-
-def dashboard_urls(base: str) -> dict[str, str]:
-    """The dashboards of the demo's organisation for its month, by name: weighted
-    results, who is not heard, themes, goal outcomes, the wording experiment, the page
-    that makes the month's board report (the month it offers first, once the clock is
-    at SERVED_AT), and the trust's public "you said, we did" page."""
-    organisation = find_organisation(ORGANISATION)
-    experiment = find_experiment(str(EXPERIMENT["slug"]))
-    assert organisation is not None
-    assert experiment is not None
-    survey = get_clinic_by_slug(CLINICS[0][0]).survey_slug or "fft"
-    month = f"{START:%Y-%m}"
-    results = f"where=organisation:{organisation.id}&survey={survey}&month={month}"
-    return {
-        "results": f"{base}/staff/results?{results}",
-        "not heard": f"{base}/staff/results/heard?{results}",
-        "themes": f"{base}/staff/themes?where=organisation:{organisation.id}&month={month}",
-        "goals": f"{base}/staff/goals?where=organisation:{organisation.id}&first={month}"
-        f"&last={month}",
-        "experiment": f"{base}/staff/experiments/{experiment.id}",
-        "board report": f"{base}/staff/reports",
-        "public page": f"{base}/p/{ORGANISATION}",
-    }
-
-
-def _demo_admin(clock: FixedClock) -> tuple[str, str]:
-    """An admin of the demo's organisation, with a password made for this run."""
-    email = "admin@demo.wesaid.invalid"
-    password = secrets.token_urlsafe(12)
-    invitation = accounts.invite(
-        email, ORGANISATION, Role.ADMIN, (), clock, SYSTEM, name="Demo Admin"
-    )
-    accounts.set_password(invitation.secret, password, clock, SYSTEM)
-    return email, password
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    width = max(len(k) for k in summary)
-    click.echo("")
-    for key, value in summary.items():
-        click.echo(f"{key.replace('_', ' '):<{width}}  {value}")
-    sys.stdout.flush()

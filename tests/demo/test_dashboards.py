@@ -58,7 +58,7 @@ from app.demo.month import (
     SERVED_AT,
     START,
 )
-from app.demo.run import dashboard_urls
+from app.demo.summary import dashboard_urls
 from app.experiments.queries import get_experiment
 from app.extensions import db
 from app.patients.models import Patient
