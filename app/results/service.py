@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
@@ -38,12 +40,14 @@ from app.clinics.queries import get_clinic_by_slug
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
+from app.results import categories as cat
 from app.results import sources
 from app.results.cohort import read_cohort, read_columns
 from app.results.models import ResultSnapshot, SurveyInvitation
 from app.results.queries import Place
 from app.results.questions import SUPPRESS_BELOW, question_specs
-from app.results.summary import json_safe, summarise, summarise_columns, uses_fft
+from app.results.summary import json_safe, summarise, summarise_columns, uses_fft, weigh
+from app.results.weighting import WeightingResult
 
 __all__ = ["SUPPRESS_BELOW", "summarise"]
 
@@ -64,6 +68,39 @@ def _scope_filter(scope: str, scope_id: int, scope_key: str) -> list[Any]:
     if scope == "service":
         return [SurveyInvitation.organisation_id == scope_id, SurveyInvitation.pathway == scope_key]
     raise Invalid(f"scope must be one of {', '.join(SCOPES)}")
+
+
+@dataclass(frozen=True)
+class RespondentWeighting:
+    """A place's respondents for a month, and how their weights were made."""
+
+    #: The respondents' invitations, in the order of the weights.
+    invitation_ids: NDArray[np.int64]
+    #: Their weights, and the raking's calibration, which an estimate's variance needs.
+    weighting: WeightingResult
+
+
+def respondent_weighting(
+    slug: str, scope: str, scope_id: int, period: str, *, scope_key: str = ""
+) -> RespondentWeighting | None:
+    """The weighting of the place's respondents, made as its snapshot makes it (the same
+    weights, when the snapshot is up to date), with the calibration a snapshot does not
+    keep; None when no one responded. Raises Invalid as `compute_snapshot` does."""
+    check_period(period)
+    where = [
+        SurveyInvitation.survey_slug == slug,
+        SurveyInvitation.period == period,
+        *_scope_filter(scope, scope_id, scope_key),
+    ]
+    cohort = read_cohort(where)
+    fft_rule = uses_fft(sources.definitions(cohort.versions))
+    columns = read_columns(cohort, where, (), fft_rule)
+    if not columns.responded.any():
+        return None
+    codes = {variable: columns.codes[variable] for variable in cat.RAKING_VARIABLES}
+    levels = {variable: columns.levels[variable] for variable in cat.RAKING_VARIABLES}
+    weighting = weigh(codes, levels, columns.responded)
+    return RespondentWeighting(columns.ids[columns.responded], weighting)
 
 
 def compute_snapshot(

@@ -161,7 +161,7 @@ def summarise_columns(
             "questions": estimate_readings(specs, columns.readings, 0, None),
             "weights": {},
         }
-    weighting = _weigh(codes, levels, responded)
+    weighting = weigh(codes, levels, responded)
     weights = weighting.weights
     diagnostics |= {
         "converged": weighting.converged,
@@ -218,9 +218,11 @@ def _codes(
     return codes, levels
 
 
-def _weigh(
+def weigh(
     codes: Mapping[str, np.ndarray], levels: Mapping[str, tuple[str, ...]], responded: np.ndarray
 ) -> WeightingResult:
+    """The respondents (`responded`) raked to the whole cohort's margins of each variable
+    (`codes` of every invitation, `levels` their names); Invalid when it cannot be done."""
     margins = [
         Margin(
             (variable,),

@@ -3,7 +3,10 @@
 A share is estimated like every other figure of the results store: the respondents of
 a survey × clinic (or organisation) × month carry the weights of that place's snapshot
 (app.results.service.refresh_snapshot makes or reuses it), and the share is their
-weighted proportion (app.results.estimates.weighted_proportion, logit interval). A
+weighted proportion (app.results.estimates.weighted_proportion, logit interval). Its
+variance allows for the raking, as the snapshot's own estimates do: the weighting is made
+again with its calibration (`app.results.service.respondent_weighting`), since a
+snapshot keeps the weights alone. A
 respondent "mentions" a theme when one of their coded comments has it; one who wrote
 nothing mentions nothing; one whose comment is not coded yet is left out of the share
 (but stays in the design), so an uncoded comment is never read as "not mentioned".
@@ -24,9 +27,8 @@ from app.core.errors import Invalid
 from app.extensions import db
 from app.results.estimates import weighted_proportion
 from app.results.models import SurveyInvitation, SurveyResponse
-from app.results.queries import respondent_weights
 from app.results.questions import SUPPRESS_BELOW
-from app.results.service import refresh_snapshot
+from app.results.service import refresh_snapshot, respondent_weighting
 from app.themes.models import Theme, ThemeCode, ThemeComment
 
 GROUPS = ("age_band", "sex", "ethnic", "imd", "language", "channel")
@@ -59,8 +61,11 @@ def theme_shares(
     refresh_snapshot does when weights cannot be made, and for an unknown group."""
     if group is not None and group not in GROUPS:
         raise Invalid(f"group: must be one of {', '.join(GROUPS)}")
-    snapshot, _ = refresh_snapshot(survey_slug, scope, scope_id, period, now)
-    weights = respondent_weights(snapshot)
+    refresh_snapshot(survey_slug, scope, scope_id, period, now)
+    found = respondent_weighting(survey_slug, scope, scope_id, period)
+    if found is None:
+        return []
+    position = {int(inv): k for k, inv in enumerate(found.invitation_ids)}
     where = [SurveyInvitation.survey_slug == survey_slug, SurveyInvitation.period == period]
     where.append(
         SurveyInvitation.clinic_id == scope_id
@@ -72,18 +77,23 @@ def theme_shares(
         .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
         .where(*where)
     ).all()
-    # A snapshot keeps each respondent's weight by invitation.
-    rows = [(rid, inv) for rid, inv in respondents if inv.id in weights]
+    # Each respondent's place in the weighting; a response of someone the weighting does
+    # not count (no Friends and Family answer where that decides) is left out.
+    rows = [(rid, inv) for rid, inv in respondents if inv.id in position]
     if not rows:
         return []
-    index = {rid: i for i, (rid, _) in enumerate(rows)}
-    w = np.array([weights[inv.id] for _, inv in rows], dtype=float)
+    index = {rid: position[inv.id] for rid, inv in rows}
+    size = len(found.invitation_ids)
     comments = db.session.execute(
         select(ThemeComment.id, ThemeComment.response_id, ThemeComment.confirmed_at).where(
             ThemeComment.response_id.in_(list(index))
         )
     ).all()
-    uncoded = np.zeros(len(rows), dtype=bool)
+    # Respondents the weighting counts but whose response is not here stay in the design
+    # with no value (NaN), as an uncoded comment does.
+    missing = np.ones(size, dtype=bool)
+    missing[list(index.values())] = False
+    uncoded = np.zeros(size, dtype=bool)
     for _, response_id, confirmed_at in comments:
         if confirmed_at is None and response_id is not None:
             uncoded[index[response_id]] = True
@@ -96,10 +106,11 @@ def theme_shares(
     for response_id, theme_id in codes:
         if response_id is None:
             continue
-        mentions.setdefault(theme_id, np.zeros(len(rows)))[index[response_id]] = 1.0
-    outside = np.zeros(len(rows), dtype=bool)
+        mentions.setdefault(theme_id, np.zeros(size))[index[response_id]] = 1.0
+    outside = missing.copy()
     if group is not None:
-        outside = np.array([str(getattr(inv, group)) != str(level) for _, inv in rows])
+        for rid, inv in rows:
+            outside[index[rid]] = str(getattr(inv, group)) != str(level)
     themes = {
         t.id: t for t in db.session.scalars(select(Theme).where(Theme.id.in_(list(mentions))))
     }
@@ -114,7 +125,7 @@ def theme_shares(
                 ThemeShare(theme_id, theme.name, theme.category, n, None, None, None, True)
             )
             continue
-        estimate = weighted_proportion(values, w, ci="logit")
+        estimate = weighted_proportion(values, found.weighting, ci="logit")
         shares.append(
             ThemeShare(
                 theme_id,

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from app.audit.service import SYSTEM
 from app.core.errors import Invalid
 from app.extensions import db
+from app.results.estimates import weighted_proportion
 from app.results.models import ResultSnapshot, SurveyResponse
 from app.results.queries import respondent_weights
+from app.results.service import respondent_weighting
 from app.themes import service
 from app.themes.codebook import codebook
 from app.themes.models import ThemeComment
@@ -58,6 +60,20 @@ def test_free_text_answers_are_collected_once_and_shares_are_weighted(world: Wor
     assert share.ci_low is not None
     assert share.ci_high is not None
     assert share.ci_low < share.estimate < share.ci_high
+    # The interval allows for the raking (its calibration), as the snapshot's own
+    # estimates do; weights taken as fixed would give another.
+    found = respondent_weighting("clinic-visit", "clinic", clinic.id, "2026-02")
+    assert found is not None
+    stored = [by_invitation[int(i)] for i in found.invitation_ids]
+    assert found.weighting.weights.tolist() == pytest.approx(stored)  # the snapshot's
+    response_of = {r.invitation_id: r.id for r in responses}
+    values = np.array(
+        [1.0 if response_of[int(i)] in mentions else 0.0 for i in found.invitation_ids]
+    )
+    raked = weighted_proportion(values, found.weighting, ci="logit")
+    fixed = weighted_proportion(values, found.weighting.weights, ci="logit")
+    assert (share.ci_low, share.ci_high) == pytest.approx((raked.ci_low, raked.ci_high))
+    assert (share.ci_low, share.ci_high) != pytest.approx((fixed.ci_low, fixed.ci_high))
 
     # A comment not coded yet is left out of the base, not counted as "not mentioned".
     comments[1].confirmed_at = None
