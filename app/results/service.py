@@ -22,12 +22,14 @@ object per invitation: an organisation's month may hold a million.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from numpy.typing import NDArray
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -101,6 +103,36 @@ def respondent_weighting(
     levels = {variable: columns.levels[variable] for variable in cat.RAKING_VARIABLES}
     weighting = weigh(codes, levels, columns.responded)
     return RespondentWeighting(columns.ids[columns.responded], weighting)
+
+
+def snapshot_weighting(snapshot: ResultSnapshot) -> RespondentWeighting | None:
+    """`respondent_weighting` of the snapshot's place, kept by the app for the snapshot's
+    inputs: the same cohort (its digest, `diagnostics.inputs`) always gives the same
+    weighting, so a page asking again reads the cohort no second time. Call it with the
+    snapshot `refresh_snapshot` returns, whose inputs are today's."""
+    inputs = str((snapshot.diagnostics or {}).get("inputs", ""))
+    place = (snapshot.survey_slug, snapshot.scope, snapshot.scope_id, snapshot.period)
+    if not inputs:
+        return respondent_weighting(*place, scope_key=snapshot.scope_key)
+    kept: dict[tuple[object, ...], RespondentWeighting] = current_app.extensions.setdefault(
+        "wesaid_weightings", {}
+    )
+    key = (*place, snapshot.scope_key, inputs)
+    with _weightings_lock:
+        found = kept.get(key)
+    if found is None:
+        found = respondent_weighting(*place, scope_key=snapshot.scope_key)
+        if found is not None:
+            with _weightings_lock:
+                kept[key] = found
+                while len(kept) > WEIGHTINGS_KEPT:
+                    del kept[next(iter(kept))]
+    return found
+
+
+#: How many weightings an app keeps (`snapshot_weighting`), the oldest going first.
+WEIGHTINGS_KEPT = 16
+_weightings_lock = threading.Lock()
 
 
 def compute_snapshot(

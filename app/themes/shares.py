@@ -5,8 +5,8 @@ a survey × clinic (or organisation) × month carry the weights of that place's 
 (app.results.service.refresh_snapshot makes or reuses it), and the share is their
 weighted proportion (app.results.estimates.weighted_proportion, logit interval). Its
 variance allows for the raking, as the snapshot's own estimates do: the weighting is made
-again with its calibration (`app.results.service.respondent_weighting`), since a
-snapshot keeps the weights alone. A
+again with its calibration (`app.results.service.snapshot_weighting`, kept by the
+process for the snapshot's inputs), since a snapshot keeps the weights alone. A
 respondent "mentions" a theme when one of their coded comments has it; one who wrote
 nothing mentions nothing; one whose comment is not coded yet is left out of the share
 (but stays in the design), so an uncoded comment is never read as "not mentioned".
@@ -28,7 +28,7 @@ from app.extensions import db
 from app.results.estimates import weighted_proportion
 from app.results.models import SurveyInvitation, SurveyResponse
 from app.results.questions import SUPPRESS_BELOW
-from app.results.service import refresh_snapshot, respondent_weighting
+from app.results.service import refresh_snapshot, snapshot_weighting
 from app.themes.models import Theme, ThemeCode, ThemeComment
 
 GROUPS = ("age_band", "sex", "ethnic", "imd", "language", "channel")
@@ -61,8 +61,8 @@ def theme_shares(
     refresh_snapshot does when weights cannot be made, and for an unknown group."""
     if group is not None and group not in GROUPS:
         raise Invalid(f"group: must be one of {', '.join(GROUPS)}")
-    refresh_snapshot(survey_slug, scope, scope_id, period, now)
-    found = respondent_weighting(survey_slug, scope, scope_id, period)
+    snapshot, _ = refresh_snapshot(survey_slug, scope, scope_id, period, now)
+    found = snapshot_weighting(snapshot)
     if found is None:
         return []
     position = {int(inv): k for k, inv in enumerate(found.invitation_ids)}

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.results.estimates import weighted_proportion
 from app.results.models import ResultSnapshot, SurveyResponse
 from app.results.queries import respondent_weights
-from app.results.service import respondent_weighting
+from app.results.service import refresh_snapshot, respondent_weighting, snapshot_weighting
 from app.themes import service
 from app.themes.codebook import codebook
 from app.themes.models import ThemeComment
@@ -74,6 +74,13 @@ def test_free_text_answers_are_collected_once_and_shares_are_weighted(world: Wor
     fixed = weighted_proportion(values, found.weighting.weights, ci="logit")
     assert (share.ci_low, share.ci_high) == pytest.approx((raked.ci_low, raked.ci_high))
     assert (share.ci_low, share.ci_high) != pytest.approx((fixed.ci_low, fixed.ci_high))
+    # The app keeps the weighting for the snapshot's inputs: asked again, it is not made
+    # again.
+    current, _ = refresh_snapshot("clinic-visit", "clinic", clinic.id, "2026-02", NOW)
+    kept = snapshot_weighting(current)
+    assert kept is not None
+    assert snapshot_weighting(current) is kept
+    assert kept.weighting.weights.tolist() == pytest.approx(stored)
 
     # A comment not coded yet is left out of the base, not counted as "not mentioned".
     comments[1].confirmed_at = None
