@@ -139,9 +139,14 @@ class QuickToStop:
         except TypeError:  # before 8.2, stop() only asks the thread to end
             thread.stop()
         try:
-            pubsub.unsubscribe()  # type: ignore[no-untyped-call]  # untyped in redis
+            if thread.is_alive():  # its answer ends the listener's read
+                pubsub.unsubscribe()  # type: ignore[no-untyped-call]  # untyped in redis
         finally:
             thread.join(LISTENER_STOP_SECONDS)
+            if not thread.is_alive():
+                # The listener closed the channel as it ended; closing again releases a
+                # connection the unsubscribe opened if the listener had ended before it.
+                pubsub.close()
             self.pubsub_thread = None
 
 

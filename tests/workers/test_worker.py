@@ -76,9 +76,11 @@ def test_a_worker_stops_listening_for_commands_at_once(
     worker.subscribe()  # type: ignore[no-untyped-call]  # untyped in RQ
     pubsub, thread = worker.pubsub, worker.pubsub_thread
     assert pubsub is not None
+    # Set when the listener has taken Redis's answer, or has ended without needing it.
     answered = threading.Event()
     handle: Any = pubsub.handle_message  # untyped in redis
     unsubscribe: Any = pubsub.unsubscribe
+    close: Any = pubsub.close
 
     def handle_and_tell(response: Any, ignore_subscribe_messages: bool = False) -> Any:
         handled = handle(response, ignore_subscribe_messages)
@@ -86,11 +88,16 @@ def test_a_worker_stops_listening_for_commands_at_once(
             answered.set()
         return handled
 
+    def close_and_tell() -> None:  # the listener closes the channel as it ends
+        close()
+        answered.set()
+
     def unsubscribe_and_wait(*channels: Any) -> None:
         unsubscribe(*channels)
-        assert answered.wait(5), "the listener never took the answer"
+        assert answered.wait(5), "the listener neither took the answer nor ended"
 
     pubsub.handle_message = handle_and_tell  # type: ignore[method-assign]
+    pubsub.close = close_and_tell  # type: ignore[method-assign]
     pubsub.unsubscribe = unsubscribe_and_wait  # type: ignore[method-assign]
     started = time.monotonic()
     worker.unsubscribe()
