@@ -22,15 +22,11 @@ object per invitation: an organisation's month may hold a million.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
-from flask import current_app
-from numpy.typing import NDArray
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
@@ -42,14 +38,12 @@ from app.clinics.queries import get_clinic_by_slug
 from app.core.clock import Clock
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
-from app.results import categories as cat
 from app.results import sources
 from app.results.cohort import read_cohort, read_columns
 from app.results.models import ResultSnapshot, SurveyInvitation
 from app.results.queries import Place
 from app.results.questions import SUPPRESS_BELOW, question_specs
-from app.results.summary import json_safe, summarise, summarise_columns, uses_fft, weigh
-from app.results.weighting import WeightingResult
+from app.results.summary import json_safe, summarise, summarise_columns, uses_fft
 
 __all__ = ["SUPPRESS_BELOW", "summarise"]
 
@@ -62,7 +56,7 @@ COMPUTATION = 3
 MAX_NAME = 64
 
 
-def _scope_filter(scope: str, scope_id: int, scope_key: str) -> list[Any]:
+def scope_filter(scope: str, scope_id: int, scope_key: str) -> list[Any]:
     if scope == "clinic":
         return [SurveyInvitation.clinic_id == scope_id]
     if scope == "organisation":
@@ -70,69 +64,6 @@ def _scope_filter(scope: str, scope_id: int, scope_key: str) -> list[Any]:
     if scope == "service":
         return [SurveyInvitation.organisation_id == scope_id, SurveyInvitation.pathway == scope_key]
     raise Invalid(f"scope must be one of {', '.join(SCOPES)}")
-
-
-@dataclass(frozen=True)
-class RespondentWeighting:
-    """A place's respondents for a month, and how their weights were made."""
-
-    #: The respondents' invitations, in the order of the weights.
-    invitation_ids: NDArray[np.int64]
-    #: Their weights, and the raking's calibration, which an estimate's variance needs.
-    weighting: WeightingResult
-
-
-def respondent_weighting(
-    slug: str, scope: str, scope_id: int, period: str, *, scope_key: str = ""
-) -> RespondentWeighting | None:
-    """The weighting of the place's respondents, made as its snapshot makes it (the same
-    weights, when the snapshot is up to date), with the calibration a snapshot does not
-    keep; None when no one responded. Raises Invalid as `compute_snapshot` does."""
-    check_period(period)
-    where = [
-        SurveyInvitation.survey_slug == slug,
-        SurveyInvitation.period == period,
-        *_scope_filter(scope, scope_id, scope_key),
-    ]
-    cohort = read_cohort(where)
-    fft_rule = uses_fft(sources.definitions(cohort.versions))
-    columns = read_columns(cohort, where, (), fft_rule)
-    if not columns.responded.any():
-        return None
-    codes = {variable: columns.codes[variable] for variable in cat.RAKING_VARIABLES}
-    levels = {variable: columns.levels[variable] for variable in cat.RAKING_VARIABLES}
-    weighting = weigh(codes, levels, columns.responded)
-    return RespondentWeighting(columns.ids[columns.responded], weighting)
-
-
-def snapshot_weighting(snapshot: ResultSnapshot) -> RespondentWeighting | None:
-    """`respondent_weighting` of the snapshot's place, kept by the app for the snapshot's
-    inputs: the same cohort (its digest, `diagnostics.inputs`) always gives the same
-    weighting, so a page asking again reads the cohort no second time. Call it with the
-    snapshot `refresh_snapshot` returns, whose inputs are today's."""
-    inputs = str((snapshot.diagnostics or {}).get("inputs", ""))
-    place = (snapshot.survey_slug, snapshot.scope, snapshot.scope_id, snapshot.period)
-    if not inputs:
-        return respondent_weighting(*place, scope_key=snapshot.scope_key)
-    kept: dict[tuple[object, ...], RespondentWeighting] = current_app.extensions.setdefault(
-        "wesaid_weightings", {}
-    )
-    key = (*place, snapshot.scope_key, inputs)
-    with _weightings_lock:
-        found = kept.get(key)
-    if found is None:
-        found = respondent_weighting(*place, scope_key=snapshot.scope_key)
-        if found is not None:
-            with _weightings_lock:
-                kept[key] = found
-                while len(kept) > WEIGHTINGS_KEPT:
-                    del kept[next(iter(kept))]
-    return found
-
-
-#: How many weightings an app keeps (`snapshot_weighting`), the oldest going first.
-WEIGHTINGS_KEPT = 16
-_weightings_lock = threading.Lock()
 
 
 def compute_snapshot(
@@ -155,7 +86,7 @@ def compute_snapshot(
     where = [
         SurveyInvitation.survey_slug == slug,
         SurveyInvitation.period == period,
-        *_scope_filter(scope, scope_id, scope_key),
+        *scope_filter(scope, scope_id, scope_key),
     ]
     cohort = read_cohort(where)
     latest = _latest(slug, scope, scope_id, scope_key, period)

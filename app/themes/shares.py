@@ -5,8 +5,8 @@ a survey × clinic (or organisation) × month carry the weights of that place's 
 (app.results.service.refresh_snapshot makes or reuses it), and the share is their
 weighted proportion (app.results.estimates.weighted_proportion, logit interval). Its
 variance allows for the raking, as the snapshot's own estimates do: the weighting is made
-again with its calibration (`app.results.service.snapshot_weighting`, kept by the
-process for the snapshot's inputs), since a snapshot keeps the weights alone. A
+again with its calibration (`app.results.place_weighting.snapshot_weighting`, kept by the
+app for the snapshot's inputs), since a snapshot keeps the weights alone. A
 respondent "mentions" a theme when one of their coded comments has it; one who wrote
 nothing mentions nothing; one whose comment is not coded yet is left out of the share
 (but stays in the design), so an uncoded comment is never read as "not mentioned".
@@ -27,8 +27,9 @@ from app.core.errors import Invalid
 from app.extensions import db
 from app.results.estimates import weighted_proportion
 from app.results.models import SurveyInvitation, SurveyResponse
+from app.results.place_weighting import snapshot_weighting
 from app.results.questions import SUPPRESS_BELOW
-from app.results.service import refresh_snapshot, snapshot_weighting
+from app.results.service import refresh_snapshot
 from app.themes.models import Theme, ThemeCode, ThemeComment
 
 GROUPS = ("age_band", "sex", "ethnic", "imd", "language", "channel")

@@ -13,8 +13,9 @@ from app.core.errors import Invalid
 from app.extensions import db
 from app.results.estimates import weighted_proportion
 from app.results.models import ResultSnapshot, SurveyResponse
+from app.results.place_weighting import respondent_weighting, snapshot_weighting
 from app.results.queries import respondent_weights
-from app.results.service import refresh_snapshot, respondent_weighting, snapshot_weighting
+from app.results.service import refresh_snapshot
 from app.themes import service
 from app.themes.codebook import codebook
 from app.themes.models import ThemeComment
