@@ -19,9 +19,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-translations: install
-	$(BIN)/pybabel compile -d translations -D messages
-	$(BIN)/pybabel compile -d translations -D staff
+# Each catalogue is compiled when its .po is newer than its .mo (or there is none yet).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/*.po))
+
+translations: $(CATALOGUES)
+
+translations/%.mo: translations/%.po | $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
 
 # The staff workspace's texts: re-extract translations/staff.pot from app/web and its
 # templates (file names but no line numbers, and no creation date, so that the template
