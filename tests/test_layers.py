@@ -51,7 +51,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 COMPOSITION = ("app.cli", "app.wiring", "app.demo", "workers")
 TOOLS = ("app.simulator",)
 #: Modules that may import lazily (start-up time), saying why in a comment.
-LAZY_ALLOWED = ("app/cli.py", "app/__init__.py", "app/simulator/")
+LAZY_ALLOWED = (
+    "app/cli.py",
+    "app/__init__.py",
+    "app/simulator/",
+    "app/core/pdf.py",  # WeasyPrint: over half a second, for the few PDFs made
+    "app/themes/model.py",  # scikit-learn and SciPy: about a second, for suggestions
+    "app/themes/learning.py",  # and for training
+)
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from joblib import Parallel, delayed
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
 
 from app.themes.keywords import KEYWORD_THRESHOLD, keyword_matrix
 from app.themes.model import (
@@ -44,6 +42,9 @@ from app.themes.model import (
     has_keywords,
     macro_f1,
 )
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import SGDClassifier
 
 #: Threads fitting themes at once (the reference machine has 2 cores).
 THREADS = 2
@@ -130,6 +131,10 @@ def _matrix(examples: Sequence[Example], labels: Sequence[str]) -> NDArray[np.in
 def _fit(
     examples: Sequence[Example], labels: Sequence[str], thresholds: Floats, seed: int
 ) -> ThemeModel:
+    # lazily: scikit-learn (with SciPy) takes about a second to import, which every
+    # process would pay at start-up for what only training uses
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     texts = [e.text for e in examples]
     vectoriser = TfidfVectorizer(
         analyzer="char_wb",
@@ -171,6 +176,8 @@ def _fit(
 
 
 def _classifier(seed: int) -> SGDClassifier:
+    from sklearn.linear_model import SGDClassifier  # lazily: as in `_fit`
+
     return SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=seed)
 
 

@@ -33,8 +33,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 
 from app.themes.framework import framework
 from app.themes.keywords import KEYWORD_THRESHOLD, keyword_matrix, keyword_sentiment
@@ -110,6 +108,11 @@ class ThemeModel:
     # -- scoring --------------------------------------------------------------------
 
     def features(self, texts: Sequence[str]) -> Any:
+        # lazily: scikit-learn (with SciPy) takes about a second to import, which every
+        # process would pay at start-up for what only theme suggestions use
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.preprocessing import normalize
+
         counts = CountVectorizer(
             analyzer="char_wb",
             ngram_range=NGRAMS,
