@@ -146,11 +146,6 @@ class Measure:
     non_gsm: tuple[str, ...]
 
 
-def is_gsm7(char: str) -> bool:
-    """Whether one character can be sent in GSM-7 (basic alphabet or extension table)."""
-    return char in GSM7_BASIC or char in GSM7_EXTENSION
-
-
 #: A character outside GSM-7, and an extension character (two septets); searched for
 #: rather than tested one character at a time, as every message is measured.
 _NOT_GSM7 = re.compile(
